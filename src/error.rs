@@ -1,0 +1,125 @@
+//! Errors shown to users: what is wrong, where (file:line:column), and what to do.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A position in a source file (1-based line and column).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Mark {
+    pub file: Arc<str>,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Mark {
+    pub fn new(file: Arc<str>, line: u32, column: u32) -> Self {
+        Mark { file, line, column }
+    }
+}
+
+impl fmt::Display for Mark {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// The one error type of rcompose. Its `Display` is what the user reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    pub message: String,
+    pub mark: Option<Mark>,
+    /// The source line the mark points into, shown with a caret.
+    pub snippet: Option<String>,
+    /// What the user can do about it.
+    pub hint: Option<String>,
+    /// Process exit code to use for this error.
+    pub exit_code: i32,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(message: impl Into<String>) -> Self {
+        Error {
+            message: message.into(),
+            mark: None,
+            snippet: None,
+            hint: None,
+            exit_code: 1,
+        }
+    }
+
+    pub fn at(mark: &Mark, message: impl Into<String>) -> Self {
+        Error::new(message).with_mark(mark.clone())
+    }
+
+    pub fn with_mark(mut self, mark: Mark) -> Self {
+        if self.mark.is_none() {
+            self.mark = Some(mark);
+        }
+        self
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_snippet(mut self, snippet: impl Into<String>) -> Self {
+        self.snippet = Some(snippet.into());
+        self
+    }
+
+    pub fn with_exit_code(mut self, code: i32) -> Self {
+        self.exit_code = code;
+        self
+    }
+
+    /// Prefix the message with context, such as `service "web"`.
+    pub fn context(mut self, context: impl fmt::Display) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
+    /// Attach the offending source line, read from `source`, for display with a caret.
+    pub fn with_source(mut self, source: &str) -> Self {
+        if let Some(mark) = &self.mark {
+            if let Some(line) = source.lines().nth(mark.line.saturating_sub(1) as usize) {
+                let col = mark.column.saturating_sub(1) as usize;
+                let pad: String = line
+                    .chars()
+                    .take(col)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                self.snippet = Some(format!("{line}\n{pad}^"));
+            }
+        }
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(mark) = &self.mark {
+            write!(f, "{mark}: ")?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(snippet) = &self.snippet {
+            for line in snippet.lines() {
+                write!(f, "\n  | {line}")?;
+            }
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::new(e.to_string())
+    }
+}

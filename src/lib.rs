@@ -1,0 +1,15 @@
+//! rcompose: a compose-style multi-container launcher.
+//!
+//! Data flows one way: CLI args → project options → [`project::load`] → [`project::model::Project`]
+//! → [`ops`] plan → execute through [`engine`] → [`progress`] events → renderer.
+
+pub mod cli;
+pub mod engine;
+pub mod error;
+pub mod graph;
+pub mod ops;
+pub mod progress;
+pub mod project;
+pub mod templates;
+
+pub use error::{Error, Result};

@@ -1,0 +1,4 @@
+//! The compose project: its typed model and how it is loaded from files.
+
+pub mod load;
+pub mod model;
