@@ -85,13 +85,17 @@ impl Error {
     pub fn with_source(mut self, source: &str) -> Self {
         if let Some(mark) = &self.mark {
             if let Some(line) = source.lines().nth(mark.line.saturating_sub(1) as usize) {
+                // Show at most 80 characters around the column, so huge lines stay readable.
                 let col = mark.column.saturating_sub(1) as usize;
+                let start = col.saturating_sub(40);
+                let shown: String = line.chars().skip(start).take(80).collect();
                 let pad: String = line
                     .chars()
-                    .take(col)
+                    .skip(start)
+                    .take(col - start)
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
-                self.snippet = Some(format!("{line}\n{pad}^"));
+                self.snippet = Some(format!("{shown}\n{pad}^"));
             }
         }
         self

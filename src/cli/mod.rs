@@ -1,5 +1,128 @@
-//! Command line: clap definitions, one file per verb, each a thin call into `ops`.
+//! Command line: the clap definitions of the global options and one file per verb, each a thin
+//! call into `project::load` and `ops`.
 
+pub mod config;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{Error, Result};
+use crate::project::load::{self, Loaded};
+
+/// rcompose: run multi-container applications from compose files.
+#[derive(Debug, Parser)]
+#[command(name = "rcompose", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The options every verb accepts, as docker compose names them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GlobalArgs {
+    /// Compose configuration files (repeatable; `-` reads standard input)
+    #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Project name
+    #[arg(short = 'p', long = "project-name", global = true, value_name = "NAME")]
+    pub project_name: Option<String>,
+    /// Alternate working directory (default: the directory of the first compose file)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub project_directory: Option<PathBuf>,
+    /// Alternate environment files (repeatable)
+    #[arg(long = "env-file", global = true, value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+    /// Profiles to enable (repeatable)
+    #[arg(long = "profile", global = true, value_name = "PROFILE")]
+    pub profiles: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse, resolve and render the compose file in canonical form
+    Config(config::ConfigArgs),
+}
+
+impl GlobalArgs {
+    /// Loader options from these arguments and the process.
+    pub fn load_options(&self, services: &[String]) -> Result<load::Options> {
+        let mut opts = load::Options::from_process()?;
+        opts.files = self.files.clone();
+        opts.project_name = self.project_name.clone();
+        opts.project_directory = self.project_directory.clone();
+        opts.env_files = self.env_files.clone();
+        opts.profiles = self.profiles.clone();
+        opts.services = services.to_vec();
+        Ok(opts)
+    }
+
+    /// Take `.yml`/`.yaml` arguments that name existing files as compose files
+    /// (`rcompose up stacks/elastic.yml`), returning the remaining service names.
+    pub fn take_file_arguments(&mut self, args: &[String]) -> Vec<String> {
+        let mut services = Vec::new();
+        for arg in args {
+            let is_compose_file = (arg.ends_with(".yml") || arg.ends_with(".yaml"))
+                && std::path::Path::new(arg).is_file();
+            if is_compose_file {
+                self.files.push(PathBuf::from(arg));
+            } else {
+                services.push(arg.clone());
+            }
+        }
+        services
+    }
+}
+
+/// Load the project, printing the loader's warnings to stderr.
+pub fn load_project(opts: &load::Options) -> Result<Loaded> {
+    let loaded = load::load(opts)?;
+    for warning in &loaded.warnings {
+        eprintln!("WARN {warning}");
+    }
+    Ok(loaded)
+}
+
+/// Parse arguments, run the verb and turn the outcome into an exit code.
 pub fn main() -> i32 {
-    0
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    let Cli { global, command } = cli;
+    match command {
+        Command::Config(args) => config::run(global, args),
+    }
+}
+
+/// Write text to a file given with `-o`, or to standard output.
+pub fn write_output(text: &str, output: Option<&PathBuf>) -> Result<()> {
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display()))),
+        None => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+            Ok(())
+        }
+    }
 }

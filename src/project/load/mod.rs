@@ -1,6 +1,881 @@
 //! Loading a compose project: discover → read YAML with positions → interpolate → merge
 //! (files, extends, include) → profiles → validate → typed model.
+//!
+//! Every step is a small function over the positioned tree ([`yaml::Node`]) so that each error
+//! can name the file, line and column it comes from.
 
+pub mod discover;
 pub mod dotenv;
+pub mod interpolate;
+pub mod merge;
+pub mod paths;
 pub mod template;
+pub mod validate;
 pub mod yaml;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use crate::error::{Error, Result};
+use crate::project::model::Project;
+use yaml::{Key, Node, Positions, Value};
+
+/// What the command line and the environment say about where and how to load the project.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `-f` files, in order; `-` reads standard input.
+    pub files: Vec<PathBuf>,
+    pub project_name: Option<String>,
+    pub project_directory: Option<PathBuf>,
+    pub env_files: Vec<PathBuf>,
+    pub profiles: Vec<String>,
+    /// Services named on the command line: their profiles are activated.
+    pub services: Vec<String>,
+    /// `false` for `config --no-interpolate`.
+    pub no_interpolate: bool,
+    /// The directory the command runs in.
+    pub cwd: PathBuf,
+    /// The process environment.
+    pub environment: BTreeMap<String, String>,
+    /// What `-f -` reads; `None` reads the real standard input.
+    pub stdin: Option<String>,
+}
+
+impl Options {
+    /// Options from the current process: working directory and environment.
+    pub fn from_process() -> Result<Self> {
+        Ok(Options {
+            cwd: std::env::current_dir()
+                .map_err(|e| Error::new(format!("cannot read the current directory: {e}")))?,
+            environment: std::env::vars().collect(),
+            ..Options::default()
+        })
+    }
+}
+
+/// A loaded project and what it was loaded from.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub project: Project,
+    /// The project directory (relative paths were resolved against it).
+    pub working_dir: PathBuf,
+    pub config_files: Vec<PathBuf>,
+    pub env_files: Vec<PathBuf>,
+    /// The variables used for interpolation: env files overridden by the process environment.
+    pub environment: BTreeMap<String, String>,
+    /// Every profile named by any service, active or not.
+    pub all_profiles: BTreeSet<String>,
+    pub warnings: Vec<String>,
+    /// The fully resolved project as JSON (the typed model's input), for `config`.
+    pub json: Json,
+}
+
+/// Load a project as docker compose would.
+pub fn load(opts: &Options) -> Result<Loaded> {
+    let mut loader = Loader::new(opts);
+    loader.run().map_err(|e| loader.decorate(e))
+}
+
+/// Nesting limit for `include` and `extends` chains.
+const MAX_CHAIN: usize = 32;
+
+struct Loader<'a> {
+    opts: &'a Options,
+    sources: HashMap<Arc<str>, String>,
+    unset: BTreeSet<String>,
+    warnings: Vec<String>,
+    /// Other files read for `extends`, already interpolated and with absolute paths.
+    extends_cache: HashMap<PathBuf, Node>,
+}
+
+impl<'a> Loader<'a> {
+    fn new(opts: &'a Options) -> Self {
+        Loader {
+            opts,
+            sources: HashMap::new(),
+            unset: BTreeSet::new(),
+            warnings: Vec::new(),
+            extends_cache: HashMap::new(),
+        }
+    }
+
+    /// Add the source line under the error's mark.
+    fn decorate(&self, e: Error) -> Error {
+        match (&e.mark, &e.snippet) {
+            (Some(mark), None) => match self.sources.get(&mark.file) {
+                Some(source) => e.with_source(source),
+                None => e,
+            },
+            _ => e,
+        }
+    }
+
+    fn env(&self, key: &str) -> Option<&str> {
+        self.opts.environment.get(key).map(String::as_str)
+    }
+
+    fn home(&self) -> Option<String> {
+        self.env("HOME").map(str::to_string)
+    }
+
+    fn config_files(&self) -> Result<Vec<PathBuf>> {
+        let opts = self.opts;
+        let given: Vec<PathBuf> = if !opts.files.is_empty() {
+            opts.files.clone()
+        } else if let Some(list) = self.env("COMPOSE_FILE").filter(|s| !s.is_empty()) {
+            let separator = self.env("COMPOSE_PATH_SEPARATOR").unwrap_or(":");
+            list.split(separator)
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+                .collect()
+        } else {
+            let base = opts.project_directory.as_ref().map_or(opts.cwd.clone(), |d| {
+                PathBuf::from(paths::absolute(&opts.cwd, &d.to_string_lossy(), None))
+            });
+            return discover::find_default_files(&base).ok_or_else(|| discover::not_found(&base));
+        };
+        Ok(given
+            .into_iter()
+            .map(|f| {
+                if f.as_os_str() == "-" {
+                    f
+                } else {
+                    PathBuf::from(paths::absolute(
+                        &opts.cwd,
+                        &f.to_string_lossy(),
+                        self.home().as_deref(),
+                    ))
+                }
+            })
+            .collect())
+    }
+
+    fn read(&mut self, path: &Path) -> Result<(Arc<str>, String)> {
+        if path.as_os_str() == "-" {
+            let text = match &self.opts.stdin {
+                Some(s) => s.clone(),
+                None => std::io::read_to_string(std::io::stdin())
+                    .map_err(|e| Error::new(format!("cannot read the compose file from standard input: {e}")))?,
+            };
+            let name: Arc<str> = Arc::from("-");
+            self.sources.insert(name.clone(), text.clone());
+            return Ok((name, text));
+        }
+        let bytes = std::fs::read(path).map_err(|e| {
+            let what = match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                _ => e.to_string(),
+            };
+            Error::new(format!("cannot read compose file {}: {what}", path.display()))
+                .with_hint("check the path given with -f or COMPOSE_FILE")
+        })?;
+        let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = valid.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            Error::at(
+                &crate::error::Mark::new(name.clone(), line as u32, column as u32),
+                "the file is not valid UTF-8 text",
+            )
+            .with_hint("compose files must be UTF-8 encoded YAML")
+        })?;
+        self.sources.insert(name.clone(), text.clone());
+        Ok((name, text))
+    }
+
+    /// Read, parse and interpolate one compose file, and resolve its relative paths.
+    fn parse_file(
+        &mut self,
+        path: &Path,
+        base: &Path,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Node> {
+        let (name, text) = self.read(path)?;
+        let mut tree = yaml::parse(&text, &name)?;
+        match &tree.value {
+            Value::Map(_) => {}
+            Value::Null => {
+                return Err(Error::at(&tree.mark, "the compose file is empty")
+                    .with_hint("define at least `services:`"));
+            }
+            _ => {
+                return Err(Error::at(
+                    &tree.mark,
+                    format!(
+                        "the top level of a compose file must be a mapping, but it is {}",
+                        tree.kind()
+                    ),
+                ));
+            }
+        }
+        if let Some((key, _)) = tree.entry("version") {
+            self.warnings.push(format!(
+                "{}:{}: the attribute `version` is obsolete, it will be ignored; remove it to avoid confusion",
+                key.mark.file, key.mark.line
+            ));
+        }
+        tree.remove("version");
+        if !self.opts.no_interpolate {
+            let lookup = |k: &str| env.get(k).cloned();
+            interpolate::interpolate(&mut tree, &lookup, &mut self.unset)?;
+        }
+        paths::resolve(&mut tree, base, self.home().as_deref());
+        Ok(tree)
+    }
+
+    /// The variables of a project: env files (in order), overridden by `parent` (the process
+    /// environment, or the including project's environment).
+    fn environment(
+        &mut self,
+        env_files: &[PathBuf],
+        parent: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, String>> {
+        let mut vars: BTreeMap<String, String> = BTreeMap::new();
+        for file in env_files {
+            let lookup = |k: &str| parent.get(k).cloned().or_else(|| vars.get(k).cloned());
+            let entries = dotenv::parse_file(file, &lookup)?;
+            vars.extend(entries);
+        }
+        vars.extend(parent.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Ok(vars)
+    }
+
+    fn run(&mut self) -> Result<Loaded> {
+        let opts = self.opts;
+        let files = self.config_files()?;
+        let first = files.first().cloned().unwrap_or_default();
+        let working_dir = match &opts.project_directory {
+            Some(d) => PathBuf::from(paths::absolute(
+                &opts.cwd,
+                &d.to_string_lossy(),
+                self.home().as_deref(),
+            )),
+            None if first.as_os_str() == "-" => opts.cwd.clone(),
+            None => first.parent().map_or(opts.cwd.clone(), Path::to_path_buf),
+        };
+        let env_files: Vec<PathBuf> = if opts.env_files.is_empty() {
+            let default = working_dir.join(".env");
+            if default.is_file() {
+                vec![default]
+            } else {
+                Vec::new()
+            }
+        } else {
+            opts.env_files
+                .iter()
+                .map(|f| PathBuf::from(paths::absolute(&opts.cwd, &f.to_string_lossy(), None)))
+                .collect()
+        };
+        for f in &env_files {
+            if !f.is_file() {
+                return Err(Error::new(format!("cannot read env file {}: no such file", f.display()))
+                    .with_hint("check the path given with --env-file"));
+            }
+        }
+        let environment = self.environment(&env_files, &opts.environment)?;
+
+        let mut tree = self.load_tree(&files, &working_dir, &environment, &mut Vec::new())?;
+
+        // The project name: -p > COMPOSE_PROJECT_NAME > name: > directory of the first file.
+        let name = if let Some(name) = &opts.project_name {
+            discover::check_project_name(name, "-p/--project-name")?
+        } else if let Some(name) = environment
+            .get("COMPOSE_PROJECT_NAME")
+            .filter(|s| !s.is_empty())
+        {
+            discover::check_project_name(name, "COMPOSE_PROJECT_NAME")?
+        } else if let Some(node) = tree.get("name") {
+            let text = node.scalar_text().unwrap_or_default();
+            discover::check_project_name(&text, "the top-level `name:`")
+                .map_err(|e| e.with_mark(node.mark.clone()))?
+        } else {
+            let dir = if opts.project_directory.is_some() || first.as_os_str() == "-" {
+                working_dir.clone()
+            } else {
+                first.parent().map_or(working_dir.clone(), Path::to_path_buf)
+            };
+            let base = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let normalized = discover::normalize_project_name(&base);
+            if normalized.is_empty() {
+                return Err(Error::new(format!(
+                    "cannot derive a project name from the directory {}",
+                    dir.display()
+                ))
+                .with_hint("set one with -p, COMPOSE_PROJECT_NAME or a top-level `name:`"));
+            }
+            normalized
+        };
+        let mark = tree.mark.clone();
+        tree.remove("name");
+        if let Some(entries) = tree.as_map_mut() {
+            entries.insert(
+                0,
+                (
+                    Key {
+                        name: "name".into(),
+                        mark: mark.clone(),
+                    },
+                    Node::new(Value::Str(name.clone()), mark),
+                ),
+            );
+        }
+
+        // Schema first, on the whole merged tree.
+        let mut positions = Positions::default();
+        let json = tree.to_json(&mut positions);
+        validate::schema(&json, &positions)?;
+
+        // Profiles.
+        let mut active: BTreeSet<String> = opts.profiles.iter().cloned().collect();
+        if active.is_empty() {
+            if let Some(list) = environment.get("COMPOSE_PROFILES") {
+                active.extend(
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
+                );
+            }
+        }
+        let all_profiles = profiles(&json);
+        let mut json = json;
+        let disabled = apply_profiles(&mut json, &active, &opts.services);
+
+        for var in &self.unset {
+            self.warnings.push(format!(
+                "The \"{var}\" variable is not set. Defaulting to a blank string."
+            ));
+        }
+
+        validate::semantics(&json, &positions).map_err(|e| {
+            // Say so when the missing dependency is only disabled by a profile.
+            match disabled.iter().find(|d| e.message.ends_with(&format!("\"{d}\""))) {
+                Some(d) => e.with_hint(format!(
+                    "service \"{d}\" exists but is not enabled: activate its profile with --profile or COMPOSE_PROFILES"
+                )),
+                None => e,
+            }
+        })?;
+        normalize_resources(&mut json, &name);
+        resolve_environment(&mut json, &positions, &environment)?;
+
+        let project = Project::from_value(json.clone()).map_err(|e| {
+            let pointer = yaml::pointer_of(&e.path);
+            let path = validate::dotted(&pointer);
+            let mut err = Error::new(format!("{path}: {}", e.message));
+            if let Some(mark) = positions.find_value(&pointer) {
+                err = err.with_mark(mark.clone());
+            }
+            err
+        })?;
+
+        Ok(Loaded {
+            project,
+            working_dir,
+            config_files: files,
+            env_files,
+            environment,
+            all_profiles,
+            warnings: std::mem::take(&mut self.warnings),
+            json,
+        })
+    }
+
+    /// Parse, interpolate, extend, merge and include the files of one project.
+    fn load_tree(
+        &mut self,
+        files: &[PathBuf],
+        base: &Path,
+        env: &BTreeMap<String, String>,
+        chain: &mut Vec<PathBuf>,
+    ) -> Result<Node> {
+        let mut merged: Option<Node> = None;
+        for file in files {
+            let mut tree = self.parse_file(file, base, env)?;
+            self.resolve_extends(&mut tree, file, env)?;
+            match &mut merged {
+                None => merged = Some(tree),
+                Some(m) => merge::merge_files(m, tree),
+            }
+        }
+        let mut tree = merged.ok_or_else(|| Error::new("no compose file given"))?;
+        if let Some(include) = tree.remove("include") {
+            self.include(&mut tree, include, base, env, chain)?;
+        }
+        Ok(tree)
+    }
+
+    fn include(
+        &mut self,
+        tree: &mut Node,
+        include: Node,
+        base: &Path,
+        env: &BTreeMap<String, String>,
+        chain: &mut Vec<PathBuf>,
+    ) -> Result<()> {
+        let Value::Seq(entries) = include.value else {
+            return Err(Error::at(
+                &include.mark,
+                format!("`include` must be a list, but it is {}", include.kind()),
+            ));
+        };
+        for entry in entries {
+            let (path_nodes, project_directory, env_file_nodes): (Vec<Node>, Option<Node>, Vec<Node>) =
+                match &entry.value {
+                    Value::Str(_) => (vec![entry.clone()], None, Vec::new()),
+                    Value::Map(_) => {
+                        let list = |key: &str| -> Vec<Node> {
+                            match entry.get(key) {
+                                Some(Node {
+                                    value: Value::Seq(items),
+                                    ..
+                                }) => items.clone(),
+                                Some(n) => vec![n.clone()],
+                                None => Vec::new(),
+                            }
+                        };
+                        (list("path"), entry.get("project_directory").cloned(), list("env_file"))
+                    }
+                    _ => {
+                        return Err(Error::at(
+                            &entry.mark,
+                            "an `include` entry must be a path or a mapping with `path`",
+                        ));
+                    }
+                };
+            if path_nodes.is_empty() {
+                return Err(Error::at(&entry.mark, "an `include` entry needs a `path`"));
+            }
+            let home = self.home();
+            let mut paths_abs = Vec::new();
+            for node in &path_nodes {
+                let text = node.scalar_text().unwrap_or_default();
+                let abs = PathBuf::from(paths::absolute(base, &text, home.as_deref()));
+                if !abs.is_file() {
+                    return Err(Error::at(
+                        &node.mark,
+                        format!("included file {} does not exist", abs.display()),
+                    )
+                    .with_hint("fix the path under `include`"));
+                }
+                paths_abs.push(abs);
+            }
+            if chain.contains(&paths_abs[0]) || chain.len() >= MAX_CHAIN {
+                return Err(Error::at(
+                    &entry.mark,
+                    format!("include cycle: {} includes itself", paths_abs[0].display()),
+                ));
+            }
+            let sub_dir = match &project_directory {
+                Some(d) => PathBuf::from(paths::absolute(
+                    base,
+                    &d.scalar_text().unwrap_or_default(),
+                    home.as_deref(),
+                )),
+                None => paths_abs[0]
+                    .parent()
+                    .map_or(base.to_path_buf(), Path::to_path_buf),
+            };
+            let mut sub_env_files = Vec::new();
+            for node in &env_file_nodes {
+                let p = PathBuf::from(paths::absolute(
+                    base,
+                    &node.scalar_text().unwrap_or_default(),
+                    home.as_deref(),
+                ));
+                if !p.is_file() {
+                    return Err(Error::at(
+                        &node.mark,
+                        format!("env file {} of the included project does not exist", p.display()),
+                    ));
+                }
+                sub_env_files.push(p);
+            }
+            if env_file_nodes.is_empty() && sub_dir.join(".env").is_file() {
+                sub_env_files.push(sub_dir.join(".env"));
+            }
+            let sub_env = self.environment(&sub_env_files, env)?;
+            chain.push(paths_abs[0].clone());
+            let sub = self.load_tree(&paths_abs, &sub_dir, &sub_env, chain)?;
+            chain.pop();
+            for kind in ["services", "networks", "volumes", "configs", "secrets"] {
+                let Some(Value::Map(imported)) = sub.get(kind).map(|n| n.value.clone()) else {
+                    continue;
+                };
+                if tree.get(kind).is_none() {
+                    tree.set(kind, Node::new(Value::Map(Vec::new()), entry.mark.clone()));
+                }
+                let Some(target) = tree.get_mut(kind).and_then(Node::as_map_mut) else {
+                    continue;
+                };
+                for (key, value) in imported {
+                    if let Some((existing, _)) = target.iter().find(|(k, _)| k.name == key.name) {
+                        return Err(Error::at(
+                            &existing.mark,
+                            format!(
+                                "{kind}.{} conflicts with the one imported from {}",
+                                key.name,
+                                paths_abs[0].display()
+                            ),
+                        )
+                        .with_hint("rename one of them: included resources are not merged"));
+                    }
+                    target.push((key, value));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Replace every service that `extends` another by the merged result.
+    fn resolve_extends(
+        &mut self,
+        tree: &mut Node,
+        file: &Path,
+        env: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        let names: Vec<String> = tree
+            .get("services")
+            .and_then(Node::as_map)
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, s)| s.get("extends").is_some())
+                    .map(|(k, _)| k.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for name in names {
+            let snapshot = tree.clone();
+            let resolved =
+                self.extended_service(&snapshot, file, &name, env, &mut Vec::new())?;
+            if let Some(services) = tree.get_mut("services") {
+                services.set(&name, resolved);
+            }
+        }
+        Ok(())
+    }
+
+    fn extended_service(
+        &mut self,
+        file_tree: &Node,
+        file: &Path,
+        name: &str,
+        env: &BTreeMap<String, String>,
+        chain: &mut Vec<(PathBuf, String)>,
+    ) -> Result<Node> {
+        let service = file_tree
+            .get("services")
+            .and_then(|s| s.get(name))
+            .cloned()
+            .ok_or_else(|| {
+                Error::at(
+                    &file_tree.mark,
+                    format!("cannot extend service \"{name}\": no such service in {}", file.display()),
+                )
+            })?;
+        let Some(extends) = service.get("extends").cloned() else {
+            return Ok(service);
+        };
+        let (base_name, base_file) = match &extends.value {
+            Value::Str(s) => (s.clone(), None),
+            Value::Map(_) => {
+                let base_name = extends
+                    .get("service")
+                    .and_then(Node::scalar_text)
+                    .ok_or_else(|| {
+                        Error::at(&extends.mark, "`extends` needs the `service` to extend")
+                    })?;
+                let base_file = extends
+                    .get("file")
+                    .and_then(Node::scalar_text)
+                    .map(PathBuf::from);
+                (base_name, base_file)
+            }
+            _ => {
+                return Err(Error::at(
+                    &extends.mark,
+                    "`extends` must be a service name or a mapping with `service` and `file`",
+                ));
+            }
+        };
+        let key = (file.to_path_buf(), name.to_string());
+        if chain.contains(&key) || chain.len() >= MAX_CHAIN {
+            let mut names: Vec<String> = chain.iter().map(|(_, n)| n.clone()).collect();
+            names.push(name.to_string());
+            return Err(Error::at(
+                &extends.mark,
+                format!("circular `extends`: {}", names.join(" -> ")),
+            ));
+        }
+        chain.push(key);
+        let base = match base_file {
+            Some(other) if other != file => {
+                if !other.is_file() {
+                    return Err(Error::at(
+                        &extends.mark,
+                        format!("cannot extend service \"{base_name}\": file {} does not exist", other.display()),
+                    ));
+                }
+                let other_tree = match self.extends_cache.get(&other) {
+                    Some(t) => t.clone(),
+                    None => {
+                        let dir = other.parent().map_or(PathBuf::new(), Path::to_path_buf);
+                        let t = self.parse_file(&other, &dir, env)?;
+                        self.extends_cache.insert(other.clone(), t.clone());
+                        t
+                    }
+                };
+                self.extended_service(&other_tree, &other, &base_name, env, chain)
+            }
+            _ => self.extended_service(file_tree, file, &base_name, env, chain),
+        }
+        .map_err(|e| e.with_mark(extends.mark.clone()))?;
+        chain.pop();
+        let mut result = base;
+        result.remove("extends");
+        let mut child = service;
+        child.remove("extends");
+        merge::merge_service(&mut result, child);
+        Ok(result)
+    }
+}
+
+/// Every profile any service names.
+fn profiles(json: &Json) -> BTreeSet<String> {
+    json.get("services")
+        .and_then(Json::as_object)
+        .into_iter()
+        .flat_map(|s| s.values())
+        .filter_map(|s| s.get("profiles").and_then(Json::as_array))
+        .flatten()
+        .filter_map(Json::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Drop services whose profiles are not active (`*` activates all; services named explicitly are
+/// always kept). Returns the names of the dropped services.
+fn apply_profiles(json: &mut Json, active: &BTreeSet<String>, named: &[String]) -> Vec<String> {
+    let Some(services) = json.get_mut("services").and_then(Json::as_object_mut) else {
+        return Vec::new();
+    };
+    let disabled: Vec<String> = services
+        .iter()
+        .filter(|(name, service)| {
+            let Some(list) = service.get("profiles").and_then(Json::as_array) else {
+                return false;
+            };
+            if list.is_empty() || active.contains("*") || named.contains(name) {
+                return false;
+            }
+            !list
+                .iter()
+                .filter_map(Json::as_str)
+                .any(|p| active.contains(p))
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    for name in &disabled {
+        services.remove(name);
+    }
+    disabled
+}
+
+/// Resource names as compose gives them: `<project>_<key>` unless `name:` is set; external
+/// resources keep their key (or the name the old `external: {name: x}` form gave). Services on
+/// no network join `default`, which is then declared.
+fn normalize_resources(json: &mut Json, project: &str) {
+    let mut uses_default = false;
+    if let Some(services) = json.get_mut("services").and_then(Json::as_object_mut) {
+        for service in services.values_mut() {
+            let Some(map) = service.as_object_mut() else {
+                continue;
+            };
+            if map.contains_key("network_mode") {
+                continue;
+            }
+            match map.get("networks") {
+                None => {
+                    let mut nets = serde_json::Map::new();
+                    nets.insert("default".into(), Json::Null);
+                    map.insert("networks".into(), Json::Object(nets));
+                    uses_default = true;
+                }
+                Some(Json::Array(list)) => {
+                    uses_default |= list.iter().any(|n| n == "default");
+                }
+                Some(Json::Object(m)) => uses_default |= m.contains_key("default"),
+                Some(_) => {}
+            }
+        }
+    }
+    let Some(root) = json.as_object_mut() else {
+        return;
+    };
+    if uses_default {
+        let networks = root
+            .entry("networks")
+            .or_insert_with(|| Json::Object(serde_json::Map::new()));
+        if let Some(map) = networks.as_object_mut() {
+            map.entry("default").or_insert(Json::Null);
+        }
+    }
+    for kind in ["networks", "volumes", "configs", "secrets"] {
+        let Some(map) = root.get_mut(kind).and_then(Json::as_object_mut) else {
+            continue;
+        };
+        for (key, def) in map.iter_mut() {
+            if def.is_null() {
+                *def = Json::Object(serde_json::Map::new());
+            }
+            let Some(def) = def.as_object_mut() else {
+                continue;
+            };
+            let external = def.get("external");
+            let legacy_name = external
+                .and_then(|e| e.get("name"))
+                .and_then(Json::as_str)
+                .map(str::to_string);
+            let is_external = match external {
+                Some(Json::Bool(b)) => *b,
+                Some(Json::String(s)) => s == "true",
+                Some(Json::Object(_)) => true,
+                _ => false,
+            };
+            if let Some(n) = legacy_name {
+                def.insert("name".into(), Json::String(n));
+                def.insert("external".into(), Json::Bool(true));
+            }
+            if !def.contains_key("name") {
+                let name = if is_external {
+                    key.clone()
+                } else {
+                    format!("{project}_{key}")
+                };
+                def.insert("name".into(), Json::String(name));
+            }
+        }
+    }
+}
+
+/// Fold each service's `env_file` entries and `environment` into one `environment` mapping:
+/// env files in order, then `environment`; a bare `KEY` takes its value from the project's
+/// variables (and is dropped when unset, as compose does).
+fn resolve_environment(
+    json: &mut Json,
+    positions: &Positions,
+    vars: &BTreeMap<String, String>,
+) -> Result<()> {
+    let Some(services) = json.get_mut("services").and_then(Json::as_object_mut) else {
+        return Ok(());
+    };
+    for (name, service) in services.iter_mut() {
+        let Some(map) = service.as_object_mut() else {
+            continue;
+        };
+        let base = format!("/services/{}", yaml::escape_pointer(name));
+        let mut env: BTreeMap<String, Json> = BTreeMap::new();
+        let env_files: Vec<(String, bool, String)> = match map.get("env_file") {
+            Some(Json::String(s)) => vec![(s.clone(), true, format!("{base}/env_file"))],
+            Some(Json::Array(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    let pointer = format!("{base}/env_file/{i}");
+                    match item {
+                        Json::String(s) => Some((s.clone(), true, pointer)),
+                        Json::Object(m) => {
+                            let required = !matches!(
+                                m.get("required"),
+                                Some(Json::Bool(false))
+                            ) && m.get("required").and_then(Json::as_str) != Some("false");
+                            m.get("path")
+                                .and_then(Json::as_str)
+                                .map(|p| (p.to_string(), required, pointer))
+                        }
+                        _ => None,
+                    }
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (path, required, pointer) in env_files {
+            let path = PathBuf::from(path);
+            if !path.is_file() {
+                if !required {
+                    continue;
+                }
+                let mut err = Error::new(format!(
+                    "service \"{name}\": env file {} not found",
+                    path.display()
+                ))
+                .with_hint("create the file, fix the path, or mark it `required: false`");
+                if let Some(mark) = positions.find_value(&pointer) {
+                    err = err.with_mark(mark.clone());
+                }
+                return Err(err);
+            }
+            let lookup = |k: &str| vars.get(k).cloned();
+            for (k, v) in dotenv::parse_file(&path, &lookup)? {
+                env.insert(k, Json::String(v));
+            }
+        }
+        match map.get("environment") {
+            Some(Json::Object(m)) => {
+                for (k, v) in m {
+                    let value = match v {
+                        Json::Null => match vars.get(k) {
+                            Some(s) => Json::String(s.clone()),
+                            None => {
+                                env.remove(k);
+                                continue;
+                            }
+                        },
+                        Json::String(s) => Json::String(s.clone()),
+                        other => Json::String(other.to_string()),
+                    };
+                    env.insert(k.clone(), value);
+                }
+            }
+            Some(Json::Array(items)) => {
+                for item in items {
+                    let Some(text) = item.as_str().map(str::to_string).or_else(|| {
+                        (!item.is_null()).then(|| item.to_string())
+                    }) else {
+                        continue;
+                    };
+                    match text.split_once('=') {
+                        Some((k, v)) => {
+                            env.insert(k.to_string(), Json::String(v.to_string()));
+                        }
+                        None => match vars.get(&text) {
+                            Some(v) => {
+                                env.insert(text, Json::String(v.clone()));
+                            }
+                            None => {
+                                env.remove(&text);
+                            }
+                        },
+                    }
+                }
+            }
+            _ => {}
+        }
+        if env.is_empty() {
+            map.remove("environment");
+        } else {
+            map.insert(
+                "environment".into(),
+                Json::Object(env.into_iter().collect()),
+            );
+        }
+    }
+    Ok(())
+}

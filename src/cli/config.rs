@@ -1,0 +1,105 @@
+//! `rcompose config`: the fully resolved project, as `docker compose config` prints it.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::{GlobalArgs, load_project, write_output};
+use crate::error::{Error, Result};
+use crate::project::emit::to_yaml;
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum Format {
+    #[default]
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Format the output
+    #[arg(long, value_enum, default_value_t = Format::Yaml)]
+    pub format: Format,
+    /// Only validate the configuration, don't print anything
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print the service names, one per line
+    #[arg(long)]
+    pub services: bool,
+    /// Print the volume names, one per line
+    #[arg(long)]
+    pub volumes: bool,
+    /// Print the network names, one per line
+    #[arg(long)]
+    pub networks: bool,
+    /// Print the profile names, one per line
+    #[arg(long)]
+    pub profiles: bool,
+    /// Print the image names, one per line
+    #[arg(long)]
+    pub images: bool,
+    /// Don't interpolate environment variables
+    #[arg(long)]
+    pub no_interpolate: bool,
+    /// Save to file (default: standard output)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Services to show (a `.yml` file given here is taken as a compose file)
+    pub args: Vec<String>,
+}
+
+pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
+    let services = global.take_file_arguments(&args.args);
+    let mut opts = global.load_options(&services)?;
+    opts.no_interpolate = args.no_interpolate;
+    let loaded = load_project(&opts)?;
+    let project = &loaded.project;
+    if args.quiet {
+        return Ok(0);
+    }
+    for name in &services {
+        if !project.services.contains_key(name) {
+            return Err(Error::new(format!("no such service: {name}")).with_exit_code(1));
+        }
+    }
+    let lines = |items: Vec<String>| -> String {
+        items.into_iter().map(|s| s + "\n").collect::<String>()
+    };
+    let text = if args.services {
+        lines(project.services.keys().cloned().collect())
+    } else if args.volumes {
+        lines(project.volumes.keys().cloned().collect())
+    } else if args.networks {
+        lines(project.networks.keys().cloned().collect())
+    } else if args.profiles {
+        lines(loaded.all_profiles.iter().cloned().collect())
+    } else if args.images {
+        lines(
+            project
+                .services
+                .iter()
+                .map(|(name, s)| s.image_name(&project.name, name))
+                .collect(),
+        )
+    } else {
+        let mut value = serde_json::to_value(project)
+            .map_err(|e| Error::new(format!("internal error: cannot render the project: {e}")))?;
+        if !services.is_empty() {
+            if let Some(map) = value.get_mut("services").and_then(|s| s.as_object_mut()) {
+                map.retain(|k, _| services.contains(k));
+            }
+        }
+        match args.format {
+            Format::Yaml => to_yaml(&value),
+            Format::Json => {
+                let mut s = serde_json::to_string_pretty(&value).map_err(|e| {
+                    Error::new(format!("internal error: cannot render the project: {e}"))
+                })?;
+                s.push('\n');
+                s
+            }
+        }
+    };
+    write_output(&text, args.output.as_ref())?;
+    Ok(0)
+}
