@@ -83,8 +83,10 @@ impl Error {
 
     /// Attach the offending source line, read from `source`, for display with a caret.
     pub fn with_source(mut self, source: &str) -> Self {
-        if let Some(mark) = &self.mark {
-            if let Some(line) = source.lines().nth(mark.line.saturating_sub(1) as usize) {
+        if let Some(mark) = &self.mark
+            && let Some(line) = source.lines().nth(mark.line.saturating_sub(1) as usize)
+        {
+            {
                 // Show at most 80 characters around the column, so huge lines stay readable.
                 let col = mark.column.saturating_sub(1) as usize;
                 let start = col.saturating_sub(40);

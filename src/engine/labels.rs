@@ -1,0 +1,140 @@
+//! Every `com.docker.compose.*` label and every engine-object naming rule, in one place, so
+//! that containers, networks and volumes made by rcompose are recognised by docker compose
+//! (and the other way round).
+
+use std::collections::HashMap;
+
+/// Project name the object belongs to.
+pub const PROJECT: &str = "com.docker.compose.project";
+/// Service name (containers).
+pub const SERVICE: &str = "com.docker.compose.service";
+/// Replica number of a service container, starting at 1.
+pub const CONTAINER_NUMBER: &str = "com.docker.compose.container-number";
+/// `"True"` for containers made by `run`, `"False"` otherwise.
+pub const ONEOFF: &str = "com.docker.compose.oneoff";
+/// Hash of the service configuration, used to decide whether to recreate a container.
+pub const CONFIG_HASH: &str = "com.docker.compose.config-hash";
+/// Directory the project was loaded from.
+pub const WORKING_DIR: &str = "com.docker.compose.project.working_dir";
+/// Comma-separated list of the compose files of the project.
+pub const CONFIG_FILES: &str = "com.docker.compose.project.config_files";
+/// Comma-separated list of the environment files of the project.
+pub const ENVIRONMENT_FILE: &str = "com.docker.compose.project.environment_file";
+/// Dependencies of a service container (`service:condition:restart`, comma-separated).
+pub const DEPENDS_ON: &str = "com.docker.compose.depends_on";
+/// Image digest the container was created from.
+pub const IMAGE: &str = "com.docker.compose.image";
+/// Version of the compose implementation that created the object; see [`COMPOSE_VERSION`].
+pub const VERSION: &str = "com.docker.compose.version";
+/// Project-local key of a network (the name under top-level `networks:`).
+pub const NETWORK: &str = "com.docker.compose.network";
+/// Project-local key of a volume (the name under top-level `volumes:`).
+pub const VOLUME: &str = "com.docker.compose.volume";
+/// Set on a container created to replace another one: the replaced container's ID.
+pub const REPLACE: &str = "com.docker.compose.replace";
+
+/// Value written into the [`VERSION`] label.
+///
+/// This is not rcompose's own version: it names the docker compose (v2) behaviour level that
+/// rcompose emulates (naming with `-` separators, compose-spec semantics). docker compose v2 reads
+/// objects with any value here; docker-compose 1.x writes its own version (`1.29.2`).
+pub const COMPOSE_VERSION: &str = "2.24.0";
+
+/// Label value of [`ONEOFF`] for `run` containers.
+pub const ONEOFF_TRUE: &str = "True";
+/// Label value of [`ONEOFF`] for service containers.
+pub const ONEOFF_FALSE: &str = "False";
+
+/// Name of replica `number` of a service: `<project>-<service>-<number>`.
+pub fn container_name(project: &str, service: &str, number: u32) -> String {
+    format!("{project}-{service}-{number}")
+}
+
+/// Name of a one-off (`run`) container: `<project>-<service>-run-<first 12 chars of id>`.
+pub fn oneoff_container_name(project: &str, service: &str, id: &str) -> String {
+    let short: String = id.chars().take(12).collect();
+    format!("{project}-{service}-run-{short}")
+}
+
+/// Engine name of the network declared under key `key`: `<project>_<key>`.
+pub fn network_name(project: &str, key: &str) -> String {
+    format!("{project}_{key}")
+}
+
+/// Engine name of the volume declared under key `key`: `<project>_<key>`.
+pub fn volume_name(project: &str, key: &str) -> String {
+    format!("{project}_{key}")
+}
+
+/// `label=<key>=<value>` as a list filter for bollard.
+pub fn label_filter(key: &str, value: &str) -> HashMap<String, Vec<String>> {
+    HashMap::from([("label".to_string(), vec![format!("{key}={value}")])])
+}
+
+/// List filter matching every object of `project`: `label=com.docker.compose.project=<project>`.
+pub fn project_filter(project: &str) -> HashMap<String, Vec<String>> {
+    label_filter(PROJECT, project)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn container_names_use_dashes() {
+        assert_eq!(container_name("app", "web", 1), "app-web-1");
+        assert_eq!(container_name("my_app", "db-2", 12), "my_app-db-2-12");
+    }
+
+    #[test]
+    fn oneoff_names_take_twelve_chars_of_the_id() {
+        let id = "0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            oneoff_container_name("app", "web", id),
+            "app-web-run-0123456789ab"
+        );
+        assert_eq!(
+            oneoff_container_name("app", "web", "abc"),
+            "app-web-run-abc"
+        );
+    }
+
+    #[test]
+    fn networks_and_volumes_use_underscores() {
+        assert_eq!(network_name("app", "default"), "app_default");
+        assert_eq!(volume_name("app", "data"), "app_data");
+    }
+
+    #[test]
+    fn project_filter_is_a_label_filter() {
+        let f = project_filter("app");
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f["label"],
+            vec!["com.docker.compose.project=app".to_string()]
+        );
+    }
+
+    #[test]
+    fn labels_share_the_compose_prefix() {
+        for label in [
+            PROJECT,
+            SERVICE,
+            CONTAINER_NUMBER,
+            ONEOFF,
+            CONFIG_HASH,
+            WORKING_DIR,
+            CONFIG_FILES,
+            ENVIRONMENT_FILE,
+            DEPENDS_ON,
+            IMAGE,
+            VERSION,
+            NETWORK,
+            VOLUME,
+            REPLACE,
+        ] {
+            assert!(label.starts_with("com.docker.compose."), "{label}");
+        }
+        assert_eq!(WORKING_DIR, "com.docker.compose.project.working_dir");
+    }
+}
