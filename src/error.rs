@@ -83,23 +83,23 @@ impl Error {
 
     /// Attach the offending source line, read from `source`, for display with a caret.
     pub fn with_source(mut self, source: &str) -> Self {
-        if let Some(mark) = &self.mark
-            && let Some(line) = source.lines().nth(mark.line.saturating_sub(1) as usize)
-        {
-            {
-                // Show at most 80 characters around the column, so huge lines stay readable.
-                let col = mark.column.saturating_sub(1) as usize;
-                let start = col.saturating_sub(40);
-                let shown: String = line.chars().skip(start).take(80).collect();
-                let pad: String = line
-                    .chars()
-                    .skip(start)
-                    .take(col - start)
-                    .map(|c| if c == '\t' { '\t' } else { ' ' })
-                    .collect();
-                self.snippet = Some(format!("{shown}\n{pad}^"));
-            }
-        }
+        let Some(mark) = &self.mark else {
+            return self;
+        };
+        let Some(line) = source.lines().nth(mark.line.saturating_sub(1) as usize) else {
+            return self;
+        };
+        // Show at most 80 characters around the column, so huge lines stay readable.
+        let col = mark.column.saturating_sub(1) as usize;
+        let start = col.saturating_sub(40);
+        let shown: String = line.chars().skip(start).take(80).collect();
+        let pad: String = line
+            .chars()
+            .skip(start)
+            .take(col - start)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        self.snippet = Some(format!("{shown}\n{pad}^"));
         self
     }
 }
