@@ -1,1 +1,1027 @@
-//! (to be written)
+//! Project templates for `rcompose new`: a compose file and its `.env`, rendered from
+//! handlebars sources embedded in the binary (see `templates/`).
+//!
+//! Each template declares its variables here (name, default, help). Values given with
+//! `--set key=value` are checked and turned into the data the template sees; anything
+//! computed (node lists, seed hosts) is computed in Rust so the templates stay plain.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use handlebars::Handlebars;
+use rand::distr::{Alphanumeric, SampleString};
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+
+/// One value a template can be given with `--set name=value`.
+#[derive(Debug)]
+pub struct Variable {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+/// What `rcompose new --list` shows about a template.
+#[derive(Debug)]
+pub struct TemplateInfo {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub variables: &'static [Variable],
+}
+
+/// The rendered files: `compose.yml` and `.env`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    pub compose: String,
+    pub env: String,
+}
+
+/// The Elastic Stack version used by default; `stacks/.env` uses the same one.
+pub const ELASTIC_STACK_VERSION: &str = "8.15.3";
+
+/// The largest cluster the elastic template makes (node names are es01..es99).
+const ELASTIC_MAX_NODES: u32 = 99;
+
+/// Length of generated passwords (letters and digits).
+const PASSWORD_LEN: usize = 20;
+
+static TEMPLATES: &[TemplateInfo] = &[TemplateInfo {
+    name: "elastic",
+    description: "Elasticsearch cluster (TLS, passwords) with Kibana, after Elastic's compose example",
+    variables: &[
+        Variable {
+            name: "nodes",
+            default: "3",
+            help: "number of Elasticsearch nodes, 1 to 99 (1 runs a single-node cluster)",
+        },
+        Variable {
+            name: "version",
+            default: ELASTIC_STACK_VERSION,
+            help: "Elastic Stack version (the image tag of Elasticsearch and Kibana)",
+        },
+        Variable {
+            name: "memory",
+            default: "1g",
+            help: "memory limit of each container, a byte value such as 512m or 2g",
+        },
+        Variable {
+            name: "kibana",
+            default: "true",
+            help: "add Kibana, published on 127.0.0.1:5601 (true or false)",
+        },
+        Variable {
+            name: "security",
+            default: "true",
+            help: "TLS and passwords, set up by a one-shot `setup` service (true or false)",
+        },
+        Variable {
+            name: "port",
+            default: "9200",
+            help: "host port of Elasticsearch (es01), published on 127.0.0.1",
+        },
+    ],
+}];
+
+/// The templates built into rcompose.
+pub fn list() -> &'static [TemplateInfo] {
+    TEMPLATES
+}
+
+/// The handlebars sources of a template and how its data is made from the checked values.
+struct Sources {
+    compose: &'static str,
+    env: &'static str,
+    data: fn(&Values, &Passwords) -> Result<Value>,
+}
+
+fn sources(template: &str) -> Option<Sources> {
+    match template {
+        "elastic" => Some(Sources {
+            compose: include_str!("../templates/elastic/compose.yml.hbs"),
+            env: include_str!("../templates/elastic/env.hbs"),
+            data: elastic_data,
+        }),
+        _ => None,
+    }
+}
+
+struct Passwords<'a> {
+    elastic: &'a str,
+    kibana: &'a str,
+}
+
+/// Render a template with freshly generated random passwords.
+///
+/// `sets` are `--set key=value` pairs in the order given; a later one wins.
+pub fn render(template: &str, sets: &[(String, String)]) -> Result<Rendered> {
+    let mut rng = rand::rng();
+    let elastic = Alphanumeric.sample_string(&mut rng, PASSWORD_LEN);
+    let kibana = Alphanumeric.sample_string(&mut rng, PASSWORD_LEN);
+    render_with_passwords(template, sets, &elastic, &kibana)
+}
+
+/// Render a template with the given passwords (deterministic, for tests).
+pub fn render_with_passwords(
+    template: &str,
+    sets: &[(String, String)],
+    elastic_password: &str,
+    kibana_password: &str,
+) -> Result<Rendered> {
+    let info = find(template)?;
+    let sources = sources(template).ok_or_else(|| {
+        Error::new(format!(
+            "template {template:?} has no sources (this is a bug)"
+        ))
+    })?;
+    let values = Values::resolve(info, sets)?;
+    check_password("elastic password", elastic_password)?;
+    check_password("kibana password", kibana_password)?;
+    let passwords = Passwords {
+        elastic: elastic_password,
+        kibana: kibana_password,
+    };
+    let data = (sources.data)(&values, &passwords)?;
+
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    registry.register_escape_fn(handlebars::no_escape);
+    let render_one = |file: &str, source: &str| {
+        registry.render_template(source, &data).map_err(|e| {
+            Error::new(format!(
+                "template {template:?}, {file}: {e} (this is a bug)"
+            ))
+        })
+    };
+    Ok(Rendered {
+        compose: render_one("compose.yml", sources.compose)?,
+        env: render_one(".env", sources.env)?,
+    })
+}
+
+/// Write `compose.yml` and `.env` into `dir` (created if missing). Existing files are
+/// never overwritten. Returns the paths written.
+pub fn write(rendered: &Rendered, dir: &Path) -> Result<Vec<PathBuf>> {
+    // (file, contents, private: holds passwords)
+    let files = [
+        (dir.join("compose.yml"), &rendered.compose, false),
+        (dir.join(".env"), &rendered.env, true),
+    ];
+    for (path, _, _) in &files {
+        // symlink_metadata: a dangling symlink is in the way too.
+        if fs::symlink_metadata(path).is_ok() {
+            return Err(already_exists(path));
+        }
+    }
+    fs::create_dir_all(dir)
+        .map_err(|e| Error::new(format!("cannot create directory {}: {e}", dir.display())))?;
+
+    let mut written = Vec::new();
+    for (path, contents, private) in &files {
+        if let Err(e) = write_new(path, contents, *private) {
+            // Leave nothing half-made behind.
+            for done in &written {
+                let _ = fs::remove_file(done);
+            }
+            return Err(e);
+        }
+        written.push(path.clone());
+    }
+    Ok(written)
+}
+
+fn write_new(path: &Path, contents: &str, private: bool) -> Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            already_exists(path)
+        } else {
+            Error::new(format!("cannot create {}: {e}", path.display()))
+        }
+    })?;
+    file.write_all(contents.as_bytes())
+        .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))
+}
+
+fn already_exists(path: &Path) -> Error {
+    Error::new(format!("{} already exists", path.display())).with_hint(
+        "templates never overwrite files: choose another directory or move the file away",
+    )
+}
+
+/// Parse one `--set key=value` argument.
+pub fn parse_set(arg: &str) -> Result<(String, String)> {
+    match arg.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err(
+            Error::new(format!("invalid --set {arg:?}: expected key=value"))
+                .with_hint("for example: --set nodes=5"),
+        ),
+    }
+}
+
+fn find(template: &str) -> Result<&'static TemplateInfo> {
+    TEMPLATES
+        .iter()
+        .find(|t| t.name == template)
+        .ok_or_else(|| {
+            Error::new(format!("unknown template {template:?}")).with_hint(format!(
+                "known templates: {}",
+                names(TEMPLATES.iter().map(|t| t.name))
+            ))
+        })
+}
+
+fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    names.collect::<Vec<_>>().join(", ")
+}
+
+/// The value of every variable of a template: its default, or the last `--set` of it.
+struct Values {
+    values: Vec<(&'static str, String)>,
+}
+
+impl Values {
+    fn resolve(info: &TemplateInfo, sets: &[(String, String)]) -> Result<Values> {
+        let mut values: Vec<(&'static str, String)> = info
+            .variables
+            .iter()
+            .map(|v| (v.name, v.default.to_string()))
+            .collect();
+        for (key, value) in sets {
+            let slot = values
+                .iter_mut()
+                .find(|(name, _)| name == key)
+                .ok_or_else(|| {
+                    Error::new(format!(
+                        "unknown variable {key:?} for template {:?}",
+                        info.name
+                    ))
+                    .with_hint(format!(
+                        "valid variables: {}",
+                        names(info.variables.iter().map(|v| v.name))
+                    ))
+                })?;
+            slot.1.clone_from(value);
+        }
+        Ok(Values { values })
+    }
+
+    fn get(&self, name: &str) -> Result<&str> {
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| Error::new(format!("variable {name:?} is not declared (this is a bug)")))
+    }
+}
+
+fn invalid(variable: &str, value: &str, expected: &str) -> Error {
+    Error::new(format!(
+        "invalid value {value:?} for {variable}: expected {expected}"
+    ))
+}
+
+fn parse_bool(values: &Values, variable: &str) -> Result<bool> {
+    let value = values.get(variable)?;
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        _ => Err(invalid(variable, value, "true or false")),
+    }
+}
+
+fn parse_nodes(values: &Values, variable: &str) -> Result<u32> {
+    let value = values.get(variable)?;
+    match value.parse::<u32>() {
+        Ok(n) if (1..=ELASTIC_MAX_NODES).contains(&n) => Ok(n),
+        _ => Err(invalid(
+            variable,
+            value,
+            &format!("a whole number from 1 to {ELASTIC_MAX_NODES}"),
+        )),
+    }
+}
+
+fn parse_port(values: &Values, variable: &str) -> Result<u16> {
+    let value = values.get(variable)?;
+    match value.parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err(invalid(variable, value, "a port number from 1 to 65535")),
+    }
+}
+
+/// A compose byte value: a whole amount and an optional unit b, k, kb, m, mb, g or gb.
+fn parse_byte_value<'a>(values: &'a Values, variable: &str) -> Result<&'a str> {
+    let value = values.get(variable)?;
+    let digits = value.bytes().take_while(u8::is_ascii_digit).count();
+    let (amount, unit) = value.split_at(digits);
+    let unit_ok = matches!(
+        unit.to_ascii_lowercase().as_str(),
+        "" | "b" | "k" | "kb" | "m" | "mb" | "g" | "gb"
+    );
+    if !amount.is_empty() && amount.bytes().any(|b| b != b'0') && unit_ok {
+        Ok(value)
+    } else {
+        Err(invalid(
+            variable,
+            value,
+            "a byte value such as 512m, 1g or 2gb (units b, k, kb, m, mb, g, gb)",
+        ))
+    }
+}
+
+/// An image tag: letters, digits, `_`, `.` and `-`, not starting with `.` or `-`.
+fn parse_image_tag<'a>(values: &'a Values, variable: &str) -> Result<&'a str> {
+    let value = values.get(variable)?;
+    let ok = (1..=128).contains(&value.len())
+        && !value.starts_with(['.', '-'])
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if ok {
+        Ok(value)
+    } else {
+        Err(invalid(
+            variable,
+            value,
+            &format!("an image tag such as {ELASTIC_STACK_VERSION}"),
+        ))
+    }
+}
+
+/// Passwords end up in `.env` and in a shell script inside JSON: keep them plain.
+fn check_password(what: &str, password: &str) -> Result<()> {
+    let ok = password.len() >= 6
+        && password
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(format!(
+            "invalid {what}: expected at least 6 characters, letters, digits, '_', '.' or '-'"
+        )))
+    }
+}
+
+/// The data of the elastic template: the checked settings and one entry per node.
+fn elastic_data(values: &Values, passwords: &Passwords) -> Result<Value> {
+    let node_count = parse_nodes(values, "nodes")?;
+    let version = parse_image_tag(values, "version")?;
+    let memory = parse_byte_value(values, "memory")?;
+    let kibana = parse_bool(values, "kibana")?;
+    let security = parse_bool(values, "security")?;
+    let port = parse_port(values, "port")?;
+
+    let names: Vec<String> = (1..=node_count).map(|i| format!("es{i:02}")).collect();
+    let nodes: Vec<Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let others: Vec<&str> = names
+                .iter()
+                .filter(|other| *other != name)
+                .map(String::as_str)
+                .collect();
+            json!({
+                "name": name,
+                "data_volume": format!("esdata{:02}", i + 1),
+                "seed_hosts": others.join(","),
+                // Nodes start one after the other, as in Elastic's example.
+                "after": i.checked_sub(1).map(|prev| names[prev].as_str()),
+            })
+        })
+        .collect();
+
+    let summary = format!(
+        "{node_count} node{}{}",
+        if node_count == 1 { "" } else { "s" },
+        if kibana { " with Kibana" } else { "" },
+    );
+    Ok(json!({
+        "summary": summary,
+        "version": version,
+        "memory": memory,
+        "port": port,
+        "kibana": kibana,
+        "security": security,
+        "single_node": node_count == 1,
+        "nodes": nodes,
+        "initial_master_nodes": names.join(","),
+        "elastic_password": passwords.elastic,
+        "kibana_password": passwords.kibana,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use saphyr_parser::{Event, Parser};
+
+    /// A YAML document as a plain tree (keys kept in order, duplicates rejected).
+    #[derive(Debug, Clone, PartialEq)]
+    enum Yaml {
+        Scalar(String),
+        Seq(Vec<Yaml>),
+        Map(Vec<(String, Yaml)>),
+    }
+
+    impl Yaml {
+        fn parse(src: &str) -> Yaml {
+            let mut events = Parser::new_from_str(src).map(|event| match event {
+                Ok((event, _)) => event,
+                Err(e) => panic!("invalid YAML: {e}\n{src}"),
+            });
+            for event in events.by_ref() {
+                if matches!(event, Event::DocumentStart(_)) {
+                    break;
+                }
+            }
+            Yaml::node(&mut events).expect("a document")
+        }
+
+        /// The next node, or None at the end of a sequence or mapping.
+        fn node<'a>(events: &mut impl Iterator<Item = Event<'a>>) -> Option<Yaml> {
+            match events.next().expect("more events") {
+                Event::Scalar(value, ..) => Some(Yaml::Scalar(value.into_owned())),
+                Event::SequenceStart(..) => {
+                    let mut items = Vec::new();
+                    while let Some(item) = Yaml::node(events) {
+                        items.push(item);
+                    }
+                    Some(Yaml::Seq(items))
+                }
+                Event::MappingStart(..) => {
+                    let mut entries: Vec<(String, Yaml)> = Vec::new();
+                    while let Some(key) = Yaml::node(events) {
+                        let Yaml::Scalar(key) = key else {
+                            panic!("non-scalar key {key:?}")
+                        };
+                        assert!(
+                            entries.iter().all(|(k, _)| *k != key),
+                            "duplicate key {key}"
+                        );
+                        let value = Yaml::node(events).expect("a value");
+                        entries.push((key, value));
+                    }
+                    Some(Yaml::Map(entries))
+                }
+                Event::SequenceEnd | Event::MappingEnd => None,
+                other => panic!("unexpected YAML event {other:?}"),
+            }
+        }
+
+        fn get(&self, key: &str) -> &Yaml {
+            self.try_get(key)
+                .unwrap_or_else(|| panic!("no key {key} in {self:?}"))
+        }
+
+        fn try_get(&self, key: &str) -> Option<&Yaml> {
+            match self {
+                Yaml::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+                _ => None,
+            }
+        }
+
+        fn keys(&self) -> Vec<&str> {
+            match self {
+                Yaml::Map(entries) => entries.iter().map(|(k, _)| k.as_str()).collect(),
+                other => panic!("not a mapping: {other:?}"),
+            }
+        }
+
+        fn str(&self) -> &str {
+            match self {
+                Yaml::Scalar(s) => s,
+                other => panic!("not a scalar: {other:?}"),
+            }
+        }
+
+        fn strs(&self) -> Vec<&str> {
+            match self {
+                Yaml::Seq(items) => items.iter().map(Yaml::str).collect(),
+                other => panic!("not a sequence: {other:?}"),
+            }
+        }
+    }
+
+    fn sets(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn render_fixed(pairs: &[(&str, &str)]) -> Rendered {
+        render_with_passwords("elastic", &sets(pairs), "elasticpw123", "kibanapw456")
+            .unwrap_or_else(|e| panic!("render failed: {e}"))
+    }
+
+    fn error_of(pairs: &[(&str, &str)]) -> String {
+        match render_with_passwords("elastic", &sets(pairs), "elasticpw123", "kibanapw456") {
+            Ok(_) => panic!("expected an error for {pairs:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// The `KEY=value` lines of an environment list, as (key, value).
+    fn environment(service: &Yaml) -> Vec<(&str, &str)> {
+        service
+            .get("environment")
+            .strs()
+            .into_iter()
+            .map(|line| line.split_once('=').expect("KEY=value"))
+            .collect()
+    }
+
+    fn env_value<'a>(service: &'a Yaml, key: &str) -> Option<&'a str> {
+        environment(service)
+            .into_iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    }
+
+    fn node_names(n: usize) -> Vec<String> {
+        (1..=n).map(|i| format!("es{i:02}")).collect()
+    }
+
+    fn check_cluster(n: usize) {
+        let rendered = render_fixed(&[("nodes", &n.to_string())]);
+        let doc = Yaml::parse(&rendered.compose);
+        let services = doc.get("services");
+        let names = node_names(n);
+
+        let mut expected_services = vec!["setup".to_string()];
+        expected_services.extend(names.iter().cloned());
+        expected_services.push("kibana".to_string());
+        assert_eq!(services.keys(), expected_services);
+
+        for (i, name) in names.iter().enumerate() {
+            let node = services.get(name);
+            assert_eq!(env_value(node, "node.name"), Some(name.as_str()));
+            if n == 1 {
+                assert_eq!(env_value(node, "discovery.type"), Some("single-node"));
+                assert_eq!(env_value(node, "discovery.seed_hosts"), None);
+                assert_eq!(env_value(node, "cluster.initial_master_nodes"), None);
+            } else {
+                let others: Vec<&str> = names
+                    .iter()
+                    .filter(|o| *o != name)
+                    .map(String::as_str)
+                    .collect();
+                assert_eq!(
+                    env_value(node, "discovery.seed_hosts"),
+                    Some(others.join(",").as_str()),
+                    "{name}"
+                );
+                assert_eq!(
+                    env_value(node, "cluster.initial_master_nodes"),
+                    Some(names.join(",").as_str())
+                );
+                assert_eq!(env_value(node, "discovery.type"), None);
+            }
+            // Every key appears once.
+            let keys: Vec<&str> = environment(node).into_iter().map(|(k, _)| k).collect();
+            let mut unique = keys.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(keys.len(), unique.len(), "{name}: {keys:?}");
+
+            assert_eq!(
+                env_value(node, "xpack.security.http.ssl.key"),
+                Some(format!("certs/{name}/{name}.key").as_str())
+            );
+            assert_eq!(
+                node.get("volumes").strs(),
+                vec![
+                    "certs:/usr/share/elasticsearch/config/certs".to_string(),
+                    format!("esdata{:02}:/usr/share/elasticsearch/data", i + 1),
+                ]
+            );
+            assert_eq!(node.get("mem_limit").str(), "${MEM_LIMIT}");
+            let memlock = node.get("ulimits").get("memlock");
+            assert_eq!(memlock.get("soft").str(), "-1");
+            assert_eq!(memlock.get("hard").str(), "-1");
+            assert!(node.try_get("healthcheck").is_some());
+
+            if i == 0 {
+                assert_eq!(node.get("ports").strs(), vec!["127.0.0.1:${ES_PORT}:9200"]);
+                assert_eq!(
+                    env_value(node, "ELASTIC_PASSWORD"),
+                    Some("${ELASTIC_PASSWORD}")
+                );
+                let setup = node.get("depends_on").get("setup");
+                assert_eq!(setup.get("condition").str(), "service_healthy");
+            } else {
+                assert!(node.try_get("ports").is_none(), "{name} publishes a port");
+                assert_eq!(env_value(node, "ELASTIC_PASSWORD"), None);
+                assert_eq!(node.get("depends_on").strs(), vec![names[i - 1].as_str()]);
+            }
+        }
+
+        // One data volume per node, plus certs and kibanadata.
+        let volumes = doc.get("volumes").keys();
+        let data_volumes: Vec<&str> = volumes
+            .iter()
+            .copied()
+            .filter(|v| v.starts_with("esdata"))
+            .collect();
+        let expected: Vec<String> = (1..=n).map(|i| format!("esdata{i:02}")).collect();
+        assert_eq!(data_volumes, expected);
+        assert!(volumes.contains(&"certs"));
+        assert!(volumes.contains(&"kibanadata"));
+        assert_eq!(volumes.len(), n + 2);
+
+        // One certificate instance per node.
+        let command = services.get("setup").get("command").str();
+        assert_eq!(command.matches("  - name: ").count(), n, "{command}");
+        for name in &names {
+            assert!(
+                command.contains(&format!("\"  - name: {name}\\n\"\\\n")),
+                "{command}"
+            );
+            assert!(command.contains(&format!("\"      - {name}\\n\"\\\n")));
+        }
+
+        // Kibana waits for every node to be healthy.
+        let kibana = services.get("kibana");
+        let depends_on = kibana.get("depends_on");
+        assert_eq!(
+            depends_on.keys(),
+            names.iter().map(String::as_str).collect::<Vec<_>>()
+        );
+        for name in &names {
+            assert_eq!(
+                depends_on.get(name).get("condition").str(),
+                "service_healthy"
+            );
+        }
+        assert_eq!(
+            kibana.get("ports").strs(),
+            vec!["127.0.0.1:${KIBANA_PORT}:5601"]
+        );
+    }
+
+    #[test]
+    fn single_node_cluster() {
+        check_cluster(1);
+    }
+
+    #[test]
+    fn three_node_cluster() {
+        check_cluster(3);
+    }
+
+    #[test]
+    fn seven_node_cluster() {
+        check_cluster(7);
+    }
+
+    #[test]
+    fn ninety_nine_nodes_is_the_limit() {
+        check_cluster(99);
+        let err = error_of(&[("nodes", "100")]);
+        assert!(err.contains("from 1 to 99"), "{err}");
+    }
+
+    #[test]
+    fn default_render_matches_the_elastic_stack() {
+        let rendered = render_fixed(&[]);
+        let template = Yaml::parse(&rendered.compose);
+        // The stack gives the ports defaults and a project name; otherwise the same.
+        let stack_src = include_str!("../stacks/elastic.yml")
+            .replace("${ES_PORT:-9200}", "${ES_PORT}")
+            .replace("${KIBANA_PORT:-5601}", "${KIBANA_PORT}");
+        let stack = Yaml::parse(&stack_src);
+        assert_eq!(stack.keys(), vec!["name", "services", "volumes"]);
+        assert_eq!(stack.get("name").str(), "elastic");
+        assert_eq!(template.keys(), vec!["services", "volumes"]);
+        assert_eq!(template.get("services"), stack.get("services"));
+        assert_eq!(template.get("volumes"), stack.get("volumes"));
+
+        let stack_env = include_str!("../stacks/.env");
+        assert!(stack_env.contains(&format!("\nSTACK_VERSION={ELASTIC_STACK_VERSION}\n")));
+        assert!(
+            rendered
+                .env
+                .contains(&format!("\nSTACK_VERSION={ELASTIC_STACK_VERSION}\n"))
+        );
+    }
+
+    #[test]
+    fn env_holds_passwords_and_settings() {
+        let rendered = render_fixed(&[("version", "8.14.0"), ("memory", "2g"), ("port", "19200")]);
+        let lines: Vec<&str> = rendered
+            .env
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                "ELASTIC_PASSWORD=elasticpw123",
+                "KIBANA_PASSWORD=kibanapw456",
+                "STACK_VERSION=8.14.0",
+                "CLUSTER_NAME=docker-cluster",
+                "LICENSE=basic",
+                "ES_PORT=19200",
+                "KIBANA_PORT=5601",
+                "MEM_LIMIT=2g",
+            ]
+        );
+    }
+
+    #[test]
+    fn render_generates_random_passwords() {
+        let password = |env: &str, key: &str| -> String {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("{key}=")))
+                .expect("password line")
+                .to_string()
+        };
+        let a = render("elastic", &[]).expect("render");
+        let b = render("elastic", &[]).expect("render");
+        for key in ["ELASTIC_PASSWORD", "KIBANA_PASSWORD"] {
+            let pa = password(&a.env, key);
+            assert_eq!(pa.len(), 20);
+            assert!(pa.chars().all(|c| c.is_ascii_alphanumeric()), "{pa}");
+            assert_ne!(pa, password(&b.env, key));
+        }
+        assert_ne!(
+            password(&a.env, "ELASTIC_PASSWORD"),
+            password(&a.env, "KIBANA_PASSWORD")
+        );
+        assert_eq!(a.compose, b.compose);
+    }
+
+    #[test]
+    fn without_security_there_is_no_setup_and_no_certs() {
+        for n in ["1", "3"] {
+            let rendered = render_fixed(&[("nodes", n), ("security", "false")]);
+            let doc = Yaml::parse(&rendered.compose);
+            let services = doc.get("services");
+            assert!(services.try_get("setup").is_none());
+            assert!(doc.get("volumes").try_get("certs").is_none());
+            assert!(!rendered.compose.contains("certs"));
+            assert!(!rendered.compose.contains("PASSWORD"));
+            assert!(!rendered.env.contains("PASSWORD"));
+            let es01 = services.get("es01");
+            assert_eq!(env_value(es01, "xpack.security.enabled"), Some("false"));
+            assert!(es01.try_get("depends_on").is_none());
+            assert_eq!(
+                services.get("kibana").get("environment").strs(),
+                vec!["SERVERNAME=kibana", "ELASTICSEARCH_HOSTS=http://es01:9200"]
+            );
+        }
+        let rendered = render_fixed(&[("security", "false")]);
+        let services = Yaml::parse(&rendered.compose);
+        let es03 = services.get("services").get("es03");
+        assert_eq!(env_value(es03, "discovery.seed_hosts"), Some("es01,es02"));
+        assert_eq!(es03.get("depends_on").strs(), vec!["es02"]);
+    }
+
+    #[test]
+    fn without_kibana_there_is_no_kibana() {
+        let rendered = render_fixed(&[("kibana", "false")]);
+        let doc = Yaml::parse(&rendered.compose);
+        assert_eq!(
+            doc.get("services").keys(),
+            vec!["setup", "es01", "es02", "es03"]
+        );
+        assert!(doc.get("volumes").try_get("kibanadata").is_none());
+        assert!(!rendered.compose.contains("kibana:"));
+        assert!(!rendered.env.contains("KIBANA_PORT"));
+
+        let rendered = render_fixed(&[("kibana", "false"), ("security", "false"), ("nodes", "1")]);
+        let doc = Yaml::parse(&rendered.compose);
+        assert_eq!(doc.get("services").keys(), vec!["es01"]);
+        assert_eq!(doc.get("volumes").keys(), vec!["esdata01"]);
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        for pairs in [
+            vec![],
+            vec![("nodes", "7")],
+            vec![("nodes", "1"), ("security", "false")],
+        ] {
+            assert_eq!(render_fixed(&pairs), render_fixed(&pairs));
+        }
+    }
+
+    #[test]
+    fn later_sets_win() {
+        let rendered = render_fixed(&[("nodes", "5"), ("nodes", "2")]);
+        let doc = Yaml::parse(&rendered.compose);
+        assert_eq!(
+            doc.get("services").keys(),
+            vec!["setup", "es01", "es02", "kibana"]
+        );
+    }
+
+    #[test]
+    fn accepted_values() {
+        for (key, value) in [
+            ("memory", "512m"),
+            ("memory", "2GB"),
+            ("memory", "1073741824"),
+            ("memory", "100k"),
+            ("kibana", "False"),
+            ("security", "yes"),
+            ("port", "1"),
+            ("port", "65535"),
+            ("version", "8.16.0-SNAPSHOT"),
+        ] {
+            render_fixed(&[(key, value)]);
+        }
+    }
+
+    /// `--set` pairs and the parts the error message must contain.
+    type ErrorCase = (
+        &'static [(&'static str, &'static str)],
+        &'static [&'static str],
+    );
+
+    #[test]
+    fn bad_inputs_say_what_is_expected() {
+        let cases: &[ErrorCase] = &[
+            (
+                &[("nodes", "0")],
+                &["\"0\" for nodes", "whole number from 1 to 99"],
+            ),
+            (
+                &[("nodes", "abc")],
+                &["\"abc\" for nodes", "whole number from 1 to 99"],
+            ),
+            (&[("nodes", "-1")], &["whole number"]),
+            (
+                &[("kibana", "maybe")],
+                &["\"maybe\" for kibana", "true or false"],
+            ),
+            (&[("security", "")], &["for security", "true or false"]),
+            (&[("memory", "12q")], &["\"12q\" for memory", "byte value"]),
+            (&[("memory", "g")], &["byte value"]),
+            (&[("memory", "0m")], &["byte value"]),
+            (&[("memory", "1.5g")], &["byte value"]),
+            (
+                &[("port", "0")],
+                &["for port", "port number from 1 to 65535"],
+            ),
+            (&[("port", "70000")], &["port number"]),
+            (&[("version", "8.15 ; rm")], &["for version", "image tag"]),
+            (&[("version", "")], &["image tag"]),
+            (
+                &[("colour", "blue")],
+                &[
+                    "unknown variable \"colour\"",
+                    "valid variables: nodes, version, memory, kibana, security, port",
+                ],
+            ),
+        ];
+        for (pairs, expected) in cases {
+            let err = error_of(pairs);
+            for part in *expected {
+                assert!(err.contains(part), "{pairs:?}: {err:?} lacks {part:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_template_lists_the_known_ones() {
+        let err = render("mongo", &[]).expect_err("an error").to_string();
+        assert!(err.contains("unknown template \"mongo\""), "{err}");
+        assert!(err.contains("known templates: elastic"), "{err}");
+    }
+
+    #[test]
+    fn bad_passwords_are_refused() {
+        let err = render_with_passwords("elastic", &[], "short", "kibanapw456")
+            .expect_err("an error")
+            .to_string();
+        assert!(err.contains("elastic password"), "{err}");
+        let err = render_with_passwords("elastic", &[], "elasticpw123", "has\"quote")
+            .expect_err("an error")
+            .to_string();
+        assert!(err.contains("kibana password"), "{err}");
+    }
+
+    #[test]
+    fn every_listed_template_renders_with_its_defaults() {
+        for info in list() {
+            let rendered = render(info.name, &[]).unwrap_or_else(|e| panic!("{}: {e}", info.name));
+            assert!(!rendered.compose.contains("{{"));
+            assert!(!rendered.env.contains("{{"));
+            Yaml::parse(&rendered.compose);
+        }
+        let elastic = &list()[0];
+        assert_eq!(elastic.name, "elastic");
+        let names: Vec<&str> = elastic.variables.iter().map(|v| v.name).collect();
+        assert_eq!(
+            names,
+            ["nodes", "version", "memory", "kibana", "security", "port"]
+        );
+    }
+
+    #[test]
+    fn parse_set_splits_at_the_first_equals_sign() {
+        assert_eq!(
+            parse_set("nodes=5").expect("ok"),
+            ("nodes".to_string(), "5".to_string())
+        );
+        assert_eq!(
+            parse_set(" version = 8.15.3 ").expect("ok"),
+            ("version".to_string(), "8.15.3".to_string())
+        );
+        assert_eq!(
+            parse_set("a=b=c").expect("ok"),
+            ("a".to_string(), "b=c".to_string())
+        );
+        assert_eq!(
+            parse_set("memory=").expect("ok"),
+            ("memory".to_string(), String::new())
+        );
+        for bad in ["nodes", "=5", ""] {
+            let err = parse_set(bad).expect_err("an error").to_string();
+            assert!(err.contains("expected key=value"), "{err}");
+        }
+    }
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(tag: &str) -> TempDir {
+            let dir = std::env::temp_dir().join(format!(
+                "rcompose-templates-{tag}-{}-{}",
+                std::process::id(),
+                Alphanumeric.sample_string(&mut rand::rng(), 8)
+            ));
+            TempDir(dir)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn write_creates_the_files_and_never_overwrites() {
+        let tmp = TempDir::new("write");
+        let dir = tmp.0.join("cluster");
+        let rendered = render_fixed(&[]);
+        let written = write(&rendered, &dir).expect("write");
+        assert_eq!(written, vec![dir.join("compose.yml"), dir.join(".env")]);
+        assert_eq!(
+            fs::read_to_string(dir.join("compose.yml")).expect("read"),
+            rendered.compose
+        );
+        assert_eq!(
+            fs::read_to_string(dir.join(".env")).expect("read"),
+            rendered.env
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.join(".env"))
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "{mode:o}");
+        }
+
+        let other = render_fixed(&[("nodes", "1")]);
+        let err = write(&other, &dir).expect_err("an error").to_string();
+        assert!(err.contains("compose.yml already exists"), "{err}");
+        assert!(err.contains("never overwrite"), "{err}");
+        assert_eq!(
+            fs::read_to_string(dir.join("compose.yml")).expect("read"),
+            rendered.compose
+        );
+
+        // Only .env in the way: nothing is written.
+        let dir2 = tmp.0.join("env-only");
+        fs::create_dir_all(&dir2).expect("mkdir");
+        fs::write(dir2.join(".env"), "KEEP=1\n").expect("write");
+        let err = write(&rendered, &dir2).expect_err("an error").to_string();
+        assert!(err.contains(".env already exists"), "{err}");
+        assert!(!dir2.join("compose.yml").exists());
+        assert_eq!(
+            fs::read_to_string(dir2.join(".env")).expect("read"),
+            "KEEP=1\n"
+        );
+    }
+}
