@@ -2,6 +2,7 @@
 //! call into `project::load` and `ops`.
 
 pub mod config;
+pub mod new;
 
 use std::path::PathBuf;
 
@@ -44,6 +45,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Parse, resolve and render the compose file in canonical form
     Config(config::ConfigArgs),
+    /// Write a compose file and .env from a built-in template (e.g. an N-node Elastic cluster)
+    New(new::NewArgs),
 }
 
 impl GlobalArgs {
@@ -108,6 +111,7 @@ fn run(cli: Cli) -> Result<i32> {
     let Cli { global, command } = cli;
     match command {
         Command::Config(args) => config::run(global, args),
+        Command::New(args) => new::run(args),
     }
 }
 
