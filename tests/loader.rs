@@ -1,0 +1,455 @@
+//! The loader through `rcompose config`: discovery, names, env files, interpolation, merging,
+//! extends, include, profiles, and real-world files (the awesome-compose corpus, Elastic's).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn shared() -> PathBuf {
+    repo().join("../shared")
+}
+
+/// A scratch directory removed on drop.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "rcompose-loader-{}-{}/{name}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&path).expect("create scratch dir");
+        Dir(path)
+    }
+
+    fn write(&self, rel: &str, content: &str) -> PathBuf {
+        let path = self.0.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create dir");
+        }
+        std::fs::write(&path, content).expect("write file");
+        path
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        if let Some(parent) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(parent);
+        }
+    }
+}
+
+fn rcompose(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rcompose"));
+    cmd.current_dir(dir).args(args);
+    for var in [
+        "COMPOSE_FILE",
+        "COMPOSE_PROJECT_NAME",
+        "COMPOSE_PROFILES",
+        "COMPOSE_PATH_SEPARATOR",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run rcompose")
+}
+
+fn ok_json(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Value {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["config", "--format", "json"]);
+    let out = rcompose(dir, &all, env);
+    assert!(
+        out.status.success(),
+        "rcompose {all:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "config output is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn corpus_files_all_load() {
+    let corpus = shared().join("corpus/awesome-compose");
+    if !corpus.is_dir() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "the awesome-compose corpus is missing at {} (CI must have it)",
+            corpus.display()
+        );
+        eprintln!("corpus not found at {}, skipping outside CI", corpus.display());
+        return;
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&corpus).expect("read corpus") {
+        let dir = entry.expect("entry").path();
+        for name in ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"] {
+            if dir.join(name).is_file() {
+                files.push(dir.join(name));
+            }
+        }
+    }
+    assert_eq!(files.len(), 39, "the corpus holds 39 compose files");
+    let mut failures = Vec::new();
+    for file in &files {
+        let dir = file.parent().expect("parent");
+        let out = rcompose(dir, &["-f", &file.to_string_lossy(), "config", "-q"], &[]);
+        if !out.status.success() {
+            failures.push(format!("{}: {}", file.display(), stderr(&out)));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn elastic_official_file_loads_like_compose() {
+    let reference = shared().join("reference/elastic");
+    if !reference.is_dir() {
+        assert!(std::env::var("CI").is_err(), "shared/reference/elastic is missing");
+        return;
+    }
+    let dir = Dir::new("elastic");
+    let compose = std::fs::read_to_string(reference.join("elasticsearch-8-docker-compose.yml"))
+        .expect("read elastic file");
+    dir.write("docker-compose.yml", &compose);
+    let env = std::fs::read_to_string(reference.join("elasticsearch-8.env"))
+        .expect("read env")
+        .replace("ELASTIC_PASSWORD=\n", "ELASTIC_PASSWORD=secret-one\n")
+        .replace("KIBANA_PASSWORD=\n", "KIBANA_PASSWORD=secret-two\n")
+        .replace("STACK_VERSION={version}", "STACK_VERSION=8.15.3");
+    dir.write(".env", &env);
+    let v = ok_json(&dir.0, &["-p", "es"], &[]);
+    let services = v["services"].as_object().expect("services");
+    let names: Vec<&str> = services.keys().map(String::as_str).collect();
+    assert_eq!(names, ["es01", "es02", "es03", "kibana", "setup"]);
+    for node in ["es01", "es02", "es03"] {
+        assert_eq!(
+            v["services"]["kibana"]["depends_on"][node]["condition"],
+            "service_healthy"
+        );
+        let es = &v["services"][node];
+        assert_eq!(es["mem_limit"], "1073741824");
+        assert_eq!(es["ulimits"]["memlock"]["soft"], -1);
+        assert_eq!(es["ulimits"]["memlock"]["hard"], -1);
+        assert_eq!(es["healthcheck"]["interval"], "10s");
+        assert_eq!(es["healthcheck"]["timeout"], "10s");
+        assert_eq!(es["healthcheck"]["retries"], 120);
+        assert_eq!(
+            es["image"],
+            "docker.elastic.co/elasticsearch/elasticsearch:8.15.3"
+        );
+    }
+    assert_eq!(v["services"]["setup"]["healthcheck"]["interval"], "1s");
+    let port = &v["services"]["es01"]["ports"][0];
+    assert_eq!(port["target"], 9200);
+    assert_eq!(port["published"], "9200");
+    assert_eq!(
+        v["services"]["es01"]["environment"]["ELASTIC_PASSWORD"],
+        "secret-one"
+    );
+    assert_eq!(v["volumes"]["esdata01"]["name"], "es_esdata01");
+    // The obsolete `version:` is reported, not fatal.
+    let out = rcompose(&dir.0, &["-p", "es", "config", "-q"], &[]);
+    assert!(stderr(&out).contains("`version` is obsolete"), "{}", stderr(&out));
+}
+
+#[test]
+fn stacks_elastic_has_the_expected_model() {
+    let v = ok_json(repo(), &["-f", "stacks/elastic.yml"], &[("ELASTIC_PASSWORD", "")]);
+    assert_eq!(v["name"], "elastic");
+    let names: Vec<&String> = v["services"].as_object().expect("services").keys().collect();
+    assert_eq!(names, ["es01", "es02", "es03", "kibana", "setup"]);
+    assert_eq!(v["services"]["es01"]["ports"][0]["host_ip"], "127.0.0.1");
+    assert_eq!(
+        v["services"]["es01"]["depends_on"]["setup"]["condition"],
+        "service_healthy"
+    );
+    assert_eq!(v["services"]["es02"]["depends_on"]["es01"]["condition"], "service_started");
+    for volume in ["certs", "esdata01", "esdata02", "esdata03", "kibanadata"] {
+        assert_eq!(v["volumes"][volume]["name"], format!("elastic_{volume}"));
+    }
+}
+
+#[test]
+fn yml_argument_is_taken_as_the_compose_file() {
+    let out = rcompose(repo(), &["config", "--services", "stacks/elastic.yml"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "es01\nes02\nes03\nkibana\nsetup\n"
+    );
+}
+
+#[test]
+fn discovery_finds_files_in_parents_and_merges_the_override() {
+    let dir = Dir::new("My_Project");
+    dir.write(
+        "compose.yaml",
+        "services:\n  web:\n    image: busybox\n    environment: [A=1]\n",
+    );
+    dir.write(
+        "compose.override.yaml",
+        "services:\n  web:\n    environment:\n      B: '2'\n",
+    );
+    std::fs::create_dir_all(dir.0.join("sub/deeper")).expect("mkdir");
+    let v = ok_json(&dir.0.join("sub/deeper"), &[], &[]);
+    assert_eq!(v["name"], "my_project");
+    assert_eq!(v["services"]["web"]["environment"]["A"], "1");
+    assert_eq!(v["services"]["web"]["environment"]["B"], "2");
+    // With -f, the override is not merged.
+    let v = ok_json(&dir.0, &["-f", "compose.yaml"], &[]);
+    assert!(v["services"]["web"]["environment"].get("B").is_none());
+}
+
+#[test]
+fn no_compose_file_is_a_clear_error() {
+    let dir = Dir::new("empty");
+    let out = rcompose(&dir.0, &["config"], &[]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no configuration file provided"), "{}", stderr(&out));
+}
+
+#[test]
+fn project_name_precedence() {
+    let dir = Dir::new("dirname");
+    dir.write("compose.yaml", "name: fromfile\nservices:\n  a:\n    image: x\n");
+    assert_eq!(ok_json(&dir.0, &[], &[])["name"], "fromfile");
+    assert_eq!(
+        ok_json(&dir.0, &[], &[("COMPOSE_PROJECT_NAME", "fromenv")])["name"],
+        "fromenv"
+    );
+    assert_eq!(
+        ok_json(&dir.0, &["-p", "fromflag"], &[("COMPOSE_PROJECT_NAME", "fromenv")])["name"],
+        "fromflag"
+    );
+    let out = rcompose(&dir.0, &["-p", "Bad Name", "config"], &[]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("invalid project name"));
+    let dir2 = Dir::new("Dir.Name");
+    dir2.write("compose.yaml", "services:\n  a:\n    image: x\n");
+    assert_eq!(ok_json(&dir2.0, &[], &[])["name"], "dirname");
+}
+
+#[test]
+fn dotenv_and_process_environment() {
+    let dir = Dir::new("envs");
+    dir.write(
+        ".env",
+        "# comment\nexport TAG=1.0\nQUOTED='lit $TAG'\nDOUBLE=\"v${TAG}\\tx\"\nEMPTY=\nOVER=fromfile\nSPACED =  trimmed  \n",
+    );
+    dir.write(
+        "compose.yaml",
+        "services:\n  a:\n    image: \"img:${TAG}\"\n    environment:\n      Q: $QUOTED\n      D: ${DOUBLE}\n      E: \"[${EMPTY}]\"\n      O: $OVER\n      S: \"[${SPACED}]\"\n",
+    );
+    let v = ok_json(&dir.0, &[], &[("OVER", "fromprocess")]);
+    let env = &v["services"]["a"]["environment"];
+    assert_eq!(v["services"]["a"]["image"], "img:1.0");
+    assert_eq!(env["Q"], "lit $TAG");
+    assert_eq!(env["D"], "v1.0\tx");
+    assert_eq!(env["E"], "[]");
+    assert_eq!(env["O"], "fromprocess");
+    assert_eq!(env["S"], "[trimmed]");
+    // --env-file replaces .env
+    dir.write("other.env", "TAG=2.0\n");
+    let v = ok_json(&dir.0, &["--env-file", "other.env"], &[]);
+    assert_eq!(v["services"]["a"]["image"], "img:2.0");
+}
+
+#[test]
+fn interpolation_forms() {
+    let dir = Dir::new("interp");
+    dir.write(
+        "compose.yaml",
+        concat!(
+            "services:\n  a:\n    image: x\n    labels:\n",
+            "      plain: $SET\n      braced: ${SET}\n      dash: ${UNSET-d1}\n",
+            "      colon_dash: ${EMPTY:-d2}\n      dash_empty: \"[${EMPTY-d3}]\"\n",
+            "      plus: ${SET+alt}\n      colon_plus: \"[${EMPTY:+alt}]\"\n",
+            "      nested: ${UNSET:-${SET:-no}}\n      dollar: $$SET\n      unset: \"[${UNSET}]\"\n",
+        ),
+    );
+    let out = rcompose(&dir.0, &["config", "--format", "json"], &[("SET", "s"), ("EMPTY", "")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let l = &v["services"]["a"]["labels"];
+    assert_eq!(l["plain"], "s");
+    assert_eq!(l["braced"], "s");
+    assert_eq!(l["dash"], "d1");
+    assert_eq!(l["colon_dash"], "d2");
+    assert_eq!(l["dash_empty"], "[]");
+    assert_eq!(l["plus"], "alt");
+    assert_eq!(l["colon_plus"], "[]");
+    assert_eq!(l["nested"], "s");
+    assert_eq!(l["dollar"], "$SET");
+    assert_eq!(l["unset"], "[]");
+    assert!(
+        stderr(&out).contains("The \"UNSET\" variable is not set"),
+        "{}",
+        stderr(&out)
+    );
+    // --no-interpolate keeps the text.
+    let out = rcompose(&dir.0, &["config", "--no-interpolate"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("${UNSET-d1}"));
+}
+
+#[test]
+fn extends_same_file_and_other_file_with_rebased_paths() {
+    let dir = Dir::new("ext");
+    dir.write(
+        "common/base.yml",
+        "services:\n  base:\n    image: busybox\n    env_file: ./base.env\n    volumes: ['./data:/data']\n    environment: {TZ: utc, PORT: '80'}\n",
+    );
+    dir.write("common/base.env", "FROM_BASE=1\n");
+    dir.write(
+        "compose.yaml",
+        "services:\n  common:\n    image: busybox\n    user: root\n  cli:\n    extends: common\n    command: echo\n  web:\n    extends:\n      file: common/base.yml\n      service: base\n    environment:\n      PORT: '8080'\n",
+    );
+    let v = ok_json(&dir.0, &[], &[]);
+    let root = dir.0.to_string_lossy().into_owned();
+    assert_eq!(v["services"]["cli"]["user"], "root");
+    assert_eq!(v["services"]["cli"]["command"], serde_json::json!(["echo"]));
+    let web = &v["services"]["web"];
+    assert_eq!(web["environment"]["PORT"], "8080");
+    assert_eq!(web["environment"]["TZ"], "utc");
+    assert_eq!(web["environment"]["FROM_BASE"], "1");
+    assert_eq!(web["volumes"][0]["source"], format!("{root}/common/data"));
+}
+
+#[test]
+fn include_loads_other_projects_with_their_own_directory() {
+    let dir = Dir::new("inc");
+    dir.write(
+        "lib/compose.yaml",
+        "services:\n  db:\n    image: \"db:${DB_TAG}\"\n    volumes: ['./initdb:/init']\n",
+    );
+    dir.write("lib/.env", "DB_TAG=15\n");
+    dir.write(
+        "compose.yaml",
+        "include:\n  - lib/compose.yaml\nservices:\n  app:\n    image: app\n    depends_on: [db]\n",
+    );
+    let v = ok_json(&dir.0, &[], &[]);
+    let root = dir.0.to_string_lossy().into_owned();
+    assert_eq!(v["services"]["db"]["image"], "db:15");
+    assert_eq!(
+        v["services"]["db"]["volumes"][0]["source"],
+        format!("{root}/lib/initdb")
+    );
+    // A conflict between the including file and the included one is an error.
+    dir.write(
+        "compose.yaml",
+        "include:\n  - lib/compose.yaml\nservices:\n  db:\n    image: other\n",
+    );
+    let out = rcompose(&dir.0, &["config", "-q"], &[]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("conflicts"), "{}", stderr(&out));
+}
+
+#[test]
+fn profiles_select_services() {
+    let dir = Dir::new("prof");
+    dir.write(
+        "compose.yaml",
+        "services:\n  always:\n    image: a\n  debug:\n    image: d\n    profiles: [debug]\n  tools:\n    image: t\n    profiles: [tools, debug]\n",
+    );
+    let services = |args: &[&str], env: &[(&str, &str)]| -> Vec<String> {
+        let v = ok_json(&dir.0, args, env);
+        v["services"].as_object().expect("services").keys().cloned().collect()
+    };
+    assert_eq!(services(&[], &[]), ["always"]);
+    assert_eq!(services(&["--profile", "tools"], &[]), ["always", "tools"]);
+    assert_eq!(services(&[], &[("COMPOSE_PROFILES", "debug")]), ["always", "debug", "tools"]);
+    let out = rcompose(&dir.0, &["config", "--profiles"], &[]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "debug\ntools\n");
+}
+
+#[test]
+fn reset_and_override_tags_across_files() {
+    let dir = Dir::new("tags");
+    dir.write(
+        "compose.yaml",
+        "services:\n  app:\n    image: myapp\n    ports: ['8080:80']\n    environment:\n      FOO: BAR\n",
+    );
+    dir.write(
+        "compose.override.yaml",
+        "services:\n  app:\n    ports: !override ['8443:443']\n    environment:\n      FOO: !reset null\n",
+    );
+    let v = ok_json(&dir.0, &[], &[]);
+    let ports = v["services"]["app"]["ports"].as_array().expect("ports");
+    assert_eq!(ports.len(), 1);
+    assert_eq!(ports[0]["target"], 443);
+    assert!(v["services"]["app"].get("environment").is_none());
+}
+
+#[test]
+fn stdin_and_compose_file_variable() {
+    let dir = Dir::new("stdin");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rcompose"))
+        .current_dir(&dir.0)
+        .args(["-p", "fromstdin", "-f", "-", "config", "--services"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"services:\n  x:\n    image: busybox\n")
+            .expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "x\n");
+
+    dir.write("a.yml", "services:\n  a:\n    image: a\n");
+    dir.write("b.yml", "services:\n  b:\n    image: b\n");
+    let v = ok_json(&dir.0, &["-p", "cf"], &[("COMPOSE_FILE", "a.yml:b.yml")]);
+    assert_eq!(v["services"].as_object().map(|m| m.len()), Some(2));
+}
+
+#[test]
+fn config_listing_flags_and_output_file() {
+    let dir = Dir::new("listing");
+    dir.write(
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx\n    networks: [front]\n    volumes: ['data:/d']\n  app:\n    build: .\nnetworks:\n  front: {}\nvolumes:\n  data: {}\n",
+    );
+    let text = |args: &[&str]| {
+        let out = rcompose(&dir.0, args, &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(text(&["-p", "l", "config", "--services"]), "app\nweb\n");
+    assert_eq!(text(&["-p", "l", "config", "--volumes"]), "data\n");
+    assert_eq!(text(&["-p", "l", "config", "--networks"]), "default\nfront\n");
+    assert_eq!(text(&["-p", "l", "config", "--images"]), "l-app\nnginx\n");
+    let yaml = text(&["-p", "l", "config"]);
+    assert!(yaml.starts_with("name: l\n"), "{yaml}");
+    text(&["-p", "l", "config", "-o", "out.yml"]);
+    let written = std::fs::read_to_string(dir.0.join("out.yml")).expect("out.yml");
+    assert_eq!(written, yaml);
+    // The printed YAML loads again to the same project.
+    dir.write("again/compose.yaml", &yaml);
+    let first = ok_json(&dir.0, &["-p", "l"], &[]);
+    let second = ok_json(&dir.0.join("again"), &["-p", "l"], &[]);
+    assert_eq!(first["services"]["web"], second["services"]["web"]);
+}
