@@ -1,5 +1,11 @@
-//! Talking to the Docker Engine: connecting ([`connection`]) and the compose labels and
-//! naming rules shared by everything that creates or finds engine objects ([`labels`]).
+//! Talking to the Docker Engine: connecting ([`connection`]), the compose labels and naming
+//! rules ([`labels`]), what the engine reports about a project ([`observe`]), its event stream
+//! ([`events`]), and one-call primitives for containers, networks and volumes.
 
 pub mod connection;
+pub mod containers;
+pub mod errors;
+pub mod events;
 pub mod labels;
+pub mod observe;
+pub mod resources;

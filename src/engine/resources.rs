@@ -1,0 +1,266 @@
+//! Project networks and volumes on the engine: created when missing (labelled so docker compose
+//! recognises them), external ones only looked up, and removal for `down`.
+
+use std::collections::HashMap;
+
+use bollard::Docker;
+use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest, VolumeCreateRequest};
+use bollard::query_parameters::{
+    InspectNetworkOptions, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+    RemoveVolumeOptionsBuilder,
+};
+
+use super::errors::{engine_error, is_not_found, message_of};
+use super::labels;
+use crate::error::{Error, Result};
+
+/// A network as the project wants it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetworkSpec {
+    /// Key under top-level `networks:`.
+    pub key: String,
+    /// Engine name (`<project>_<key>` unless `name:` says otherwise).
+    pub name: String,
+    pub external: bool,
+    pub driver: Option<String>,
+    pub driver_opts: HashMap<String, String>,
+    pub internal: bool,
+    pub attachable: bool,
+    pub enable_ipv6: bool,
+    pub ipam_driver: Option<String>,
+    /// `(subnet, ip_range, gateway)` per IPAM pool.
+    pub ipam_pools: Vec<(Option<String>, Option<String>, Option<String>)>,
+    pub labels: HashMap<String, String>,
+}
+
+/// A volume as the project wants it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VolumeSpec {
+    /// Key under top-level `volumes:`.
+    pub key: String,
+    /// Engine name (`<project>_<key>` unless `name:` says otherwise).
+    pub name: String,
+    pub external: bool,
+    pub driver: Option<String>,
+    pub driver_opts: HashMap<String, String>,
+    pub labels: HashMap<String, String>,
+}
+
+/// What [`ensure_network`] / [`ensure_volume`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ensured {
+    Created,
+    Existed,
+    /// It exists but was not made for this project (no or another project label): used as is.
+    Foreign,
+}
+
+/// The labels compose puts on a network or volume of `project` with key `key`.
+fn resource_labels(
+    project: &str,
+    kind_label: &str,
+    key: &str,
+    user: &HashMap<String, String>,
+) -> HashMap<String, String> {
+    let mut all = user.clone();
+    all.insert(labels::PROJECT.to_string(), project.to_string());
+    all.insert(kind_label.to_string(), key.to_string());
+    all.insert(
+        labels::VERSION.to_string(),
+        labels::COMPOSE_VERSION.to_string(),
+    );
+    all
+}
+
+/// Make sure network `spec` exists.
+pub async fn ensure_network(docker: &Docker, project: &str, spec: &NetworkSpec) -> Result<Ensured> {
+    match docker
+        .inspect_network(&spec.name, None::<InspectNetworkOptions>)
+        .await
+    {
+        Ok(network) => {
+            let labels = network.labels.unwrap_or_default();
+            let ours = labels.get(labels::PROJECT).is_some_and(|p| p == project);
+            return Ok(if ours || spec.external {
+                Ensured::Existed
+            } else {
+                Ensured::Foreign
+            });
+        }
+        Err(e) if is_not_found(&e) => {}
+        Err(e) => {
+            return Err(engine_error(
+                format!("cannot inspect network {}", spec.name),
+                &e,
+            ));
+        }
+    }
+    if spec.external {
+        return Err(Error::new(format!(
+            "network {} is declared as external, but could not be found",
+            spec.name
+        ))
+        .with_hint(format!(
+            "create it with `docker network create {}`",
+            spec.name
+        )));
+    }
+    let ipam = (spec.ipam_driver.is_some() || !spec.ipam_pools.is_empty()).then(|| Ipam {
+        driver: spec.ipam_driver.clone(),
+        config: Some(
+            spec.ipam_pools
+                .iter()
+                .map(|(subnet, ip_range, gateway)| IpamConfig {
+                    subnet: subnet.clone(),
+                    ip_range: ip_range.clone(),
+                    gateway: gateway.clone(),
+                    auxiliary_addresses: None,
+                })
+                .collect(),
+        ),
+        options: None,
+    });
+    let request = NetworkCreateRequest {
+        name: spec.name.clone(),
+        driver: spec.driver.clone(),
+        internal: spec.internal.then_some(true),
+        attachable: spec.attachable.then_some(true),
+        enable_ipv6: spec.enable_ipv6.then_some(true),
+        ipam,
+        options: (!spec.driver_opts.is_empty()).then(|| spec.driver_opts.clone()),
+        labels: Some(resource_labels(
+            project,
+            labels::NETWORK,
+            &spec.key,
+            &spec.labels,
+        )),
+        ..Default::default()
+    };
+    match docker.create_network(request).await {
+        Ok(_) => Ok(Ensured::Created),
+        // Created meanwhile by a parallel `up` of the same project.
+        Err(e) if message_of(&e).contains("already exists") => Ok(Ensured::Existed),
+        Err(e) => Err(engine_error(
+            format!("cannot create network {}", spec.name),
+            &e,
+        )),
+    }
+}
+
+/// Make sure volume `spec` exists.
+pub async fn ensure_volume(docker: &Docker, project: &str, spec: &VolumeSpec) -> Result<Ensured> {
+    match docker.inspect_volume(&spec.name).await {
+        Ok(volume) => {
+            let ours = volume
+                .labels
+                .get(labels::PROJECT)
+                .is_some_and(|p| p == project);
+            return Ok(if ours || spec.external {
+                Ensured::Existed
+            } else {
+                Ensured::Foreign
+            });
+        }
+        Err(e) if is_not_found(&e) => {}
+        Err(e) => {
+            return Err(engine_error(
+                format!("cannot inspect volume {}", spec.name),
+                &e,
+            ));
+        }
+    }
+    if spec.external {
+        return Err(Error::new(format!(
+            "volume {} is declared as external, but could not be found",
+            spec.name
+        ))
+        .with_hint(format!(
+            "create it with `docker volume create {}`",
+            spec.name
+        )));
+    }
+    let request = VolumeCreateRequest {
+        name: Some(spec.name.clone()),
+        driver: spec.driver.clone(),
+        driver_opts: (!spec.driver_opts.is_empty()).then(|| spec.driver_opts.clone()),
+        labels: Some(resource_labels(
+            project,
+            labels::VOLUME,
+            &spec.key,
+            &spec.labels,
+        )),
+        ..Default::default()
+    };
+    docker
+        .create_volume(request)
+        .await
+        .map(|_| Ensured::Created)
+        .map_err(|e| engine_error(format!("cannot create volume {}", spec.name), &e))
+}
+
+/// Names of the networks labelled with `project`.
+pub async fn project_networks(docker: &Docker, project: &str) -> Result<Vec<String>> {
+    let options = ListNetworksOptionsBuilder::default()
+        .filters(&labels::project_filter(project))
+        .build();
+    let networks = docker
+        .list_networks(Some(options))
+        .await
+        .map_err(|e| engine_error("cannot list networks", &e))?;
+    let mut names: Vec<String> = networks.into_iter().filter_map(|n| n.name).collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Names of the volumes labelled with `project`.
+pub async fn project_volumes(docker: &Docker, project: &str) -> Result<Vec<String>> {
+    let options = ListVolumesOptionsBuilder::default()
+        .filters(&labels::project_filter(project))
+        .build();
+    let response = docker
+        .list_volumes(Some(options))
+        .await
+        .map_err(|e| engine_error("cannot list volumes", &e))?;
+    let mut names: Vec<String> = response
+        .volumes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Remove a network; `Ok(false)` when it was already gone.
+pub async fn remove_network(docker: &Docker, name: &str) -> Result<bool> {
+    match docker.remove_network(name).await {
+        Ok(()) => Ok(true),
+        Err(e) if is_not_found(&e) => Ok(false),
+        Err(e) => Err(engine_error(format!("cannot remove network {name}"), &e)),
+    }
+}
+
+/// Remove a volume; `Ok(false)` when it was already gone.
+pub async fn remove_volume(docker: &Docker, name: &str) -> Result<bool> {
+    let options = RemoveVolumeOptionsBuilder::default().force(false).build();
+    match docker.remove_volume(name, Some(options)).await {
+        Ok(()) => Ok(true),
+        Err(e) if is_not_found(&e) => Ok(false),
+        Err(e) => Err(engine_error(format!("cannot remove volume {name}"), &e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_carry_the_compose_labels() {
+        let user = HashMap::from([("team".to_string(), "search".to_string())]);
+        let all = resource_labels("app", labels::VOLUME, "data", &user);
+        assert_eq!(all[labels::PROJECT], "app");
+        assert_eq!(all[labels::VOLUME], "data");
+        assert_eq!(all[labels::VERSION], labels::COMPOSE_VERSION);
+        assert_eq!(all["team"], "search");
+    }
+}
