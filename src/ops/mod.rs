@@ -1,1 +1,4 @@
-//! (to be written)
+//! Operations on a project, one file each: the convergence [`plan`], and the operations that
+//! execute it or act on the project's containers.
+
+pub mod plan;

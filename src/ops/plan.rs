@@ -1,0 +1,643 @@
+//! The convergence plan: from what the project asks for (one [`Intent`] per service) and what
+//! the engine reports ([`ObservedContainer`]s), decide per service and replica whether to create,
+//! recreate, start, restart, keep or remove — and why. Pure: no engine calls, so the rules are
+//! unit-tested here and `up --dry-run` prints the plan as it is.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::engine::labels;
+use crate::engine::observe::{ObservedContainer, State};
+use crate::error::{Error, Result};
+
+/// depends_on condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Condition {
+    Started,
+    Healthy,
+    CompletedSuccessfully,
+}
+
+impl Condition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::Started => "service_started",
+            Condition::Healthy => "service_healthy",
+            Condition::CompletedSuccessfully => "service_completed_successfully",
+        }
+    }
+}
+
+/// One dependency of a service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dependency {
+    pub service: String,
+    pub condition: Condition,
+    /// `required: false`: a missing or failing dependency only warns.
+    pub required: bool,
+    /// `restart: true`: restart this service when the dependency is recreated.
+    pub restart: bool,
+}
+
+/// What the project wants for one service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Intent {
+    pub service: String,
+    pub replicas: u32,
+    /// `container_name:` (then there is exactly one replica).
+    pub container_name: Option<String>,
+    /// Hash of the service configuration (label [`labels::CONFIG_HASH`]).
+    pub config_hash: String,
+    pub depends_on: Vec<Dependency>,
+}
+
+impl Intent {
+    /// Engine name of replica `number`.
+    pub fn container_name(&self, project: &str, number: u32) -> String {
+        match &self.container_name {
+            Some(name) => name.clone(),
+            None => labels::container_name(project, &self.service, number),
+        }
+    }
+}
+
+/// How `up` may treat existing containers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RecreatePolicy {
+    /// Recreate containers whose configuration changed.
+    #[default]
+    Diverged,
+    /// `--force-recreate`: recreate every container.
+    Force,
+    /// `--no-recreate`: keep existing containers even when their configuration changed.
+    Never,
+}
+
+/// Options of a plan.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub recreate: RecreatePolicy,
+    /// `--no-start`: create only.
+    pub no_start: bool,
+    /// `--remove-orphans`.
+    pub remove_orphans: bool,
+    /// Services named on the command line (empty: all). Their dependencies come along unless
+    /// `no_deps`.
+    pub services: Vec<String>,
+    pub no_deps: bool,
+}
+
+/// Why a step is taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    New,
+    ConfigChanged,
+    Forced,
+    /// A `restart: true` dependency is being recreated.
+    DependencyRecreated(String),
+    Stopped,
+    UpToDate,
+    ScaledDown,
+    Orphan,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::New => f.write_str("new"),
+            Reason::ConfigChanged => f.write_str("configuration changed"),
+            Reason::Forced => f.write_str("--force-recreate"),
+            Reason::DependencyRecreated(dep) => {
+                write!(f, "dependency {dep} is recreated (restart: true)")
+            }
+            Reason::Stopped => f.write_str("not running"),
+            Reason::UpToDate => f.write_str("up to date"),
+            Reason::ScaledDown => f.write_str("scaled down"),
+            Reason::Orphan => f.write_str("service no longer in the project"),
+        }
+    }
+}
+
+/// An existing container a step acts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Existing {
+    pub id: String,
+    pub name: String,
+    pub state: State,
+}
+
+impl Existing {
+    fn of(c: &ObservedContainer) -> Existing {
+        Existing {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            state: c.state,
+        }
+    }
+}
+
+/// What to do with one replica.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Create {
+        number: u32,
+        name: String,
+    },
+    Recreate {
+        number: u32,
+        old: Existing,
+        reason: Reason,
+    },
+    Start {
+        number: u32,
+        existing: Existing,
+    },
+    Restart {
+        number: u32,
+        existing: Existing,
+        reason: Reason,
+    },
+    Keep {
+        number: u32,
+        existing: Existing,
+    },
+    Remove {
+        existing: Existing,
+        reason: Reason,
+    },
+}
+
+impl Step {
+    /// Whether the step changes anything on the engine.
+    pub fn changes(&self) -> bool {
+        !matches!(self, Step::Keep { .. })
+    }
+
+    fn describe(&self, no_start: bool) -> String {
+        let then_start = if no_start { "" } else { " and start" };
+        match self {
+            Step::Create { name, .. } => format!("{name}: create{then_start} (new)"),
+            Step::Recreate { old, reason, .. } => {
+                format!("{}: recreate{then_start} ({reason})", old.name)
+            }
+            Step::Start { existing, .. } => format!("{}: start (not running)", existing.name),
+            Step::Restart {
+                existing, reason, ..
+            } => format!("{}: restart ({reason})", existing.name),
+            Step::Keep { existing, .. } => format!("{}: keep (up to date)", existing.name),
+            Step::Remove { existing, reason } => format!("{}: remove ({reason})", existing.name),
+        }
+    }
+}
+
+/// The steps of one service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServicePlan {
+    pub service: String,
+    pub steps: Vec<Step>,
+    /// Dependencies to wait for before starting (those in the plan).
+    pub wait_for: Vec<Dependency>,
+}
+
+/// The whole plan: services in dependency waves, and orphan containers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub project: String,
+    pub waves: Vec<Vec<ServicePlan>>,
+    /// Containers of services that are no longer in the project.
+    pub orphans: Vec<Existing>,
+    pub remove_orphans: bool,
+    pub no_start: bool,
+}
+
+impl Plan {
+    /// Every service plan, wave by wave.
+    pub fn services(&self) -> impl Iterator<Item = &ServicePlan> {
+        self.waves.iter().flatten()
+    }
+
+    /// Whether executing the plan would change anything on the engine.
+    pub fn changes(&self) -> bool {
+        self.services().any(|s| s.steps.iter().any(Step::changes))
+            || (self.remove_orphans && !self.orphans.is_empty())
+    }
+}
+
+impl fmt::Display for Plan {
+    /// The plan as `up --dry-run` prints it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "project {}", self.project)?;
+        for (i, wave) in self.waves.iter().enumerate() {
+            writeln!(f, "wave {}:", i + 1)?;
+            for service in wave {
+                write!(f, "  service {}", service.service)?;
+                if !service.wait_for.is_empty() {
+                    let deps: Vec<String> = service
+                        .wait_for
+                        .iter()
+                        .map(|d| format!("{} {}", d.service, d.condition.as_str()))
+                        .collect();
+                    write!(f, " (after {})", deps.join(", "))?;
+                }
+                writeln!(f)?;
+                for step in &service.steps {
+                    writeln!(f, "    {}", step.describe(self.no_start))?;
+                }
+            }
+        }
+        for orphan in &self.orphans {
+            let what = if self.remove_orphans {
+                "remove"
+            } else {
+                "keep (use --remove-orphans to remove)"
+            };
+            writeln!(f, "orphan {}: {what}", orphan.name)?;
+        }
+        Ok(())
+    }
+}
+
+/// Build the plan for `project` from the intents of all its services and the containers the
+/// engine reports for it.
+pub fn plan(
+    project: &str,
+    intents: &[Intent],
+    observed: &[ObservedContainer],
+    options: &Options,
+) -> Result<Plan> {
+    let by_name: BTreeMap<&str, &Intent> =
+        intents.iter().map(|i| (i.service.as_str(), i)).collect();
+    for name in &options.services {
+        if !by_name.contains_key(name.as_str()) {
+            return Err(Error::new(format!("no such service: {name}")));
+        }
+    }
+    let deps: BTreeMap<String, Vec<String>> = intents
+        .iter()
+        .map(|i| {
+            let names = i.depends_on.iter().map(|d| d.service.clone()).collect();
+            (i.service.clone(), names)
+        })
+        .collect();
+    let selected: BTreeSet<String> = if options.services.is_empty() {
+        deps.keys().cloned().collect()
+    } else if options.no_deps {
+        options.services.iter().cloned().collect()
+    } else {
+        crate::graph::with_dependencies(&deps, &options.services)
+    };
+    let waves = crate::graph::waves(&deps)
+        .map_err(|cycle| Error::new(format!("dependency cycle between services: {cycle}")))?;
+
+    let mut containers: BTreeMap<&str, Vec<&ObservedContainer>> = BTreeMap::new();
+    for c in observed.iter().filter(|c| !c.oneoff) {
+        containers.entry(c.service.as_str()).or_default().push(c);
+    }
+
+    let mut recreated: BTreeSet<String> = BTreeSet::new();
+    let mut planned_waves = Vec::new();
+    for wave in waves {
+        let mut planned = Vec::new();
+        for service in wave.iter().filter(|s| selected.contains(*s)) {
+            let Some(intent) = by_name.get(service.as_str()) else {
+                continue;
+            };
+            let existing = containers
+                .get(service.as_str())
+                .cloned()
+                .unwrap_or_default();
+            let restart_reason = intent
+                .depends_on
+                .iter()
+                .find(|d| d.restart && recreated.contains(&d.service))
+                .map(|d| Reason::DependencyRecreated(d.service.clone()));
+            let steps = service_steps(project, intent, &existing, options, restart_reason);
+            if steps.iter().any(|s| matches!(s, Step::Recreate { .. })) {
+                recreated.insert(service.clone());
+            }
+            let wait_for = intent
+                .depends_on
+                .iter()
+                .filter(|d| selected.contains(&d.service))
+                .cloned()
+                .collect();
+            planned.push(ServicePlan {
+                service: service.clone(),
+                steps,
+                wait_for,
+            });
+        }
+        if !planned.is_empty() {
+            planned_waves.push(planned);
+        }
+    }
+
+    let orphans = observed
+        .iter()
+        .filter(|c| !c.oneoff && !by_name.contains_key(c.service.as_str()))
+        .map(Existing::of)
+        .collect();
+    Ok(Plan {
+        project: project.to_string(),
+        waves: planned_waves,
+        orphans,
+        remove_orphans: options.remove_orphans,
+        no_start: options.no_start,
+    })
+}
+
+/// The steps for one service: replicas 1..=N are kept, started, recreated or created; replicas
+/// above N (and duplicates of a number) are removed, highest first.
+fn service_steps(
+    project: &str,
+    intent: &Intent,
+    existing: &[&ObservedContainer],
+    options: &Options,
+    restart_reason: Option<Reason>,
+) -> Vec<Step> {
+    let wanted = if intent.container_name.is_some() {
+        intent.replicas.min(1)
+    } else {
+        intent.replicas
+    };
+    let mut by_number: BTreeMap<u32, &ObservedContainer> = BTreeMap::new();
+    let mut extra: Vec<&ObservedContainer> = Vec::new();
+    // Replicas without a usable number get the lowest free numbers, like compose does.
+    let mut unnumbered: Vec<&ObservedContainer> = Vec::new();
+    for c in existing {
+        if c.number == 0 {
+            unnumbered.push(c);
+        } else if by_number.contains_key(&c.number) {
+            extra.push(c);
+        } else {
+            by_number.insert(c.number, c);
+        }
+    }
+    for c in unnumbered {
+        let free = (1..)
+            .find(|n| !by_number.contains_key(n))
+            .unwrap_or(u32::MAX);
+        by_number.insert(free, c);
+    }
+
+    let mut steps = Vec::new();
+    for number in 1..=wanted {
+        let Some(c) = by_number.get(&number) else {
+            steps.push(Step::Create {
+                number,
+                name: intent.container_name(project, number),
+            });
+            continue;
+        };
+        let diverged = c.config_hash.as_deref() != Some(intent.config_hash.as_str());
+        let recreate = match options.recreate {
+            RecreatePolicy::Force => Some(Reason::Forced),
+            RecreatePolicy::Diverged if diverged => Some(Reason::ConfigChanged),
+            _ => None,
+        };
+        let existing = Existing::of(c);
+        let step = match (recreate, &restart_reason) {
+            (Some(reason), _) => Step::Recreate {
+                number,
+                old: existing,
+                reason,
+            },
+            (None, Some(reason)) if !options.no_start => Step::Restart {
+                number,
+                existing,
+                reason: reason.clone(),
+            },
+            (None, _) if c.state == State::Running || options.no_start => {
+                Step::Keep { number, existing }
+            }
+            (None, _) => Step::Start { number, existing },
+        };
+        steps.push(step);
+    }
+    let mut surplus: Vec<&ObservedContainer> = by_number
+        .range(wanted + 1..)
+        .map(|(_, c)| *c)
+        .chain(extra)
+        .collect();
+    surplus.sort_by(|a, b| b.number.cmp(&a.number));
+    for c in surplus {
+        steps.push(Step::Remove {
+            existing: Existing::of(c),
+            reason: Reason::ScaledDown,
+        });
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn intent(service: &str, hash: &str, deps: &[(&str, Condition, bool)]) -> Intent {
+        Intent {
+            service: service.to_string(),
+            replicas: 1,
+            container_name: None,
+            config_hash: hash.to_string(),
+            depends_on: deps
+                .iter()
+                .map(|(s, condition, restart)| Dependency {
+                    service: s.to_string(),
+                    condition: *condition,
+                    required: true,
+                    restart: *restart,
+                })
+                .collect(),
+        }
+    }
+
+    fn container(service: &str, number: u32, hash: &str, state: State) -> ObservedContainer {
+        ObservedContainer {
+            id: format!("id-{service}-{number}"),
+            name: labels::container_name("p", service, number),
+            project: "p".to_string(),
+            service: service.to_string(),
+            number,
+            oneoff: false,
+            config_hash: Some(hash.to_string()),
+            state,
+            health: None,
+            exit_code: None,
+            status: String::new(),
+            image: String::new(),
+            image_id: String::new(),
+            command: String::new(),
+            created: 0,
+            ports: Vec::new(),
+            labels: HashMap::new(),
+        }
+    }
+
+    fn stack() -> Vec<Intent> {
+        vec![
+            intent("setup", "h-setup", &[]),
+            intent(
+                "es01",
+                "h-es01",
+                &[("setup", Condition::CompletedSuccessfully, false)],
+            ),
+            intent("es02", "h-es02", &[("es01", Condition::Healthy, true)]),
+            intent("kibana", "h-kibana", &[("es02", Condition::Healthy, false)]),
+        ]
+    }
+
+    fn names(plan: &Plan) -> Vec<Vec<String>> {
+        plan.waves
+            .iter()
+            .map(|w| w.iter().map(|s| s.service.clone()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_fresh_project_creates_everything_in_waves() {
+        let plan = plan("p", &stack(), &[], &Options::default()).expect("plan");
+        assert_eq!(
+            names(&plan),
+            [["setup"], ["es01"], ["es02"], ["kibana"]].map(|w| w.map(String::from).to_vec())
+        );
+        let first = &plan.waves[0][0].steps;
+        assert_eq!(
+            first,
+            &[Step::Create {
+                number: 1,
+                name: "p-setup-1".to_string()
+            }]
+        );
+        assert!(plan.changes());
+        let text = plan.to_string();
+        assert!(text.contains("wave 2:\n  service es01 (after setup service_completed_successfully)\n    p-es01-1: create and start (new)"), "{text}");
+    }
+
+    #[test]
+    fn an_unchanged_running_project_changes_nothing() {
+        let observed: Vec<ObservedContainer> = stack()
+            .iter()
+            .map(|i| container(&i.service, 1, &i.config_hash, State::Running))
+            .collect();
+        let plan = plan("p", &stack(), &observed, &Options::default()).expect("plan");
+        assert!(!plan.changes(), "{plan}");
+    }
+
+    #[test]
+    fn a_changed_service_is_recreated_alone_unless_restart_is_set() {
+        let mut observed: Vec<ObservedContainer> = stack()
+            .iter()
+            .map(|i| container(&i.service, 1, &i.config_hash, State::Running))
+            .collect();
+        observed[3].config_hash = Some("old".to_string()); // kibana
+        let plan1 = plan("p", &stack(), &observed, &Options::default()).expect("plan");
+        let changed: Vec<&str> = plan1
+            .services()
+            .filter(|s| s.steps.iter().any(Step::changes))
+            .map(|s| s.service.as_str())
+            .collect();
+        assert_eq!(changed, ["kibana"]);
+
+        observed[3].config_hash = Some("h-kibana".to_string());
+        observed[1].config_hash = Some("old".to_string()); // es01; es02 has restart: true on it
+        let plan2 = plan("p", &stack(), &observed, &Options::default()).expect("plan");
+        let steps: BTreeMap<&str, &Step> = plan2
+            .services()
+            .map(|s| (s.service.as_str(), &s.steps[0]))
+            .collect();
+        assert!(matches!(
+            steps["es01"],
+            Step::Recreate {
+                reason: Reason::ConfigChanged,
+                ..
+            }
+        ));
+        assert!(matches!(steps["es02"], Step::Restart { .. }));
+        assert!(matches!(steps["kibana"], Step::Keep { .. }));
+        assert!(matches!(steps["setup"], Step::Keep { .. }));
+    }
+
+    #[test]
+    fn recreate_policies() {
+        let observed = vec![container("setup", 1, "old", State::Exited)];
+        let intents = vec![intent("setup", "new", &[])];
+        let force = Options {
+            recreate: RecreatePolicy::Force,
+            ..Default::default()
+        };
+        let never = Options {
+            recreate: RecreatePolicy::Never,
+            ..Default::default()
+        };
+        let forced = plan("p", &intents, &observed, &force).expect("plan");
+        assert!(matches!(
+            forced.waves[0][0].steps[0],
+            Step::Recreate {
+                reason: Reason::Forced,
+                ..
+            }
+        ));
+        let kept = plan("p", &intents, &observed, &never).expect("plan");
+        assert!(matches!(kept.waves[0][0].steps[0], Step::Start { .. }));
+    }
+
+    #[test]
+    fn scaling_adds_and_removes_the_highest_numbers() {
+        let mut web = intent("web", "h", &[]);
+        web.replicas = 2;
+        let observed: Vec<ObservedContainer> = (1..=4)
+            .map(|n| container("web", n, "h", State::Running))
+            .collect();
+        let down = plan("p", &[web.clone()], &observed, &Options::default()).expect("plan");
+        let removed: Vec<String> = down.waves[0][0]
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Remove { existing, .. } => Some(existing.name.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(removed, ["p-web-4", "p-web-3"]);
+        web.replicas = 3;
+        let up = plan("p", &[web], &observed[..1], &Options::default()).expect("plan");
+        let created: Vec<u32> = up.waves[0][0]
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Create { number, .. } => Some(*number),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(created, [2, 3]);
+    }
+
+    #[test]
+    fn named_services_bring_their_dependencies_and_orphans_are_listed() {
+        let observed = vec![container("old", 1, "x", State::Running)];
+        let options = Options {
+            services: vec!["es02".to_string()],
+            ..Default::default()
+        };
+        let p = plan("p", &stack(), &observed, &options).expect("plan");
+        assert_eq!(
+            names(&p),
+            [["setup"], ["es01"], ["es02"]].map(|w| w.map(String::from).to_vec())
+        );
+        assert_eq!(p.orphans.len(), 1);
+        assert!(p.to_string().contains("orphan p-old-1: keep"));
+        let no_deps = Options {
+            services: vec!["es02".to_string()],
+            no_deps: true,
+            ..Default::default()
+        };
+        let p = plan("p", &stack(), &[], &no_deps).expect("plan");
+        assert_eq!(names(&p), [vec!["es02".to_string()]]);
+        assert!(p.waves[0][0].wait_for.is_empty());
+        let unknown = Options {
+            services: vec!["nope".to_string()],
+            ..Default::default()
+        };
+        assert!(plan("p", &stack(), &[], &unknown).is_err());
+    }
+}
