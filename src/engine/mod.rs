@@ -4,8 +4,10 @@
 
 pub mod connection;
 pub mod containers;
+pub mod convert;
 pub mod errors;
 pub mod events;
+pub mod images;
 pub mod labels;
 pub mod observe;
 pub mod resources;

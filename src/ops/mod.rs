@@ -2,3 +2,4 @@
 //! execute it or act on the project's containers.
 
 pub mod plan;
+pub mod up;
