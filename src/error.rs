@@ -83,16 +83,16 @@ impl Error {
 
     /// Attach the offending source line, read from `source`, for display with a caret.
     pub fn with_source(mut self, source: &str) -> Self {
-        if let Some(mark) = &self.mark {
-            if let Some(line) = source.lines().nth(mark.line.saturating_sub(1) as usize) {
-                let col = mark.column.saturating_sub(1) as usize;
-                let pad: String = line
-                    .chars()
-                    .take(col)
-                    .map(|c| if c == '\t' { '\t' } else { ' ' })
-                    .collect();
-                self.snippet = Some(format!("{line}\n{pad}^"));
-            }
+        if let Some(mark) = &self.mark
+            && let Some(line) = source.lines().nth(mark.line.saturating_sub(1) as usize)
+        {
+            let col = mark.column.saturating_sub(1) as usize;
+            let pad: String = line
+                .chars()
+                .take(col)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            self.snippet = Some(format!("{line}\n{pad}^"));
         }
         self
     }
