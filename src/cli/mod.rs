@@ -2,7 +2,12 @@
 //! call into `project::load` and `ops`.
 
 pub mod config;
+pub mod down;
+pub mod lifecycle;
 pub mod new;
+pub mod ps;
+pub mod target;
+pub mod up;
 
 use std::path::PathBuf;
 
@@ -47,6 +52,28 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Write a compose file and .env from a built-in template (e.g. an N-node Elastic cluster)
     New(new::NewArgs),
+    /// Create and start containers
+    Up(up::UpArgs),
+    /// Stop and remove containers, networks (and volumes with -v)
+    Down(down::DownArgs),
+    /// List containers
+    Ps(ps::PsArgs),
+    /// Create containers without starting them
+    Create(up::CreateArgs),
+    /// Start existing containers
+    Start(lifecycle::ServicesArgs),
+    /// Stop running containers
+    Stop(lifecycle::StopArgs),
+    /// Restart containers
+    Restart(lifecycle::StopArgs),
+    /// Send a signal to containers
+    Kill(lifecycle::KillArgs),
+    /// Remove stopped containers
+    Rm(lifecycle::RmArgs),
+    /// Pause containers
+    Pause(lifecycle::ServicesArgs),
+    /// Unpause containers
+    Unpause(lifecycle::ServicesArgs),
 }
 
 impl GlobalArgs {
@@ -112,6 +139,17 @@ fn run(cli: Cli) -> Result<i32> {
     match command {
         Command::Config(args) => config::run(global, args),
         Command::New(args) => new::run(args),
+        Command::Up(args) => up::run(global, args),
+        Command::Down(args) => down::run(global, args),
+        Command::Ps(args) => ps::run(global, args),
+        Command::Create(args) => up::run_create(global, args),
+        Command::Start(args) => lifecycle::start(global, args),
+        Command::Stop(args) => lifecycle::stop(global, args),
+        Command::Restart(args) => lifecycle::restart(global, args),
+        Command::Kill(args) => lifecycle::kill(global, args),
+        Command::Rm(args) => lifecycle::rm(global, args),
+        Command::Pause(args) => lifecycle::pause(global, args),
+        Command::Unpause(args) => lifecycle::unpause(global, args),
     }
 }
 

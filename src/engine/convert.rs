@@ -111,7 +111,10 @@ pub fn intents(project: &Project, scale: &BTreeMap<String, u32>) -> Result<Vec<I
         depends_on.retain(|d| project.services.contains_key(&d.service) || d.required);
         intents.push(Intent {
             service: name.clone(),
-            replicas: scale.get(name).copied().unwrap_or_else(|| service.replicas()),
+            replicas: scale
+                .get(name)
+                .copied()
+                .unwrap_or_else(|| service.replicas()),
             container_name: service.container_name.clone(),
             config_hash: config_hash(service)?,
             depends_on,
@@ -250,12 +253,14 @@ pub fn container_spec(
         if !exposed.contains(&key) {
             exposed.push(key.clone());
         }
-        bindings.entry(key).or_insert_with(|| Some(Vec::new())).get_or_insert_with(Vec::new).push(
-            PortBinding {
+        bindings
+            .entry(key)
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(PortBinding {
                 host_ip: port.host_ip.clone(),
                 host_port: Some(port.published.clone().unwrap_or_default()),
-            },
-        );
+            });
     }
     for expose in &service.expose {
         let key = if expose.contains('/') {
@@ -296,16 +301,21 @@ pub fn container_spec(
                 binds.push(spec);
             }
             MountType::Volume => {
-                let source = volume.source.as_ref().map(|key| {
-                    match project.volumes.get(key) {
+                let source = volume
+                    .source
+                    .as_ref()
+                    .map(|key| match project.volumes.get(key) {
                         Some(v) => v.engine_name(&project.name, key),
                         None => key.clone(),
-                    }
-                });
+                    });
                 let options = volume.volume.as_ref().map(|v| MountVolumeOptions {
                     no_copy: v.nocopy.then_some(true),
-                    labels: (!v.labels.is_empty())
-                        .then(|| v.labels.iter().map(|(a, b)| (a.clone(), b.clone())).collect()),
+                    labels: (!v.labels.is_empty()).then(|| {
+                        v.labels
+                            .iter()
+                            .map(|(a, b)| (a.clone(), b.clone()))
+                            .collect()
+                    }),
                     ..Default::default()
                 });
                 mounts.push(Mount {
@@ -448,7 +458,12 @@ pub fn container_spec(
                 driver_opts: settings
                     .as_ref()
                     .filter(|s| !s.driver_opts.is_empty())
-                    .map(|s| s.driver_opts.iter().map(|(a, b)| (a.clone(), b.clone())).collect()),
+                    .map(|s| {
+                        s.driver_opts
+                            .iter()
+                            .map(|(a, b)| (a.clone(), b.clone()))
+                            .collect()
+                    }),
                 ..Default::default()
             };
             (network_engine_name(project, key), endpoint)
@@ -485,8 +500,13 @@ pub fn container_spec(
         cap_add: (!service.cap_add.is_empty()).then(|| service.cap_add.clone()),
         cap_drop: (!service.cap_drop.is_empty()).then(|| service.cap_drop.clone()),
         privileged: service.privileged.then_some(true),
-        sysctls: (!service.sysctls.is_empty())
-            .then(|| service.sysctls.iter().map(|(a, b)| (a.clone(), b.clone())).collect()),
+        sysctls: (!service.sysctls.is_empty()).then(|| {
+            service
+                .sysctls
+                .iter()
+                .map(|(a, b)| (a.clone(), b.clone()))
+                .collect()
+        }),
         shm_size: service.shm_size.map(|b| b.0),
         tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
         init: service.init,
@@ -505,8 +525,12 @@ pub fn container_spec(
             .then(|| service.device_cgroup_rules.clone()),
         log_config: service.logging.as_ref().map(|l| HostConfigLogConfig {
             typ: l.driver.clone(),
-            config: (!l.options.is_empty())
-                .then(|| l.options.iter().map(|(a, b)| (a.clone(), b.clone())).collect()),
+            config: (!l.options.is_empty()).then(|| {
+                l.options
+                    .iter()
+                    .map(|(a, b)| (a.clone(), b.clone()))
+                    .collect()
+            }),
         }),
         readonly_rootfs: service.read_only.then_some(true),
         security_opt: (!service.security_opt.is_empty()).then(|| service.security_opt.clone()),
@@ -514,8 +538,13 @@ pub fn container_spec(
         oom_kill_disable: service.oom_kill_disable.then_some(true),
         oom_score_adj: service.oom_score_adj,
         runtime: service.runtime.clone(),
-        storage_opt: (!service.storage_opt.is_empty())
-            .then(|| service.storage_opt.iter().map(|(a, b)| (a.clone(), b.clone())).collect()),
+        storage_opt: (!service.storage_opt.is_empty()).then(|| {
+            service
+                .storage_opt
+                .iter()
+                .map(|(a, b)| (a.clone(), b.clone()))
+                .collect()
+        }),
         volumes_from: (!service.volumes_from.is_empty()).then(|| {
             service
                 .volumes_from
@@ -525,7 +554,11 @@ pub fn container_spec(
                     None => {
                         let (svc, mode) = v.split_once(':').unwrap_or((v.as_str(), ""));
                         let target = first_container(project, svc);
-                        if mode.is_empty() { target } else { format!("{target}:{mode}") }
+                        if mode.is_empty() {
+                            target
+                        } else {
+                            format!("{target}:{mode}")
+                        }
                     }
                 })
                 .collect()
@@ -587,7 +620,9 @@ fn restart_policy(service: &Service) -> Result<Option<RestartPolicy>> {
         };
         let maximum_retry_count = match count {
             Some(n) => Some(n.parse::<i64>().map_err(|_| {
-                Error::new(format!("invalid restart policy \"{restart}\": {n} is not a number"))
+                Error::new(format!(
+                    "invalid restart policy \"{restart}\": {n} is not a number"
+                ))
             })?),
             None => None,
         };
@@ -596,7 +631,11 @@ fn restart_policy(service: &Service) -> Result<Option<RestartPolicy>> {
             maximum_retry_count,
         }));
     }
-    let Some(policy) = service.deploy.as_ref().and_then(|d| d.restart_policy.as_ref()) else {
+    let Some(policy) = service
+        .deploy
+        .as_ref()
+        .and_then(|d| d.restart_policy.as_ref())
+    else {
         return Ok(None);
     };
     let name = match policy.condition.as_deref() {

@@ -367,10 +367,13 @@ fn service_steps(
     for c in existing {
         if c.number == 0 {
             unnumbered.push(c);
-        } else if by_number.contains_key(&c.number) {
-            extra.push(c);
-        } else {
-            by_number.insert(c.number, c);
+            continue;
+        }
+        match by_number.entry(c.number) {
+            std::collections::btree_map::Entry::Occupied(_) => extra.push(c),
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(c);
+            }
         }
     }
     for c in unnumbered {
@@ -419,7 +422,7 @@ fn service_steps(
         .map(|(_, c)| *c)
         .chain(extra)
         .collect();
-    surplus.sort_by(|a, b| b.number.cmp(&a.number));
+    surplus.sort_by_key(|c| std::cmp::Reverse(c.number));
     for c in surplus {
         steps.push(Step::Remove {
             existing: Existing::of(c),

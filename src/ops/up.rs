@@ -288,7 +288,10 @@ impl Run<'_> {
                     .restart_container(&existing.id, Some(options))
                     .await
                     .map_err(|e| {
-                        errors::engine_error(format!("cannot restart container {}", existing.name), &e)
+                        errors::engine_error(
+                            format!("cannot restart container {}", existing.name),
+                            &e,
+                        )
                     })?;
                 progress.container(&existing.name, Action::Restarted);
                 Ok(Some((existing.id.clone(), existing.name.clone())))
@@ -360,7 +363,9 @@ impl Run<'_> {
     }
 
     async fn create(&self, service: &str, spec: &ContainerSpec) -> Result<String> {
-        let options = CreateContainerOptionsBuilder::default().name(&spec.name).build();
+        let options = CreateContainerOptionsBuilder::default()
+            .name(&spec.name)
+            .build();
         let created = self
             .docker
             .create_container(Some(options), spec.body.clone())
@@ -389,7 +394,10 @@ impl Run<'_> {
                 .await
                 .map_err(|e| {
                     errors::engine_error(
-                        format!("cannot connect container {} to network {network}", spec.name),
+                        format!(
+                            "cannot connect container {} to network {network}",
+                            spec.name
+                        ),
                         &e,
                     )
                 })?;
@@ -478,9 +486,14 @@ impl Run<'_> {
                 }
             }
         }
-        let all: Running = self.containers.lock().map(|c| c.clone()).unwrap_or_default();
+        let all: Running = self
+            .containers
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default();
         let waits = all.iter().flat_map(|(service, list)| {
-            list.iter().map(move |(id, name)| (service.clone(), id.clone(), name.clone()))
+            list.iter()
+                .map(move |(id, name)| (service.clone(), id.clone(), name.clone()))
         });
         let checks = waits.map(|(service, id, name)| {
             let one_shot = one_shots.contains(&service.as_str());
@@ -511,9 +524,9 @@ impl Run<'_> {
                         self.progress.container(&name, Action::Exited(0));
                         Ok(())
                     }
-                    Outcome::Exited(code) => Err(Error::new(format!(
-                        "container {name} exited ({code})"
-                    ))),
+                    Outcome::Exited(code) => {
+                        Err(Error::new(format!("container {name} exited ({code})")))
+                    }
                     Outcome::Unhealthy => Err(Error::new(format!("container {name} is unhealthy"))),
                     Outcome::TimedOut => Err(Error::new(format!(
                         "timeout waiting for container {name} (service \"{service}\") to be {}",

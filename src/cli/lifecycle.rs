@@ -1,0 +1,132 @@
+//! `rcompose start|stop|restart|kill|rm|pause|unpause`: act on the project's existing
+//! containers. start, stop and restart work without a compose file too.
+
+use clap::Args;
+
+use super::GlobalArgs;
+use super::target::{block_on, engine, resolve};
+use crate::error::{Error, Result};
+use crate::ops::lifecycle::{self, Verb};
+use crate::progress::Progress;
+
+#[derive(Debug, Args)]
+pub struct ServicesArgs {
+    /// Services (all when none is given)
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Seconds to wait for a container to stop before killing it
+    #[arg(short, long, value_name = "SECONDS")]
+    pub timeout: Option<i64>,
+    /// Services (all when none is given)
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    /// Signal to send
+    #[arg(short, long, default_value = "SIGKILL")]
+    pub signal: String,
+    /// Services (all when none is given)
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Don't ask for confirmation (rcompose never asks)
+    #[arg(short, long)]
+    pub force: bool,
+    /// Stop the containers first, if needed
+    #[arg(short, long)]
+    pub stop: bool,
+    /// Remove anonymous volumes attached to the containers
+    #[arg(short, long)]
+    pub volumes: bool,
+    /// Services (all when none is given)
+    pub services: Vec<String>,
+}
+
+async fn apply(global: &GlobalArgs, services: &[String], verb: Verb) -> Result<i32> {
+    let engine = engine().await?;
+    let target = resolve(global, &[], &engine).await?;
+    check_services(&target, services)?;
+    let list = lifecycle::containers_of(&engine.docker, &target.name, services).await?;
+    lifecycle::apply(&engine.docker, &list, &verb, &Progress::plain()).await?;
+    Ok(0)
+}
+
+fn check_services(target: &super::target::Target, services: &[String]) -> Result<()> {
+    if let Some(project) = target.project() {
+        for s in services {
+            if !project.services.contains_key(s) {
+                return Err(Error::new(format!("no such service: {s}")));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn start(global: GlobalArgs, args: ServicesArgs) -> Result<i32> {
+    block_on(apply(&global, &args.services, Verb::Start))
+}
+
+pub fn stop(global: GlobalArgs, args: StopArgs) -> Result<i32> {
+    block_on(apply(
+        &global,
+        &args.services,
+        Verb::Stop {
+            timeout: args.timeout,
+        },
+    ))
+}
+
+pub fn restart(global: GlobalArgs, args: StopArgs) -> Result<i32> {
+    block_on(apply(
+        &global,
+        &args.services,
+        Verb::Restart {
+            timeout: args.timeout,
+        },
+    ))
+}
+
+pub fn kill(global: GlobalArgs, args: KillArgs) -> Result<i32> {
+    block_on(apply(
+        &global,
+        &args.services,
+        Verb::Kill {
+            signal: args.signal,
+        },
+    ))
+}
+
+pub fn pause(global: GlobalArgs, args: ServicesArgs) -> Result<i32> {
+    block_on(apply(&global, &args.services, Verb::Pause))
+}
+
+pub fn unpause(global: GlobalArgs, args: ServicesArgs) -> Result<i32> {
+    block_on(apply(&global, &args.services, Verb::Unpause))
+}
+
+pub fn rm(global: GlobalArgs, args: RmArgs) -> Result<i32> {
+    block_on(async {
+        let engine = engine().await?;
+        let target = resolve(&global, &[], &engine).await?;
+        check_services(&target, &args.services)?;
+        let list = lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?;
+        let removed = lifecycle::rm(
+            &engine.docker,
+            &list,
+            args.stop,
+            args.volumes,
+            &Progress::plain(),
+        )
+        .await?;
+        if removed == 0 {
+            eprintln!("No stopped containers");
+        }
+        Ok(0)
+    })
+}

@@ -1,0 +1,215 @@
+//! `rcompose up` and `rcompose create`: converge the project, then attach to its output or
+//! return (`-d`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::GlobalArgs;
+use super::target::{block_on, context_of, engine};
+use crate::engine::events::Subscription;
+use crate::error::{Error, Result};
+use crate::ops::attach::{self, End};
+use crate::ops::lifecycle::{self, Verb};
+use crate::ops::plan::{self, RecreatePolicy};
+use crate::ops::up;
+use crate::progress::Progress;
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Detached mode: run containers in the background
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Wait for services to be running|healthy (implies --detach)
+    #[arg(long)]
+    pub wait: bool,
+    /// Maximum duration in seconds to wait for the project to be running|healthy
+    #[arg(long, value_name = "SECONDS")]
+    pub wait_timeout: Option<u64>,
+    /// Don't start linked services
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Recreate containers even if their configuration hasn't changed
+    #[arg(long, conflicts_with = "no_recreate")]
+    pub force_recreate: bool,
+    /// If containers already exist, don't recreate them
+    #[arg(long)]
+    pub no_recreate: bool,
+    /// Remove containers for services not defined in the compose file
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Scale SERVICE to NUM instances (overrides `scale` and `deploy.replicas`)
+    #[arg(long, value_name = "SERVICE=NUM")]
+    pub scale: Vec<String>,
+    /// Stop all containers if any container was stopped
+    #[arg(long, conflicts_with = "detach")]
+    pub abort_on_container_exit: bool,
+    /// Return the exit code of the selected service container (implies --abort-on-container-exit)
+    #[arg(long, value_name = "SERVICE", conflicts_with = "detach")]
+    pub exit_code_from: Option<String>,
+    /// Don't start the services after creating them
+    #[arg(long)]
+    pub no_start: bool,
+    /// Print the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Maximum number of engine operations run in parallel
+    #[arg(long, value_name = "N", env = "COMPOSE_PARALLEL_LIMIT")]
+    pub parallel: Option<usize>,
+    /// Seconds to wait for containers to stop when shutting down
+    #[arg(short, long, value_name = "SECONDS")]
+    pub timeout: Option<i64>,
+    /// Services to start (a `.yml` file given here is taken as a compose file)
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Recreate containers even if their configuration hasn't changed
+    #[arg(long, conflicts_with = "no_recreate")]
+    pub force_recreate: bool,
+    /// If containers already exist, don't recreate them
+    #[arg(long)]
+    pub no_recreate: bool,
+    /// Remove containers for services not defined in the compose file
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Scale SERVICE to NUM instances
+    #[arg(long, value_name = "SERVICE=NUM")]
+    pub scale: Vec<String>,
+    /// Print the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Services to create
+    pub args: Vec<String>,
+}
+
+fn parse_scale(items: &[String]) -> Result<BTreeMap<String, u32>> {
+    items
+        .iter()
+        .map(|item| {
+            let bad = || {
+                Error::new(format!("invalid --scale {item:?}"))
+                    .with_hint("use --scale SERVICE=NUM, for example --scale web=3")
+            };
+            let (name, n) = item.split_once('=').ok_or_else(bad)?;
+            let n: u32 = n.trim().parse().map_err(|_| bad())?;
+            Ok((name.trim().to_string(), n))
+        })
+        .collect()
+}
+
+pub fn run_create(global: GlobalArgs, args: CreateArgs) -> Result<i32> {
+    let up_args = UpArgs {
+        detach: true,
+        wait: false,
+        wait_timeout: None,
+        no_deps: false,
+        force_recreate: args.force_recreate,
+        no_recreate: args.no_recreate,
+        remove_orphans: args.remove_orphans,
+        scale: args.scale,
+        abort_on_container_exit: false,
+        exit_code_from: None,
+        no_start: true,
+        dry_run: args.dry_run,
+        parallel: None,
+        timeout: None,
+        args: args.args,
+    };
+    run(global, up_args)
+}
+
+pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
+    let services = global.take_file_arguments(&args.args);
+    let opts = global.load_options(&services)?;
+    let loaded = super::load_project(&opts)?;
+    let scale = parse_scale(&args.scale)?;
+    for name in scale.keys().chain(args.exit_code_from.iter()) {
+        if !loaded.project.services.contains_key(name) {
+            return Err(Error::new(format!("no such service: {name}")));
+        }
+    }
+    let options = up::Options {
+        plan: plan::Options {
+            recreate: if args.force_recreate {
+                RecreatePolicy::Force
+            } else if args.no_recreate {
+                RecreatePolicy::Never
+            } else {
+                RecreatePolicy::Diverged
+            },
+            no_start: args.no_start,
+            remove_orphans: args.remove_orphans,
+            services: services.clone(),
+            no_deps: args.no_deps,
+        },
+        scale,
+        parallel: args.parallel.filter(|&n| n > 0),
+        wait: args.wait,
+        wait_timeout: args.wait_timeout.map(Duration::from_secs),
+        dry_run: args.dry_run,
+    };
+    let detach = args.detach || args.wait || args.no_start || args.dry_run;
+    let abort = args.abort_on_container_exit || args.exit_code_from.is_some();
+    let context = context_of(&loaded);
+    let progress = Progress::plain();
+    block_on(async {
+        let engine = engine().await?;
+        let events = Subscription::start(&engine.docker, &loaded.project.name);
+        let converged = up::up(
+            &engine.docker,
+            &loaded.project,
+            &context,
+            &options,
+            &progress,
+            &events,
+        )
+        .await?;
+        if args.dry_run {
+            super::write_output(&converged.plan.to_string(), None)?;
+            return Ok(0i32);
+        }
+        if detach {
+            return Ok(0);
+        }
+        let end = attach::attach(&engine.docker, &converged.containers, &events, abort).await?;
+        let code: i64 = match &end {
+            End::AllStopped => 0,
+            End::Exited { service, code } => match &args.exit_code_from {
+                Some(wanted) if wanted != service => 0,
+                _ => *code,
+            },
+            End::Interrupted => 130,
+        };
+        if end == End::AllStopped {
+            return Ok(0);
+        }
+        eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
+        let list = lifecycle::containers_of(&engine.docker, &loaded.project.name, &[]).await?;
+        let stop_verb = Verb::Stop {
+            timeout: args.timeout,
+        };
+        let stop = lifecycle::apply(&engine.docker, &list, &stop_verb, &progress);
+        tokio::select! {
+            result = stop => result?,
+            _ = tokio::signal::ctrl_c() => {
+                lifecycle::apply(&engine.docker, &list, &Verb::Kill { signal: "SIGKILL".to_string() }, &progress).await?;
+            }
+        }
+        // exit-code-from a service that was not the first to exit: ask the engine.
+        if let Some(wanted) = &args.exit_code_from {
+            let list = lifecycle::containers_of(
+                &engine.docker,
+                &loaded.project.name,
+                std::slice::from_ref(wanted),
+            )
+            .await?;
+            if let Some(c) = list.first() {
+                return Ok(i32::try_from(c.exit_code.unwrap_or(code)).unwrap_or(1));
+            }
+        }
+        Ok(i32::try_from(code).unwrap_or(1))
+    })
+}

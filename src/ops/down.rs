@@ -1,0 +1,183 @@
+//! `down`: stop and remove the project's containers in reverse dependency order (parallel
+//! within a wave), then its networks, and with `-v` its volumes, with `--rmi` its images.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bollard::Docker;
+use futures_util::future::join_all;
+
+use crate::engine::observe::{self, ObservedContainer};
+use crate::engine::{containers, images, labels, resources};
+use crate::error::Result;
+use crate::progress::{Action, Kind, Progress};
+use crate::project::model::Project;
+
+/// Which images `--rmi` removes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemoveImages {
+    /// Images without a custom tag (those named after the project, built by compose).
+    Local,
+    All,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub volumes: bool,
+    pub remove_orphans: bool,
+    pub images: Option<RemoveImages>,
+    /// Seconds to wait for a stop before killing.
+    pub timeout: Option<i64>,
+}
+
+/// Dependencies between the services of `containers`, read from their depends_on labels.
+pub fn label_graph(containers: &[ObservedContainer]) -> BTreeMap<String, Vec<String>> {
+    let mut graph: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in containers {
+        let deps = graph.entry(c.service.clone()).or_default();
+        for item in c.label(labels::DEPENDS_ON).unwrap_or("").split(',') {
+            let name = item.split(':').next().unwrap_or("");
+            if !name.is_empty() && !deps.iter().any(|d| d == name) {
+                deps.push(name.to_string());
+            }
+        }
+    }
+    graph
+}
+
+/// The containers grouped in stop order: dependents before their dependencies.
+pub fn stop_waves(containers: &[ObservedContainer]) -> Vec<Vec<&ObservedContainer>> {
+    let graph = label_graph(containers);
+    let waves = crate::graph::reverse_waves(&graph)
+        .unwrap_or_else(|_| vec![graph.keys().cloned().collect()]);
+    waves
+        .iter()
+        .map(|wave| {
+            containers
+                .iter()
+                .filter(|c| wave.contains(&c.service))
+                .collect::<Vec<_>>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Stop (if running) and remove `containers`, wave by wave.
+pub async fn remove_containers(
+    docker: &Docker,
+    list: &[ObservedContainer],
+    timeout: Option<i64>,
+    volumes: bool,
+    progress: &Progress,
+) -> Result<()> {
+    for wave in stop_waves(list) {
+        let results = join_all(wave.into_iter().map(|c| async move {
+            if c.state.is_up() {
+                progress.container(&c.name, Action::Stopping);
+                containers::stop(docker, &c.id, &c.name, timeout).await?;
+                progress.container(&c.name, Action::Stopped);
+            }
+            progress.container(&c.name, Action::Removing);
+            containers::remove(docker, &c.id, &c.name, true, volumes).await?;
+            progress.container(&c.name, Action::Removed);
+            Ok::<(), crate::error::Error>(())
+        }))
+        .await;
+        for r in results {
+            r?;
+        }
+    }
+    Ok(())
+}
+
+/// Take the project `name` down. `project` is the loaded model when a compose file was found.
+pub async fn down(
+    docker: &Docker,
+    name: &str,
+    project: Option<&Project>,
+    options: &Options,
+    progress: &Progress,
+) -> Result<()> {
+    let all = observe::project_containers(docker, name).await?;
+    let (ours, orphans): (Vec<ObservedContainer>, Vec<ObservedContainer>) = match project {
+        Some(p) => all
+            .into_iter()
+            .partition(|c| p.services.contains_key(&c.service) && !c.oneoff),
+        None => (all, Vec::new()),
+    };
+    if !orphans.is_empty() && !options.remove_orphans {
+        let names: Vec<&str> = orphans
+            .iter()
+            .filter(|c| !c.oneoff)
+            .map(|c| c.name.as_str())
+            .collect();
+        if !names.is_empty() {
+            eprintln!(
+                "WARN found orphan containers ({}) for this project: if you removed or renamed their service, run this command with --remove-orphans",
+                names.join(", ")
+            );
+        }
+    }
+    let mut doomed = ours;
+    if options.remove_orphans {
+        doomed.extend(orphans);
+    } else {
+        // One-off containers of the project's own services go too, as with compose.
+        doomed.extend(
+            orphans.into_iter().filter(|c| {
+                c.oneoff && project.is_some_and(|p| p.services.contains_key(&c.service))
+            }),
+        );
+    }
+    let used_images: BTreeSet<String> = doomed.iter().map(|c| c.image.clone()).collect();
+    remove_containers(docker, &doomed, options.timeout, true, progress).await?;
+
+    // Networks: those labelled for the project (external ones never are).
+    let remaining = observe::project_containers(docker, name).await?;
+    if remaining.is_empty() {
+        for network in resources::project_networks(docker, name).await? {
+            progress.network(&network, Action::Removing);
+            if resources::remove_network(docker, &network).await? {
+                progress.network(&network, Action::Removed);
+            }
+        }
+    }
+    if options.volumes {
+        for volume in resources::project_volumes(docker, name).await? {
+            let external = project.is_some_and(|p| {
+                p.volumes
+                    .iter()
+                    .any(|(k, v)| v.external && v.engine_name(name, k) == volume)
+            });
+            if external {
+                continue;
+            }
+            progress.volume(&volume, Action::Removing);
+            if resources::remove_volume(docker, &volume).await? {
+                progress.volume(&volume, Action::Removed);
+            }
+        }
+    }
+    if let Some(which) = options.images {
+        let mut candidates: BTreeSet<String> = BTreeSet::new();
+        match project {
+            Some(p) => {
+                for (svc, s) in &p.services {
+                    if which == RemoveImages::All || s.image.is_none() {
+                        candidates.insert(s.image_name(name, svc));
+                    }
+                }
+            }
+            None if which == RemoveImages::All => candidates.extend(used_images),
+            None => {}
+        }
+        for image in candidates {
+            progress.emit(Kind::Image, &image, Action::Removing);
+            match images::remove(docker, &image).await {
+                Ok(true) => progress.emit(Kind::Image, &image, Action::Removed),
+                Ok(false) => {}
+                Err(e) => progress.emit(Kind::Image, &image, Action::Warning(e.message)),
+            }
+        }
+    }
+    Ok(())
+}
