@@ -174,7 +174,7 @@ mod tests {
         assert_eq!(short_command("sleep 60"), "\"sleep 60\"");
         assert_eq!(
             short_command("sh -c 'touch /tmp/ready; sleep 60'"),
-            "\"sh -c 'touch /tmp/rea…\""
+            "\"sh -c 'touch /tmp/r…\""
         );
     }
 }

@@ -1,0 +1,304 @@
+//! up / ps / down on the real engine with an Elastic-shaped stack of busybox services: start
+//! order, discovery by name, injected settings, limits, data surviving down, idempotency,
+//! recreation of a changed service alone, down -v; failing dependencies and missing images.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use support::{TestProject, docker, test_image};
+
+fn stack(image: &str, es03_extra: &str) -> String {
+    let node = |name: &str, after: &str, condition: &str, extra: &str| {
+        format!(
+            r#"  {name}:
+    image: {image}
+    command: ["sh", "-c", "test -f /certs/ca.crt && echo $$NODE_NAME/$$CLUSTER_NAME > /var/www/index.html && echo run >> /data/runs && touch /tmp/ready && exec httpd -f -p 8080 -h /var/www"]
+    environment:
+      NODE_NAME: {name}
+      CLUSTER_NAME: ${{CLUSTER_NAME}}
+{extra}    init: true
+    stop_grace_period: 2s
+    mem_limit: ${{ES_MEM}}
+    cpus: 0.5
+    volumes: ["certs:/certs:ro", "{name}data:/data"]
+    depends_on:
+      {after}: {{condition: {condition}}}
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/ready"]
+      interval: 1s
+      timeout: 2s
+      retries: 60
+"#
+        )
+    };
+    format!(
+        r#"services:
+  setup:
+    image: {image}
+    command: ["sh", "-c", "echo secret > /certs/ca.crt"]
+    volumes: ["certs:/certs"]
+{}{}{}  kibana:
+    image: {image}
+    command: ["sh", "-c", "wget -q -O /tmp/es01 http://es01:8080/ && wget -q -O /tmp/es03 http://es03:8080/ && exec sleep 3600"]
+    init: true
+    depends_on:
+      es01: {{condition: service_healthy}}
+      es02: {{condition: service_healthy}}
+      es03: {{condition: service_healthy}}
+volumes:
+  certs:
+  es01data:
+  es02data:
+  es03data:
+"#,
+        node("es01", "setup", "service_completed_successfully", ""),
+        node("es02", "es01", "service_healthy", ""),
+        node("es03", "es02", "service_healthy", es03_extra),
+    )
+}
+
+fn ok(out: &std::process::Output, what: &str) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn ids(p: &TestProject) -> BTreeMap<String, String> {
+    let filter = p.label_filter();
+    docker(&[
+        "ps",
+        "-a",
+        "--filter",
+        &filter,
+        "--format",
+        "{{.Names}} {{.ID}}",
+    ])
+    .lines()
+    .filter_map(|l| l.split_once(' '))
+    .map(|(n, id)| (n.to_string(), id.to_string()))
+    .collect()
+}
+
+fn inspect(container: &str, format: &str) -> String {
+    docker(&["inspect", "--format", format, container])
+}
+
+#[test]
+fn elastic_shaped_stack_lifecycle() {
+    let image = test_image();
+    let p = TestProject::new("elastic");
+    p.write(".env", "CLUSTER_NAME=search-test\nES_MEM=64m\n");
+    p.write("compose.yml", &stack(image, ""));
+    let name = p.name.as_str();
+    let c = |svc: &str| format!("{name}-{svc}-1");
+
+    ok(&p.rcompose(&["-p", name, "up", "-d"]), "up -d");
+
+    // Start order, from the engine's own timestamps (RFC 3339, same zone: comparable as text).
+    let started = |svc: &str| inspect(&c(svc), "{{.State.StartedAt}}");
+    let finished_setup = inspect(&c("setup"), "{{.State.FinishedAt}}");
+    assert!(finished_setup <= started("es01"));
+    assert!(started("es01") < started("es02"));
+    assert!(started("es02") < started("es03"));
+    assert!(started("es03") < started("kibana"));
+    assert_eq!(inspect(&c("setup"), "{{.State.ExitCode}}"), "0");
+
+    // Discovery by service name, injected settings, limits.
+    let page = docker(&["exec", &c("kibana"), "cat", "/tmp/es01", "/tmp/es03"]);
+    assert_eq!(page, "es01/search-test\nes03/search-test");
+    assert_eq!(inspect(&c("es02"), "{{.HostConfig.Memory}}"), "67108864");
+    assert_eq!(inspect(&c("es02"), "{{.HostConfig.NanoCpus}}"), "500000000");
+    assert_eq!(inspect(&c("es02"), "{{.HostConfig.Init}}"), "true");
+    assert_eq!(inspect(&c("es02"), "{{.Config.StopTimeout}}"), "2");
+    assert_eq!(
+        inspect(
+            &c("es01"),
+            "{{index .Config.Labels \"com.docker.compose.project\"}}"
+        ),
+        name
+    );
+
+    // ps lists the running services with health.
+    let ps = ok(&p.rcompose(&["-p", name, "ps"]), "ps");
+    assert!(ps.starts_with("NAME "), "{ps}");
+    assert!(ps.contains(&c("es01")) && ps.contains("(healthy)"), "{ps}");
+    assert!(!ps.contains(&c("setup")), "{ps}");
+    let services = ok(&p.rcompose(&["-p", name, "ps", "-a", "--services"]), "ps");
+    assert_eq!(services, "es01\nes02\nes03\nkibana\nsetup\n");
+
+    // Idempotent: a second up keeps every container.
+    let before = ids(&p);
+    ok(&p.rcompose(&["-p", name, "up", "-d"]), "second up");
+    assert_eq!(ids(&p), before);
+
+    // A change to es03 recreates es03 alone.
+    p.write("compose.yml", &stack(image, "      EXTRA: changed\n"));
+    let dry = ok(
+        &p.rcompose(&["-p", name, "up", "-d", "--dry-run"]),
+        "dry run",
+    );
+    assert!(dry.contains("recreate"), "{dry}");
+    assert_eq!(ids(&p), before, "--dry-run must not touch anything");
+    ok(&p.rcompose(&["-p", name, "up", "-d"]), "up after change");
+    let after = ids(&p);
+    for (container, id) in &before {
+        if container == &c("es03") {
+            assert_ne!(after.get(container), Some(id), "es03 must be recreated");
+        } else {
+            assert_eq!(after.get(container), Some(id), "{container} must be kept");
+        }
+    }
+
+    // Data survives down and up; down -v removes volumes.
+    ok(&p.rcompose(&["-p", name, "down"]), "down");
+    assert!(p.ids("container").is_empty());
+    assert_eq!(p.ids("volume").len(), 4);
+    ok(&p.rcompose(&["-p", name, "up", "-d", "--wait"]), "up again");
+    let runs = docker(&["exec", &c("es01"), "cat", "/data/runs"]);
+    assert_eq!(runs, "run\nrun", "data must survive down");
+    ok(&p.rcompose(&["-p", name, "down", "-v"]), "down -v");
+    assert!(p.ids("container").is_empty());
+    assert!(p.ids("volume").is_empty());
+    assert!(p.ids("network").is_empty());
+}
+
+#[test]
+fn failing_dependency_stops_the_rollout() {
+    let image = test_image();
+    let p = TestProject::new("failing-dep");
+    p.write(
+        "compose.yml",
+        &format!(
+            r#"services:
+  setup:
+    image: {image}
+    command: ["sh", "-c", "echo cannot write certificates; exit 3"]
+  app:
+    image: {image}
+    command: ["sleep", "3600"]
+    init: true
+    depends_on:
+      setup: {{condition: service_completed_successfully}}
+"#
+        ),
+    );
+    let out = p.rcompose(&["-p", &p.name, "up", "-d"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("service \"setup\" didn't complete successfully: exit 3"),
+        "{err}"
+    );
+    assert!(err.contains("cannot write certificates"), "{err}");
+    let app = format!("{}-app-1", p.name);
+    assert!(!docker(&["ps", "-a", "--format", "{{.Names}}"]).contains(&app));
+}
+
+#[test]
+fn unhealthy_dependency_is_named() {
+    let image = test_image();
+    let p = TestProject::new("unhealthy");
+    p.write(
+        "compose.yml",
+        &format!(
+            r#"services:
+  db:
+    image: {image}
+    command: ["sleep", "3600"]
+    init: true
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/never"]
+      interval: 1s
+      retries: 2
+  app:
+    image: {image}
+    command: ["sleep", "3600"]
+    init: true
+    depends_on:
+      db: {{condition: service_healthy}}
+"#
+        ),
+    );
+    let out = p.rcompose(&["-p", &p.name, "up", "-d"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains(&format!("container {}-db-1 is unhealthy", p.name)),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_image_is_one_clear_line() {
+    let p = TestProject::new("missing-image");
+    p.write(
+        "compose.yml",
+        "services:\n  web:\n    image: rcompose-test/does-not-exist:1\n",
+    );
+    let out = p.rcompose(&["-p", &p.name, "up", "-d"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    let line = err
+        .lines()
+        .find(|l| l.contains("rcompose-test/does-not-exist:1"))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with(
+            "error: image rcompose-test/does-not-exist:1 not found locally and cannot be pulled: "
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn docker_compose_interop() {
+    let image = test_image();
+    if !support::docker_ok(&["info"]) || which("docker-compose").is_none() {
+        panic!("docker-compose 1.29 is required (apt-get install docker-compose)");
+    }
+    let p = TestProject::new("interop");
+    p.write(
+        "docker-compose.yml",
+        &format!(
+            "version: \"2.4\"\nservices:\n  web:\n    image: {image}\n    command: [\"sleep\", \"3600\"]\n  worker:\n    image: {image}\n    command: [\"sleep\", \"3600\"]\n"
+        ),
+    );
+    let name = p.name.clone();
+    ok(&p.rcompose(&["-p", &name, "up", "-d"]), "up");
+    let listed = compose(&p, &["-p", &name, "ps"]);
+    assert!(listed.contains(&format!("{name}-web-1")), "{listed}");
+    assert!(listed.contains(&format!("{name}-worker-1")), "{listed}");
+    ok(&p.rcompose(&["-p", &name, "down"]), "down");
+
+    // And the other way round: a project docker-compose started.
+    compose(&p, &["-p", &name, "up", "-d"]);
+    let ps = ok(&p.rcompose(&["-p", &name, "ps"]), "ps");
+    assert!(ps.contains("web") && ps.contains("worker"), "{ps}");
+    ok(&p.rcompose(&["-p", &name, "down"]), "down");
+    assert!(p.ids("container").is_empty());
+    assert!(p.ids("network").is_empty());
+}
+
+fn which(cmd: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(cmd))
+            .find(|p| p.is_file())
+    })
+}
+
+fn compose(p: &TestProject, args: &[&str]) -> String {
+    let out = std::process::Command::new("docker-compose")
+        .args(args)
+        .current_dir(&p.dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run docker-compose: {e}"));
+    ok(&out, "docker-compose")
+}
