@@ -55,11 +55,11 @@ const CASES: &[(&str, u32, &[&str])] = &[
     ("bad-depends-condition.yml", 8, &["condition", "service_ready"]),
     ("undefined-alias.yml", 2, &["invalid YAML"]),
     ("multiple-documents.yml", 4, &["more than one YAML document"]),
-    ("extends-missing-service.yml", 4, &["nothere"]),
+    ("extends-missing-service.yml", 5, &["nothere"]),
     ("extends-cycle.yml", 4, &["circular `extends`"]),
     ("bad-ulimit.yml", 6, &["ulimits", "lots"]),
     ("bad-cpus.yml", 4, &["cpus", "many"]),
-    ("bad-volume-mode.yml", 5, &["volumes", "xyz"]),
+    ("bad-volume-spec.yml", 5, &["volumes", "too many colons"]),
     ("non-utf8.yml", 3, &["not valid UTF-8"]),
     ("binary.yml", 1, &[]),
 ];

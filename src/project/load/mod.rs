@@ -575,10 +575,12 @@ impl<'a> Loader<'a> {
             .and_then(|s| s.get(name))
             .cloned()
             .ok_or_else(|| {
-                Error::at(
-                    &file_tree.mark,
-                    format!("cannot extend service \"{name}\": no such service in {}", file.display()),
-                )
+                // No mark: the caller points at the `extends` that named it.
+                Error::new(format!(
+                    "cannot extend service \"{name}\": no such service in {}",
+                    file.display()
+                ))
+                .with_hint("fix the service name under `extends`")
             })?;
         let Some(extends) = service.get("extends").cloned() else {
             return Ok(service);

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use jsonschema::ValidationError;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
@@ -91,9 +92,10 @@ fn short(v: &Value) -> String {
 /// Check the project against the compose JSON schema. Reports the first problem.
 pub fn schema(value: &Value, positions: &Positions) -> Result<()> {
     let validator = validator()?;
-    let Some(error) = validator.iter_errors(value).next() else {
+    let Some(first) = validator.iter_errors(value).next() else {
         return Ok(());
     };
+    let error = most_specific(&first);
     let pointer = error.instance_path().as_str().to_string();
     let path = dotted(&pointer);
     let at = if path.is_empty() {
@@ -183,6 +185,27 @@ pub fn schema(value: &Value, positions: &Positions) -> Result<()> {
     Err(err)
 }
 
+/// A `oneOf`/`anyOf` failure says little; when one branch failed deeper inside the value (a
+/// wrong enum value in a mapping, say), that inner error is the useful one.
+fn most_specific<'e, 'a>(error: &'e ValidationError<'a>) -> &'e ValidationError<'a> {
+    let depth = |e: &ValidationError<'_>| e.instance_path().as_str().matches('/').count();
+    let own_depth = depth(error);
+    let deeper = match error.kind() {
+        ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
+            context
+                .iter()
+                .flatten()
+                .filter(|e| depth(e) > own_depth)
+                .max_by_key(|e| depth(e))
+        }
+        _ => None,
+    };
+    match deeper {
+        Some(inner) => most_specific(inner),
+        None => error,
+    }
+}
+
 fn with_article(types: &str) -> String {
     match types.chars().next() {
         Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {types}"),
@@ -224,11 +247,14 @@ pub fn semantics(value: &Value, positions: &Positions) -> Result<()> {
     for (name, service) in services {
         let base = format!("/services/{}", escape_pointer(name));
         if service.get("image").is_none() && service.get("build").is_none() {
-            return Err(fail(
-                base.clone(),
-                format!("service \"{name}\" has neither an image nor a build context"),
-                "add `image:` or `build:` to the service",
-            ));
+            let mut e = Error::new(format!(
+                "service \"{name}\" has neither an image nor a build context"
+            ))
+            .with_hint("add `image:` or `build:` to the service");
+            if let Some(mark) = positions.find(&base) {
+                e = e.with_mark(mark.clone());
+            }
+            return Err(e);
         }
         let mut deps = Vec::new();
         if let Some(depends_on) = service.get("depends_on") {
