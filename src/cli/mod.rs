@@ -25,7 +25,13 @@ pub struct Cli {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct GlobalArgs {
     /// Compose configuration files (repeatable; `-` reads standard input)
-    #[arg(id = "file", short = 'f', long = "file", global = true, value_name = "FILE")]
+    #[arg(
+        id = "file",
+        short = 'f',
+        long = "file",
+        global = true,
+        value_name = "FILE"
+    )]
     pub files: Vec<PathBuf>,
     /// Project name
     #[arg(short = 'p', long = "project-name", global = true, value_name = "NAME")]
@@ -37,7 +43,12 @@ pub struct GlobalArgs {
     #[arg(id = "env_file", long = "env-file", global = true, value_name = "FILE")]
     pub env_files: Vec<PathBuf>,
     /// Profiles to enable (repeatable)
-    #[arg(id = "profile", long = "profile", global = true, value_name = "PROFILE")]
+    #[arg(
+        id = "profile",
+        long = "profile",
+        global = true,
+        value_name = "PROFILE"
+    )]
     pub profiles: Vec<String>,
 }
 

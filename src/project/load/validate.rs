@@ -25,7 +25,11 @@ fn validator() -> Result<&'static jsonschema::Validator> {
                 .map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| Error::new(format!("internal error: the bundled compose schema is invalid: {e}")))
+        .map_err(|e| {
+            Error::new(format!(
+                "internal error: the bundled compose schema is invalid: {e}"
+            ))
+        })
 }
 
 /// A JSON pointer as compose prints paths: `services.web.ports.0`.
@@ -109,8 +113,10 @@ pub fn schema(value: &Value, positions: &Positions) -> Result<()> {
             let key = unexpected.first().cloned().unwrap_or_default();
             let key_pointer = format!("{pointer}/{}", escape_pointer(&key));
             let mark = locate(positions, &key_pointer);
-            if matches!(path.as_str(), "services" | "networks" | "volumes" | "configs" | "secrets")
-            {
+            if matches!(
+                path.as_str(),
+                "services" | "networks" | "volumes" | "configs" | "secrets"
+            ) {
                 let kind = path.trim_end_matches('s');
                 (
                     format!("invalid {kind} name \"{key}\""),
@@ -138,15 +144,15 @@ pub fn schema(value: &Value, positions: &Positions) -> Result<()> {
             None,
         ),
         ValidationErrorKind::Required { property } => (
-            format!(
-                "{at}: missing required key {}",
-                short(property)
-            ),
+            format!("{at}: missing required key {}", short(property)),
             locate(positions, &pointer),
             None,
         ),
         ValidationErrorKind::Enum { options } => (
-            format!("{at}: invalid value {}, expected one of {options}", short(instance)),
+            format!(
+                "{at}: invalid value {}, expected one of {options}",
+                short(instance)
+            ),
             positions.find_value(&pointer).cloned(),
             None,
         ),
@@ -306,7 +312,9 @@ pub fn semantics(value: &Value, positions: &Positions) -> Result<()> {
                 if !services.contains_key(target) {
                     return Err(fail(
                         format!("{base}/{key}"),
-                        format!("service \"{name}\": {key} refers to undefined service \"{target}\""),
+                        format!(
+                            "service \"{name}\": {key} refers to undefined service \"{target}\""
+                        ),
                         "fix the service name",
                     ));
                 }
@@ -396,7 +404,9 @@ pub fn semantics(value: &Value, positions: &Positions) -> Result<()> {
                 if !known.contains(&used_name) {
                     return Err(fail(
                         pointer,
-                        format!("service \"{name}\" uses {kind} \"{used_name}\", which is not declared"),
+                        format!(
+                            "service \"{name}\" uses {kind} \"{used_name}\", which is not declared"
+                        ),
                         &format!("declare it under the top-level `{key}:` key"),
                     ));
                 }
