@@ -95,13 +95,21 @@ fn corpus_files_all_load() {
             "the awesome-compose corpus is missing at {} (CI must have it)",
             corpus.display()
         );
-        eprintln!("corpus not found at {}, skipping outside CI", corpus.display());
+        eprintln!(
+            "corpus not found at {}, skipping outside CI",
+            corpus.display()
+        );
         return;
     }
     let mut files = Vec::new();
     for entry in std::fs::read_dir(&corpus).expect("read corpus") {
         let dir = entry.expect("entry").path();
-        for name in ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"] {
+        for name in [
+            "compose.yaml",
+            "compose.yml",
+            "docker-compose.yml",
+            "docker-compose.yaml",
+        ] {
             if dir.join(name).is_file() {
                 files.push(dir.join(name));
             }
@@ -123,7 +131,10 @@ fn corpus_files_all_load() {
 fn elastic_official_file_loads_like_compose() {
     let reference = shared().join("reference/elastic");
     if !reference.is_dir() {
-        assert!(std::env::var("CI").is_err(), "shared/reference/elastic is missing");
+        assert!(
+            std::env::var("CI").is_err(),
+            "shared/reference/elastic is missing"
+        );
         return;
     }
     let dir = Dir::new("elastic");
@@ -168,21 +179,36 @@ fn elastic_official_file_loads_like_compose() {
     assert_eq!(v["volumes"]["esdata01"]["name"], "es_esdata01");
     // The obsolete `version:` is reported, not fatal.
     let out = rcompose(&dir.0, &["-p", "es", "config", "-q"], &[]);
-    assert!(stderr(&out).contains("`version` is obsolete"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`version` is obsolete"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn stacks_elastic_has_the_expected_model() {
-    let v = ok_json(repo(), &["-f", "stacks/elastic.yml"], &[("ELASTIC_PASSWORD", "")]);
+    let v = ok_json(
+        repo(),
+        &["-f", "stacks/elastic.yml"],
+        &[("ELASTIC_PASSWORD", "")],
+    );
     assert_eq!(v["name"], "elastic");
-    let names: Vec<&String> = v["services"].as_object().expect("services").keys().collect();
+    let names: Vec<&String> = v["services"]
+        .as_object()
+        .expect("services")
+        .keys()
+        .collect();
     assert_eq!(names, ["es01", "es02", "es03", "kibana", "setup"]);
     assert_eq!(v["services"]["es01"]["ports"][0]["host_ip"], "127.0.0.1");
     assert_eq!(
         v["services"]["es01"]["depends_on"]["setup"]["condition"],
         "service_healthy"
     );
-    assert_eq!(v["services"]["es02"]["depends_on"]["es01"]["condition"], "service_started");
+    assert_eq!(
+        v["services"]["es02"]["depends_on"]["es01"]["condition"],
+        "service_started"
+    );
     for volume in ["certs", "esdata01", "esdata02", "esdata03", "kibanadata"] {
         assert_eq!(v["volumes"][volume]["name"], format!("elastic_{volume}"));
     }
@@ -224,20 +250,31 @@ fn no_compose_file_is_a_clear_error() {
     let dir = Dir::new("empty");
     let out = rcompose(&dir.0, &["config"], &[]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("no configuration file provided"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no configuration file provided"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn project_name_precedence() {
     let dir = Dir::new("dirname");
-    dir.write("compose.yaml", "name: fromfile\nservices:\n  a:\n    image: x\n");
+    dir.write(
+        "compose.yaml",
+        "name: fromfile\nservices:\n  a:\n    image: x\n",
+    );
     assert_eq!(ok_json(&dir.0, &[], &[])["name"], "fromfile");
     assert_eq!(
         ok_json(&dir.0, &[], &[("COMPOSE_PROJECT_NAME", "fromenv")])["name"],
         "fromenv"
     );
     assert_eq!(
-        ok_json(&dir.0, &["-p", "fromflag"], &[("COMPOSE_PROJECT_NAME", "fromenv")])["name"],
+        ok_json(
+            &dir.0,
+            &["-p", "fromflag"],
+            &[("COMPOSE_PROJECT_NAME", "fromenv")]
+        )["name"],
         "fromflag"
     );
     let out = rcompose(&dir.0, &["-p", "Bad Name", "config"], &[]);
@@ -286,7 +323,11 @@ fn interpolation_forms() {
             "      nested: ${UNSET:-${SET:-no}}\n      dollar: $$SET\n      unset: \"[${UNSET}]\"\n",
         ),
     );
-    let out = rcompose(&dir.0, &["config", "--format", "json"], &[("SET", "s"), ("EMPTY", "")]);
+    let out = rcompose(
+        &dir.0,
+        &["config", "--format", "json"],
+        &[("SET", "s"), ("EMPTY", "")],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     let l = &v["services"]["a"]["labels"];
@@ -372,11 +413,19 @@ fn profiles_select_services() {
     );
     let services = |args: &[&str], env: &[(&str, &str)]| -> Vec<String> {
         let v = ok_json(&dir.0, args, env);
-        v["services"].as_object().expect("services").keys().cloned().collect()
+        v["services"]
+            .as_object()
+            .expect("services")
+            .keys()
+            .cloned()
+            .collect()
     };
     assert_eq!(services(&[], &[]), ["always"]);
     assert_eq!(services(&["--profile", "tools"], &[]), ["always", "tools"]);
-    assert_eq!(services(&[], &[("COMPOSE_PROFILES", "debug")]), ["always", "debug", "tools"]);
+    assert_eq!(
+        services(&[], &[("COMPOSE_PROFILES", "debug")]),
+        ["always", "debug", "tools"]
+    );
     let out = rcompose(&dir.0, &["config", "--profiles"], &[]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "debug\ntools\n");
 }
@@ -440,7 +489,10 @@ fn config_listing_flags_and_output_file() {
     };
     assert_eq!(text(&["-p", "l", "config", "--services"]), "app\nweb\n");
     assert_eq!(text(&["-p", "l", "config", "--volumes"]), "data\n");
-    assert_eq!(text(&["-p", "l", "config", "--networks"]), "default\nfront\n");
+    assert_eq!(
+        text(&["-p", "l", "config", "--networks"]),
+        "default\nfront\n"
+    );
     assert_eq!(text(&["-p", "l", "config", "--images"]), "l-app\nnginx\n");
     let yaml = text(&["-p", "l", "config"]);
     assert!(yaml.starts_with("name: l\n"), "{yaml}");

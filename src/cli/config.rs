@@ -62,9 +62,8 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
             return Err(Error::new(format!("no such service: {name}")).with_exit_code(1));
         }
     }
-    let lines = |items: Vec<String>| -> String {
-        items.into_iter().map(|s| s + "\n").collect::<String>()
-    };
+    let lines =
+        |items: Vec<String>| -> String { items.into_iter().map(|s| s + "\n").collect::<String>() };
     let text = if args.services {
         lines(project.services.keys().cloned().collect())
     } else if args.volumes {
@@ -84,10 +83,10 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
     } else {
         let mut value = serde_json::to_value(project)
             .map_err(|e| Error::new(format!("internal error: cannot render the project: {e}")))?;
-        if !services.is_empty() {
-            if let Some(map) = value.get_mut("services").and_then(|s| s.as_object_mut()) {
-                map.retain(|k, _| services.contains(k));
-            }
+        if !services.is_empty()
+            && let Some(map) = value.get_mut("services").and_then(|s| s.as_object_mut())
+        {
+            map.retain(|k, _| services.contains(k));
         }
         match args.format {
             Format::Yaml => to_yaml(&value),

@@ -30,7 +30,13 @@ pub struct Cli {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct GlobalArgs {
     /// Compose configuration files (repeatable; `-` reads standard input)
-    #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
+    #[arg(
+        id = "file",
+        short = 'f',
+        long = "file",
+        global = true,
+        value_name = "FILE"
+    )]
     pub files: Vec<PathBuf>,
     /// Project name
     #[arg(short = 'p', long = "project-name", global = true, value_name = "NAME")]
@@ -39,10 +45,15 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub project_directory: Option<PathBuf>,
     /// Alternate environment files (repeatable)
-    #[arg(long = "env-file", global = true, value_name = "FILE")]
+    #[arg(id = "env_file", long = "env-file", global = true, value_name = "FILE")]
     pub env_files: Vec<PathBuf>,
     /// Profiles to enable (repeatable)
-    #[arg(long = "profile", global = true, value_name = "PROFILE")]
+    #[arg(
+        id = "profile",
+        long = "profile",
+        global = true,
+        value_name = "PROFILE"
+    )]
     pub profiles: Vec<String>,
 }
 
@@ -166,5 +177,16 @@ pub fn write_output(text: &str, output: Option<&PathBuf>) -> Result<()> {
             let _ = stdout.flush();
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
     }
 }

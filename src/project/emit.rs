@@ -167,10 +167,7 @@ fn needs_quotes(s: &str) -> bool {
         // `-x` and `:x` are plain-safe only when followed by a non-space; keep it simple.
         return true;
     }
-    s.contains(": ")
-        || s.contains(" #")
-        || s.ends_with(':')
-        || s.chars().any(|c| c.is_control())
+    s.contains(": ") || s.contains(" #") || s.ends_with(':') || s.chars().any(|c| c.is_control())
 }
 
 #[cfg(test)]

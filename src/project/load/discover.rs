@@ -61,9 +61,7 @@ pub fn normalize_project_name(name: &str) -> String {
         .chars()
         .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
         .collect();
-    lowered
-        .trim_start_matches(['_', '-'])
-        .to_string()
+    lowered.trim_start_matches(['_', '-']).to_string()
 }
 
 /// Check an explicitly given name (`-p`, `COMPOSE_PROJECT_NAME`, `name:`): compose refuses
@@ -105,7 +103,10 @@ mod tests {
     fn explicit_names_must_be_valid() {
         assert!(check_project_name("ok-name_1", "-p").is_ok());
         let err = check_project_name("Bad Name", "-p").unwrap_err();
-        assert!(err.to_string().contains("invalid project name \"Bad Name\" (from -p)"));
+        assert!(
+            err.to_string()
+                .contains("invalid project name \"Bad Name\" (from -p)")
+        );
         assert!(err.to_string().contains("\"badname\""));
     }
 
@@ -126,7 +127,10 @@ mod tests {
         );
         // compose.yaml wins over docker-compose.yml in the same directory.
         std::fs::write(root.join("compose.yaml"), "services: {}\n").unwrap();
-        assert_eq!(find_default_files(&sub).unwrap(), vec![root.join("compose.yaml")]);
+        assert_eq!(
+            find_default_files(&sub).unwrap(),
+            vec![root.join("compose.yaml")]
+        );
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

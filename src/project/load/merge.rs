@@ -104,7 +104,9 @@ fn merge_healthcheck(base: &mut Node, over: Node) {
 }
 
 /// The keys that identify an entry of ports, volumes, secrets and configs.
-const UNIQUE_BY: &[(&str, fn(&Node) -> Option<String>)] = &[
+type Identify = fn(&Node) -> Option<String>;
+
+const UNIQUE_BY: &[(&str, Identify)] = &[
     ("volumes", volume_target),
     ("secrets", secret_target),
     ("configs", config_target),

@@ -132,9 +132,12 @@ impl<'a> Loader<'a> {
                 .map(PathBuf::from)
                 .collect()
         } else {
-            let base = opts.project_directory.as_ref().map_or(opts.cwd.clone(), |d| {
-                PathBuf::from(paths::absolute(&opts.cwd, &d.to_string_lossy(), None))
-            });
+            let base = opts
+                .project_directory
+                .as_ref()
+                .map_or(opts.cwd.clone(), |d| {
+                    PathBuf::from(paths::absolute(&opts.cwd, &d.to_string_lossy(), None))
+                });
             return discover::find_default_files(&base).ok_or_else(|| discover::not_found(&base));
         };
         Ok(given
@@ -157,8 +160,11 @@ impl<'a> Loader<'a> {
         if path.as_os_str() == "-" {
             let text = match &self.opts.stdin {
                 Some(s) => s.clone(),
-                None => std::io::read_to_string(std::io::stdin())
-                    .map_err(|e| Error::new(format!("cannot read the compose file from standard input: {e}")))?,
+                None => std::io::read_to_string(std::io::stdin()).map_err(|e| {
+                    Error::new(format!(
+                        "cannot read the compose file from standard input: {e}"
+                    ))
+                })?,
             };
             let name: Arc<str> = Arc::from("-");
             self.sources.insert(name.clone(), text.clone());
@@ -169,8 +175,11 @@ impl<'a> Loader<'a> {
                 std::io::ErrorKind::NotFound => "no such file".to_string(),
                 _ => e.to_string(),
             };
-            Error::new(format!("cannot read compose file {}: {what}", path.display()))
-                .with_hint("check the path given with -f or COMPOSE_FILE")
+            Error::new(format!(
+                "cannot read compose file {}: {what}",
+                path.display()
+            ))
+            .with_hint("check the path given with -f or COMPOSE_FILE")
         })?;
         let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
         let text = String::from_utf8(bytes).map_err(|e| {
@@ -272,8 +281,11 @@ impl<'a> Loader<'a> {
         };
         for f in &env_files {
             if !f.is_file() {
-                return Err(Error::new(format!("cannot read env file {}: no such file", f.display()))
-                    .with_hint("check the path given with --env-file"));
+                return Err(Error::new(format!(
+                    "cannot read env file {}: no such file",
+                    f.display()
+                ))
+                .with_hint("check the path given with --env-file"));
             }
         }
         let environment = self.environment(&env_files, &opts.environment)?;
@@ -296,7 +308,9 @@ impl<'a> Loader<'a> {
             let dir = if opts.project_directory.is_some() || first.as_os_str() == "-" {
                 working_dir.clone()
             } else {
-                first.parent().map_or(working_dir.clone(), Path::to_path_buf)
+                first
+                    .parent()
+                    .map_or(working_dir.clone(), Path::to_path_buf)
             };
             let base = dir
                 .file_name()
@@ -334,15 +348,15 @@ impl<'a> Loader<'a> {
 
         // Profiles.
         let mut active: BTreeSet<String> = opts.profiles.iter().cloned().collect();
-        if active.is_empty() {
-            if let Some(list) = environment.get("COMPOSE_PROFILES") {
-                active.extend(
-                    list.split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string),
-                );
-            }
+        if active.is_empty()
+            && let Some(list) = environment.get("COMPOSE_PROFILES")
+        {
+            active.extend(
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+            );
         }
         let all_profiles = profiles(&json);
         let mut json = json;
@@ -427,29 +441,36 @@ impl<'a> Loader<'a> {
             ));
         };
         for entry in entries {
-            let (path_nodes, project_directory, env_file_nodes): (Vec<Node>, Option<Node>, Vec<Node>) =
-                match &entry.value {
-                    Value::Str(_) => (vec![entry.clone()], None, Vec::new()),
-                    Value::Map(_) => {
-                        let list = |key: &str| -> Vec<Node> {
-                            match entry.get(key) {
-                                Some(Node {
-                                    value: Value::Seq(items),
-                                    ..
-                                }) => items.clone(),
-                                Some(n) => vec![n.clone()],
-                                None => Vec::new(),
-                            }
-                        };
-                        (list("path"), entry.get("project_directory").cloned(), list("env_file"))
-                    }
-                    _ => {
-                        return Err(Error::at(
-                            &entry.mark,
-                            "an `include` entry must be a path or a mapping with `path`",
-                        ));
-                    }
-                };
+            let (path_nodes, project_directory, env_file_nodes): (
+                Vec<Node>,
+                Option<Node>,
+                Vec<Node>,
+            ) = match &entry.value {
+                Value::Str(_) => (vec![entry.clone()], None, Vec::new()),
+                Value::Map(_) => {
+                    let list = |key: &str| -> Vec<Node> {
+                        match entry.get(key) {
+                            Some(Node {
+                                value: Value::Seq(items),
+                                ..
+                            }) => items.clone(),
+                            Some(n) => vec![n.clone()],
+                            None => Vec::new(),
+                        }
+                    };
+                    (
+                        list("path"),
+                        entry.get("project_directory").cloned(),
+                        list("env_file"),
+                    )
+                }
+                _ => {
+                    return Err(Error::at(
+                        &entry.mark,
+                        "an `include` entry must be a path or a mapping with `path`",
+                    ));
+                }
+            };
             if path_nodes.is_empty() {
                 return Err(Error::at(&entry.mark, "an `include` entry needs a `path`"));
             }
@@ -493,7 +514,10 @@ impl<'a> Loader<'a> {
                 if !p.is_file() {
                     return Err(Error::at(
                         &node.mark,
-                        format!("env file {} of the included project does not exist", p.display()),
+                        format!(
+                            "env file {} of the included project does not exist",
+                            p.display()
+                        ),
                     ));
                 }
                 sub_env_files.push(p);
@@ -553,8 +577,7 @@ impl<'a> Loader<'a> {
             .unwrap_or_default();
         for name in names {
             let snapshot = tree.clone();
-            let resolved =
-                self.extended_service(&snapshot, file, &name, env, &mut Vec::new())?;
+            let resolved = self.extended_service(&snapshot, file, &name, env, &mut Vec::new())?;
             if let Some(services) = tree.get_mut("services") {
                 services.set(&name, resolved);
             }
@@ -575,10 +598,12 @@ impl<'a> Loader<'a> {
             .and_then(|s| s.get(name))
             .cloned()
             .ok_or_else(|| {
-                Error::at(
-                    &file_tree.mark,
-                    format!("cannot extend service \"{name}\": no such service in {}", file.display()),
-                )
+                // No mark: the caller points at the `extends` that named it.
+                Error::new(format!(
+                    "cannot extend service \"{name}\": no such service in {}",
+                    file.display()
+                ))
+                .with_hint("fix the service name under `extends`")
             })?;
         let Some(extends) = service.get("extends").cloned() else {
             return Ok(service);
@@ -620,7 +645,10 @@ impl<'a> Loader<'a> {
                 if !other.is_file() {
                     return Err(Error::at(
                         &extends.mark,
-                        format!("cannot extend service \"{base_name}\": file {} does not exist", other.display()),
+                        format!(
+                            "cannot extend service \"{base_name}\": file {} does not exist",
+                            other.display()
+                        ),
                     ));
                 }
                 let other_tree = match self.extends_cache.get(&other) {
@@ -792,10 +820,8 @@ fn resolve_environment(
                     match item {
                         Json::String(s) => Some((s.clone(), true, pointer)),
                         Json::Object(m) => {
-                            let required = !matches!(
-                                m.get("required"),
-                                Some(Json::Bool(false))
-                            ) && m.get("required").and_then(Json::as_str) != Some("false");
+                            let required = !matches!(m.get("required"), Some(Json::Bool(false)))
+                                && m.get("required").and_then(Json::as_str) != Some("false");
                             m.get("path")
                                 .and_then(Json::as_str)
                                 .map(|p| (p.to_string(), required, pointer))
@@ -846,9 +872,11 @@ fn resolve_environment(
             }
             Some(Json::Array(items)) => {
                 for item in items {
-                    let Some(text) = item.as_str().map(str::to_string).or_else(|| {
-                        (!item.is_null()).then(|| item.to_string())
-                    }) else {
+                    let Some(text) = item
+                        .as_str()
+                        .map(str::to_string)
+                        .or_else(|| (!item.is_null()).then(|| item.to_string()))
+                    else {
                         continue;
                     };
                     match text.split_once('=') {

@@ -47,10 +47,10 @@ fn is_local_path(s: &str) -> bool {
 }
 
 fn rebase_scalar(node: &mut Node, base: &Path, home: Option<&str>) {
-    if let Value::Str(s) = &mut node.value {
-        if !is_remote_context(s) {
-            *s = absolute(base, s, home);
-        }
+    if let Value::Str(s) = &mut node.value
+        && !is_remote_context(s)
+    {
+        *s = absolute(base, s, home);
     }
 }
 
@@ -119,28 +119,26 @@ pub fn resolve_service(service: &mut Node, base: &Path, home: Option<&str>) {
         for item in items.iter_mut() {
             match &mut item.value {
                 Value::Str(s) => {
-                    if let Some((source, rest)) = s.split_once(':') {
-                        if is_local_path(source) {
-                            *s = format!("{}:{rest}", absolute(base, source, home));
-                        }
+                    if let Some((source, rest)) = s.split_once(':')
+                        && is_local_path(source)
+                    {
+                        *s = format!("{}:{rest}", absolute(base, source, home));
                     }
                 }
                 Value::Map(_) => {
                     let is_bind = item.get("type").and_then(Node::as_str) == Some("bind");
-                    if is_bind {
-                        if let Some(source) = item.get_mut("source") {
-                            rebase_scalar(source, base, home);
-                        }
+                    if is_bind && let Some(source) = item.get_mut("source") {
+                        rebase_scalar(source, base, home);
                     }
                 }
                 _ => {}
             }
         }
     }
-    if let Some(extends) = service.get_mut("extends") {
-        if let Some(file) = extends.get_mut("file") {
-            rebase_scalar(file, base, home);
-        }
+    if let Some(extends) = service.get_mut("extends")
+        && let Some(file) = extends.get_mut("file")
+    {
+        rebase_scalar(file, base, home);
     }
 }
 
@@ -178,10 +176,7 @@ mod tests {
         assert_eq!(a["volumes"][2]["source"], "/b");
         assert_eq!(v["services"]["b"]["build"]["context"], "/proj");
         assert_eq!(v["services"]["b"]["env_file"], "/proj/.env");
-        assert_eq!(
-            v["services"]["c"]["build"],
-            "https://github.com/x/y.git"
-        );
+        assert_eq!(v["services"]["c"]["build"], "https://github.com/x/y.git");
         assert_eq!(v["secrets"]["s"]["file"], "/proj/s.txt");
     }
 }

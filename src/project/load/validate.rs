@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use jsonschema::ValidationError;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
@@ -24,7 +25,11 @@ fn validator() -> Result<&'static jsonschema::Validator> {
                 .map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| Error::new(format!("internal error: the bundled compose schema is invalid: {e}")))
+        .map_err(|e| {
+            Error::new(format!(
+                "internal error: the bundled compose schema is invalid: {e}"
+            ))
+        })
 }
 
 /// A JSON pointer as compose prints paths: `services.web.ports.0`.
@@ -91,9 +96,10 @@ fn short(v: &Value) -> String {
 /// Check the project against the compose JSON schema. Reports the first problem.
 pub fn schema(value: &Value, positions: &Positions) -> Result<()> {
     let validator = validator()?;
-    let Some(error) = validator.iter_errors(value).next() else {
+    let Some(first) = validator.iter_errors(value).next() else {
         return Ok(());
     };
+    let error = most_specific(&first);
     let pointer = error.instance_path().as_str().to_string();
     let path = dotted(&pointer);
     let at = if path.is_empty() {
@@ -107,8 +113,10 @@ pub fn schema(value: &Value, positions: &Positions) -> Result<()> {
             let key = unexpected.first().cloned().unwrap_or_default();
             let key_pointer = format!("{pointer}/{}", escape_pointer(&key));
             let mark = locate(positions, &key_pointer);
-            if matches!(path.as_str(), "services" | "networks" | "volumes" | "configs" | "secrets")
-            {
+            if matches!(
+                path.as_str(),
+                "services" | "networks" | "volumes" | "configs" | "secrets"
+            ) {
                 let kind = path.trim_end_matches('s');
                 (
                     format!("invalid {kind} name \"{key}\""),
@@ -136,15 +144,15 @@ pub fn schema(value: &Value, positions: &Positions) -> Result<()> {
             None,
         ),
         ValidationErrorKind::Required { property } => (
-            format!(
-                "{at}: missing required key {}",
-                short(property)
-            ),
+            format!("{at}: missing required key {}", short(property)),
             locate(positions, &pointer),
             None,
         ),
         ValidationErrorKind::Enum { options } => (
-            format!("{at}: invalid value {}, expected one of {options}", short(instance)),
+            format!(
+                "{at}: invalid value {}, expected one of {options}",
+                short(instance)
+            ),
             positions.find_value(&pointer).cloned(),
             None,
         ),
@@ -181,6 +189,27 @@ pub fn schema(value: &Value, positions: &Positions) -> Result<()> {
         err = err.with_hint(hint);
     }
     Err(err)
+}
+
+/// A `oneOf`/`anyOf` failure says little; when one branch failed deeper inside the value (a
+/// wrong enum value in a mapping, say), that inner error is the useful one.
+fn most_specific<'e, 'a>(error: &'e ValidationError<'a>) -> &'e ValidationError<'a> {
+    let depth = |e: &ValidationError<'_>| e.instance_path().as_str().matches('/').count();
+    let own_depth = depth(error);
+    let deeper = match error.kind() {
+        ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
+            context
+                .iter()
+                .flatten()
+                .filter(|e| depth(e) > own_depth)
+                .max_by_key(|e| depth(e))
+        }
+        _ => None,
+    };
+    match deeper {
+        Some(inner) => most_specific(inner),
+        None => error,
+    }
 }
 
 fn with_article(types: &str) -> String {
@@ -224,11 +253,14 @@ pub fn semantics(value: &Value, positions: &Positions) -> Result<()> {
     for (name, service) in services {
         let base = format!("/services/{}", escape_pointer(name));
         if service.get("image").is_none() && service.get("build").is_none() {
-            return Err(fail(
-                base.clone(),
-                format!("service \"{name}\" has neither an image nor a build context"),
-                "add `image:` or `build:` to the service",
-            ));
+            let mut e = Error::new(format!(
+                "service \"{name}\" has neither an image nor a build context"
+            ))
+            .with_hint("add `image:` or `build:` to the service");
+            if let Some(mark) = positions.find(&base) {
+                e = e.with_mark(mark.clone());
+            }
+            return Err(e);
         }
         let mut deps = Vec::new();
         if let Some(depends_on) = service.get("depends_on") {
@@ -280,7 +312,9 @@ pub fn semantics(value: &Value, positions: &Positions) -> Result<()> {
                 if !services.contains_key(target) {
                     return Err(fail(
                         format!("{base}/{key}"),
-                        format!("service \"{name}\": {key} refers to undefined service \"{target}\""),
+                        format!(
+                            "service \"{name}\": {key} refers to undefined service \"{target}\""
+                        ),
                         "fix the service name",
                     ));
                 }
@@ -370,7 +404,9 @@ pub fn semantics(value: &Value, positions: &Positions) -> Result<()> {
                 if !known.contains(&used_name) {
                     return Err(fail(
                         pointer,
-                        format!("service \"{name}\" uses {kind} \"{used_name}\", which is not declared"),
+                        format!(
+                            "service \"{name}\" uses {kind} \"{used_name}\", which is not declared"
+                        ),
                         &format!("declare it under the top-level `{key}:` key"),
                     ));
                 }

@@ -247,11 +247,7 @@ pub fn parse(source: &str, file: &Arc<str>) -> Result<Node> {
         let (event, span) = event.map_err(|e| {
             let marker = e.marker();
             Error::at(
-                &Mark::new(
-                    file.clone(),
-                    marker.line() as u32,
-                    marker.col() as u32 + 1,
-                ),
+                &Mark::new(file.clone(), marker.line() as u32, marker.col() as u32 + 1),
                 format!("invalid YAML: {}", e.info()),
             )
             .with_source(source)
@@ -335,18 +331,19 @@ impl Composer {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, &mark)?;
                 // A plain `<<` in key position is a merge key.
-                if style == ScalarStyle::Plain && text == "<<" && tag.is_none() {
-                    if let Some(Frame::Map {
+                if style == ScalarStyle::Plain
+                    && text == "<<"
+                    && tag.is_none()
+                    && let Some(Frame::Map {
                         pending_key,
                         merge_key,
                         ..
                     }) = self.stack.last_mut()
-                    {
-                        if pending_key.is_none() && !*merge_key {
-                            *merge_key = true;
-                            return Ok(());
-                        }
-                    }
+                    && pending_key.is_none()
+                    && !*merge_key
+                {
+                    *merge_key = true;
+                    return Ok(());
                 }
                 let tag_name = tag.as_ref().map(|t| format!("{}{}", t.handle, t.suffix));
                 let (value, compose_tag) = resolve_scalar(&text, style, tag_name.as_deref());
@@ -428,7 +425,9 @@ impl Composer {
                 mark,
                 format!("the document is nested more than {MAX_DEPTH} levels deep"),
             )
-            .with_hint("a compose file never needs this much nesting; check for runaway brackets"));
+            .with_hint(
+                "a compose file never needs this much nesting; check for runaway brackets",
+            ));
         }
         Ok(())
     }
@@ -571,10 +570,10 @@ pub fn resolve_plain(text: &str) -> Value {
     if let Some(i) = parse_int(text) {
         return Value::Int(i);
     }
-    if is_float(text) {
-        if let Ok(f) = text.parse::<f64>() {
-            return Value::Float(f);
-        }
+    if is_float(text)
+        && let Ok(f) = text.parse::<f64>()
+    {
+        return Value::Float(f);
     }
     Value::Str(text.to_string())
 }
@@ -676,7 +675,10 @@ mod tests {
     fn duplicate_keys_are_errors_with_both_lines() {
         let err = load("services:\n  a:\n    image: x\n  a:\n    image: y\n").unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with("test.yml:4:3: duplicate key \"a\""), "{text}");
+        assert!(
+            text.starts_with("test.yml:4:3: duplicate key \"a\""),
+            "{text}"
+        );
         assert!(text.contains("line 2:3"), "{text}");
     }
 
@@ -721,7 +723,10 @@ mod tests {
             text.contains("nested more than") || text.contains("recursion limit"),
             "{text}"
         );
-        assert!(text.len() < 1000, "the snippet of a huge line is cut: {text}");
+        assert!(
+            text.len() < 1000,
+            "the snippet of a huge line is cut: {text}"
+        );
     }
 
     #[test]
