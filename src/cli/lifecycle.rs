@@ -1,6 +1,8 @@
 //! `rcompose start|stop|restart|kill|rm|pause|unpause`: act on the project's existing
 //! containers. start, stop and restart work without a compose file too.
 
+use std::ffi::OsString;
+
 use clap::Args;
 
 use super::GlobalArgs;
@@ -35,8 +37,8 @@ pub struct KillArgs {
 
 #[derive(Debug, Args)]
 pub struct RmArgs {
-    /// Don't ask for confirmation (rcompose never asks)
-    #[arg(short, long)]
+    /// Don't ask for confirmation (rcompose never asks; `rm -f` is accepted too)
+    #[arg(long)]
     pub force: bool,
     /// Stop the containers first, if needed
     #[arg(short, long)]
@@ -129,4 +131,59 @@ pub fn rm(global: GlobalArgs, args: RmArgs) -> Result<i32> {
         }
         Ok(0)
     })
+}
+
+/// `rm -f` as docker compose spells it: `-f` after `rm` means `--force`, not the global
+/// `--file` (clap's global options would otherwise claim it).
+pub fn compat_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut out = Vec::new();
+    let mut after_rm = false;
+    for arg in args {
+        if !after_rm {
+            after_rm = arg == "rm";
+            out.push(arg);
+            continue;
+        }
+        match arg.to_str() {
+            Some(flags)
+                if flags.starts_with('-')
+                    && !flags.starts_with("--")
+                    && flags.len() > 1
+                    && flags.contains('f') =>
+            {
+                out.push(OsString::from("--force"));
+                let rest: String = flags[1..].chars().filter(|&c| c != 'f').collect();
+                if !rest.is_empty() {
+                    out.push(OsString::from(format!("-{rest}")));
+                }
+            }
+            _ => out.push(arg),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        compat_args(list.iter().map(OsString::from))
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn rm_dash_f_means_force() {
+        assert_eq!(
+            args(&["rcompose", "-f", "x.yml", "rm", "-fsv", "web"]),
+            ["rcompose", "-f", "x.yml", "rm", "--force", "-sv", "web"]
+        );
+        assert_eq!(
+            args(&["rcompose", "rm", "-f"]),
+            ["rcompose", "rm", "--force"]
+        );
+        assert_eq!(args(&["rcompose", "up", "-d"]), ["rcompose", "up", "-d"]);
+    }
 }

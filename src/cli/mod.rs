@@ -128,7 +128,7 @@ pub fn load_project(opts: &load::Options) -> Result<Loaded> {
 
 /// Parse arguments, run the verb and turn the outcome into an exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(lifecycle::compat_args(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 1 } else { 0 };
