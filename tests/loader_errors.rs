@@ -1,4 +1,6 @@
 //! Broken compose files: each gives a non-zero exit and a message naming the file and line.
+//! Broken `.env` files and generated hostile inputs (huge files, dense documents) are in
+//! `hostile_input.rs`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -130,6 +132,33 @@ const CASES: &[(&str, u32, &[&str])] = &[
     ("bad-volume-spec.yml", 5, &["volumes", "too many colons"]),
     ("non-utf8.yml", 3, &["not valid UTF-8"]),
     ("binary.yml", 1, &[]),
+    ("merge-key-scalar.yml", 4, &["merge key", "an integer"]),
+    (
+        "mapping-as-key.yml",
+        5,
+        &["mapping key must be a plain value"],
+    ),
+    (
+        "port-out-of-range.yml",
+        5,
+        &["99999", "between 0 and 65535"],
+    ),
+    ("negative-replicas.yml", 5, &["replicas", "-1"]),
+    ("bad-file-mode.yml", 6, &["mode", "0999"]),
+    (
+        "network-mode-and-networks.yml",
+        5,
+        &["network_mode", "networks", "exclude each other"],
+    ),
+    (
+        "container-name-with-replicas.yml",
+        4,
+        &["container_name", "2 replicas"],
+    ),
+    ("number-overflow.yml", 4, &["cpus", "invalid number"]),
+    ("extends-missing-file.yml", 4, &["does-not-exist.yml"]),
+    ("alias-bomb.yml", 7, &["more than", "alias bomb"]),
+    ("deep-nesting.yml", 4, &["nested more than"]),
 ];
 
 #[test]
@@ -171,5 +200,5 @@ fn every_fixture_is_in_the_table() {
         .collect();
     on_disk.sort();
     assert_eq!(listed, on_disk);
-    assert!(listed.len() >= 25);
+    assert!(listed.len() >= 40);
 }

@@ -64,14 +64,19 @@ pub fn parse_file(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> crate::Result<Vec<(String, String)>> {
     let file: Arc<str> = Arc::from(path.display().to_string());
-    let bytes = std::fs::read(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::new(format!("env file {} not found", path.display()))
-                .with_hint("create the file or correct its path")
-        } else {
-            Error::new(format!("cannot read env file {}: {e}", path.display()))
-        }
-    })?;
+    let bytes = std::fs::File::open(path)
+        .and_then(super::read_bounded)
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::new(format!("env file {} not found", path.display()))
+                    .with_hint("create the file or correct its path")
+            } else {
+                Error::new(format!("cannot read env file {}: {e}", path.display()))
+            }
+        })?;
+    if let Some(e) = super::too_large(&file, &bytes, "the env file") {
+        return Err(e);
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let prefix = &e.as_bytes()[..valid];

@@ -14,6 +14,7 @@ pub mod validate;
 pub mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -71,6 +72,45 @@ pub struct Loaded {
     pub warnings: Vec<String>,
     /// The fully resolved project as JSON (the typed model's input), for `config`.
     pub json: Json,
+}
+
+/// Largest compose or env file rcompose reads. Real ones are a few kilobytes; the limit keeps
+/// a hostile file, or a wrong path such as `-f /dev/zero`, from exhausting memory.
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Read at most [`MAX_FILE_BYTES`] + 1 bytes, enough to tell that a source is too large.
+pub(crate) fn read_bounded(reader: impl Read) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// `Some(error)` when `bytes` (as read by [`read_bounded`]) exceed the limit: the error points
+/// at the line where the limit was reached.
+pub(crate) fn too_large(file: &Arc<str>, bytes: &[u8], what: &str) -> Option<Error> {
+    if bytes.len() <= MAX_FILE_BYTES {
+        return None;
+    }
+    let read = &bytes[..MAX_FILE_BYTES];
+    let line = read.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = read.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    let mark = crate::error::Mark::new(
+        file.clone(),
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    );
+    Some(
+        Error::at(
+            &mark,
+            format!(
+                "{what} is larger than {} MiB; rcompose stops reading here",
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        )
+        .with_hint("is this the right file? compose and env files are a few kilobytes"),
+    )
 }
 
 /// Load a project as docker compose would.
@@ -158,30 +198,39 @@ impl<'a> Loader<'a> {
 
     fn read(&mut self, path: &Path) -> Result<(Arc<str>, String)> {
         if path.as_os_str() == "-" {
-            let text = match &self.opts.stdin {
-                Some(s) => s.clone(),
-                None => std::io::read_to_string(std::io::stdin()).map_err(|e| {
+            let name: Arc<str> = Arc::from("-");
+            let bytes = match &self.opts.stdin {
+                Some(s) => s.as_bytes()[..s.len().min(MAX_FILE_BYTES + 1)].to_vec(),
+                None => read_bounded(std::io::stdin().lock()).map_err(|e| {
                     Error::new(format!(
                         "cannot read the compose file from standard input: {e}"
                     ))
                 })?,
             };
-            let name: Arc<str> = Arc::from("-");
-            self.sources.insert(name.clone(), text.clone());
-            return Ok((name, text));
+            return self.text_of(name, bytes);
         }
-        let bytes = std::fs::read(path).map_err(|e| {
-            let what = match e.kind() {
-                std::io::ErrorKind::NotFound => "no such file".to_string(),
-                _ => e.to_string(),
-            };
-            Error::new(format!(
-                "cannot read compose file {}: {what}",
-                path.display()
-            ))
-            .with_hint("check the path given with -f or COMPOSE_FILE")
-        })?;
+        let bytes = std::fs::File::open(path)
+            .and_then(read_bounded)
+            .map_err(|e| {
+                let what = match e.kind() {
+                    std::io::ErrorKind::NotFound => "no such file".to_string(),
+                    _ => e.to_string(),
+                };
+                Error::new(format!(
+                    "cannot read compose file {}: {what}",
+                    path.display()
+                ))
+                .with_hint("check the path given with -f or COMPOSE_FILE")
+            })?;
         let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+        self.text_of(name, bytes)
+    }
+
+    /// Check the size and encoding of a compose file's bytes, and keep its text for snippets.
+    fn text_of(&mut self, name: Arc<str>, bytes: Vec<u8>) -> Result<(Arc<str>, String)> {
+        if let Some(e) = too_large(&name, &bytes, "the compose file") {
+            return Err(e);
+        }
         let text = String::from_utf8(bytes).map_err(|e| {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
@@ -281,11 +330,15 @@ impl<'a> Loader<'a> {
         };
         for f in &env_files {
             if !f.is_file() {
-                return Err(Error::new(format!(
-                    "cannot read env file {}: no such file",
-                    f.display()
-                ))
-                .with_hint("check the path given with --env-file"));
+                let what = if f.exists() {
+                    "not a regular file"
+                } else {
+                    "no such file"
+                };
+                return Err(
+                    Error::new(format!("cannot read env file {}: {what}", f.display()))
+                        .with_hint("check the path given with --env-file"),
+                );
             }
         }
         let environment = self.environment(&env_files, &opts.environment)?;

@@ -323,6 +323,38 @@ pub fn semantics(value: &Value, positions: &Positions) -> Result<()> {
         }
         graph.insert(name.clone(), deps);
 
+        if service.get("network_mode").is_some_and(|m| !m.is_null())
+            && service.get("networks").is_some_and(|n| !n.is_null())
+        {
+            return Err(fail(
+                format!("{base}/networks"),
+                format!(
+                    "service \"{name}\" declares both `network_mode` and `networks`, which exclude each other"
+                ),
+                "keep one of them: `network_mode` shares another network stack, `networks` joins project networks",
+            ));
+        }
+        if service.get("container_name").is_some_and(|n| !n.is_null()) {
+            let count = |v: Option<&Value>| -> Option<u64> {
+                match v? {
+                    Value::Number(n) => n.as_u64(),
+                    Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                }
+            };
+            let replicas = count(service.get("deploy").and_then(|d| d.get("replicas")))
+                .or_else(|| count(service.get("scale")));
+            if let Some(n) = replicas.filter(|&n| n > 1) {
+                return Err(fail(
+                    format!("{base}/container_name"),
+                    format!(
+                        "service \"{name}\" sets container_name, so it can have only one container, but asks for {n} replicas"
+                    ),
+                    "remove container_name (replicas are then named <project>-<service>-<number>) or ask for one replica",
+                ));
+            }
+        }
+
         if let Some(restart) = service.get("restart").and_then(Value::as_str) {
             let valid = matches!(restart, "no" | "always" | "unless-stopped" | "on-failure")
                 || restart

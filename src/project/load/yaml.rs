@@ -4,7 +4,7 @@
 //! rejects duplicate keys, keeps the compose tags `!reset` and `!override`, and stops alias
 //! bombs and absurd nesting early with limits.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
@@ -13,8 +13,10 @@ use crate::error::{Error, Mark, Result};
 
 /// Deepest nesting of mappings and sequences accepted. Compose files are shallow.
 pub const MAX_DEPTH: usize = 64;
-/// Most nodes a document may expand to, aliases included.
-pub const MAX_NODES: usize = 1_000_000;
+/// Most nodes a document may expand to, aliases included. Large real compose files have a
+/// few thousand; every node costs a few hundred bytes through the whole load, so this bounds
+/// the memory an alias bomb or a dense hostile file can take to about a hundred megabytes.
+pub const MAX_NODES: usize = 250_000;
 
 /// A YAML node with the position of its start.
 #[derive(Clone, Debug, PartialEq)]
@@ -271,7 +273,12 @@ enum Frame {
         node: Node,
         anchor: usize,
         entries: Vec<(Key, Node)>,
+        /// Key name → position in `entries`, so that duplicate checks stay linear in the
+        /// size of huge mappings.
+        index: HashMap<String, usize>,
         merged: Vec<(Key, Node)>,
+        /// Names in `merged`.
+        merged_names: HashSet<String>,
         pending_key: Option<Key>,
         merge_key: bool,
     },
@@ -371,7 +378,9 @@ impl Composer {
                     node,
                     anchor,
                     entries: Vec::new(),
+                    index: HashMap::new(),
                     merged: Vec::new(),
+                    merged_names: HashSet::new(),
                     pending_key: None,
                     merge_key: false,
                 });
@@ -392,12 +401,13 @@ impl Composer {
                     mut node,
                     anchor,
                     mut entries,
+                    index,
                     merged,
                     ..
                 }) = self.stack.pop()
                 {
                     for (key, value) in merged {
-                        if !entries.iter().any(|(k, _)| k.name == key.name) {
+                        if !index.contains_key(&key.name) {
                             entries.push((key, value));
                         }
                     }
@@ -406,10 +416,18 @@ impl Composer {
                 }
             }
             Event::Alias(id) => {
-                let (node, size) = self.anchors.get(&id).cloned().ok_or_else(|| {
-                    Error::at(&mark, "alias refers to an anchor that is not defined")
-                })?;
+                let size = self
+                    .anchors
+                    .get(&id)
+                    .map(|(_, size)| *size)
+                    .ok_or_else(|| {
+                        Error::at(&mark, "alias refers to an anchor that is not defined")
+                    })?;
+                // Count before copying, so that a bomb stops before it takes the memory.
                 self.count(size, &mark)?;
+                let Some((node, _)) = self.anchors.get(&id).cloned() else {
+                    return Ok(());
+                };
                 // A merge-key alias keeps the anchored node's marks; an ordinary alias is
                 // reported where it was used.
                 self.finish(node, 0)?;
@@ -443,14 +461,16 @@ impl Composer {
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map {
                 entries,
+                index,
                 merged,
+                merged_names,
                 pending_key,
                 merge_key,
                 ..
             }) => {
                 if *merge_key {
                     *merge_key = false;
-                    return merge_into(merged, node);
+                    return merge_into(merged, merged_names, node);
                 }
                 match pending_key.take() {
                     None => {
@@ -465,7 +485,7 @@ impl Composer {
                             }
                             _ => node.scalar_text().unwrap_or_default(),
                         };
-                        if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                        if let Some((first, _)) = index.get(&name).and_then(|&i| entries.get(i)) {
                             return Err(Error::at(
                                 &node.mark,
                                 format!(
@@ -480,7 +500,10 @@ impl Composer {
                             mark: node.mark,
                         });
                     }
-                    Some(key) => entries.push((key, node)),
+                    Some(key) => {
+                        index.insert(key.name.clone(), entries.len());
+                        entries.push((key, node));
+                    }
                 }
             }
         }
@@ -495,11 +518,15 @@ impl Key {
 }
 
 /// `<<: *a` or `<<: [*a, *b]`: earlier sources win over later ones; explicit keys win over all.
-fn merge_into(merged: &mut Vec<(Key, Node)>, source: Node) -> Result<()> {
+fn merge_into(
+    merged: &mut Vec<(Key, Node)>,
+    names: &mut HashSet<String>,
+    source: Node,
+) -> Result<()> {
     match source.value {
         Value::Map(entries) => {
             for (key, value) in entries {
-                if !merged.iter().any(|(k, _)| k.name == key.name) {
+                if names.insert(key.name.clone()) {
                     merged.push((key, value));
                 }
             }
@@ -516,7 +543,7 @@ fn merge_into(merged: &mut Vec<(Key, Node)>, source: Node) -> Result<()> {
                         ),
                     ));
                 }
-                merge_into(merged, item)?;
+                merge_into(merged, names, item)?;
             }
             Ok(())
         }
