@@ -5,7 +5,7 @@ use bollard::Docker;
 use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, HealthStatusEnum};
 use bollard::query_parameters::{
     KillContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    StopContainerOptionsBuilder,
+    RenameContainerOptionsBuilder, StopContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 
@@ -136,6 +136,15 @@ pub async fn remove(
         Err(e) if message_of(&e).contains("already in progress") => Ok(()),
         Err(e) => Err(engine_error(format!("cannot remove container {name}"), &e)),
     }
+}
+
+/// Rename container `id` (now called `from`) to `to`.
+pub async fn rename(docker: &Docker, id: &str, from: &str, to: &str) -> Result<()> {
+    let options = RenameContainerOptionsBuilder::default().name(to).build();
+    docker
+        .rename_container(id, options)
+        .await
+        .map_err(|e| engine_error(format!("cannot rename container {from} to {to}"), &e))
 }
 
 /// Pause a running container.

@@ -601,6 +601,27 @@ pub fn container_spec(
     })
 }
 
+/// Refer to the project's networks by ID (`ids`: engine name → ID) in a create body: the
+/// engine allows two networks with one name, and a name shared for a moment (see
+/// [`super::resources::ensure_network`]) would make the create fail as ambiguous.
+pub fn use_network_ids(body: &mut ContainerCreateBody, ids: &HashMap<String, String>) {
+    if let Some(host) = body.host_config.as_mut()
+        && let Some(id) = host.network_mode.as_ref().and_then(|m| ids.get(m))
+    {
+        host.network_mode = Some(id.clone());
+    }
+    if let Some(endpoints) = body
+        .networking_config
+        .as_mut()
+        .and_then(|n| n.endpoints_config.as_mut())
+    {
+        *endpoints = std::mem::take(endpoints)
+            .into_iter()
+            .map(|(name, endpoint)| (ids.get(&name).cloned().unwrap_or(name), endpoint))
+            .collect();
+    }
+}
+
 /// The engine restart policy: `restart:`, else `deploy.restart_policy`.
 fn restart_policy(service: &Service) -> Result<Option<RestartPolicy>> {
     if let Some(restart) = &service.restart {

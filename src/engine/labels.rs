@@ -56,6 +56,23 @@ pub fn oneoff_container_name(project: &str, service: &str, id: &str) -> String {
     format!("{project}-{service}-run-{short}")
 }
 
+/// Temporary name of the container that replaces container `old_id` named `name` during a
+/// recreate: `<first 12 chars of old_id>_<name>`. The replacement is created under it while
+/// the old container still runs, and renamed to `name` once the old one is gone.
+pub fn replacement_name(old_id: &str, name: &str) -> String {
+    let short: String = old_id.chars().take(12).collect();
+    format!("{short}_{name}")
+}
+
+/// Whether `candidate` is a [`replacement_name`] for `name` (left over from an interrupted
+/// recreate).
+pub fn is_replacement_name(candidate: &str, name: &str) -> bool {
+    candidate
+        .strip_suffix(name)
+        .and_then(|prefix| prefix.strip_suffix('_'))
+        .is_some_and(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Engine name of the network declared under key `key`: `<project>_<key>`.
 pub fn network_name(project: &str, key: &str) -> String {
     format!("{project}_{key}")
@@ -97,6 +114,16 @@ mod tests {
             oneoff_container_name("app", "web", "abc"),
             "app-web-run-abc"
         );
+    }
+
+    #[test]
+    fn replacements_take_twelve_chars_of_the_old_id() {
+        let name = replacement_name("0123456789abcdef", "app-web-1");
+        assert_eq!(name, "0123456789ab_app-web-1");
+        assert!(is_replacement_name(&name, "app-web-1"));
+        assert!(!is_replacement_name("app-web-1", "app-web-1"));
+        assert!(!is_replacement_name("xyz_app-web-1", "app-web-1"));
+        assert!(!is_replacement_name("0123456789ab_app-web-12", "app-web-1"));
     }
 
     #[test]

@@ -136,15 +136,62 @@ pub async fn ensure_network(docker: &Docker, project: &str, spec: &NetworkSpec) 
         )),
         ..Default::default()
     };
-    match docker.create_network(request).await {
-        Ok(_) => Ok(Ensured::Created),
+    let created = match docker.create_network(request).await {
+        Ok(created) => created.id,
         // Created meanwhile by a parallel `up` of the same project.
-        Err(e) if message_of(&e).contains("already exists") => Ok(Ensured::Existed),
-        Err(e) => Err(engine_error(
-            format!("cannot create network {}", spec.name),
-            &e,
-        )),
+        Err(e) if message_of(&e).contains("already exists") => return Ok(Ensured::Existed),
+        Err(e) => {
+            return Err(engine_error(
+                format!("cannot create network {}", spec.name),
+                &e,
+            ));
+        }
+    };
+    // The engine allows two networks with one name, and a parallel `up` of the same project
+    // may have created one at the same moment. The oldest is the project's network (both
+    // `up`s agree on which one that is); a younger one created here goes again.
+    let winner = network_id(docker, &spec.name).await?;
+    if winner != created {
+        let _ = docker.remove_network(&created).await;
+        return Ok(Ensured::Existed);
     }
+    Ok(Ensured::Created)
+}
+
+/// The ID of the network named exactly `name`. When the engine has several with that name,
+/// the oldest (see [`ensure_network`]).
+pub async fn network_id(docker: &Docker, name: &str) -> Result<String> {
+    let filters = HashMap::from([("name".to_string(), vec![name.to_string()])]);
+    let options = ListNetworksOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let networks = docker
+        .list_networks(Some(options))
+        .await
+        .map_err(|e| engine_error("cannot list networks", &e))?;
+    // The name filter matches substrings: keep exact names only.
+    networks
+        .into_iter()
+        .filter(|n| n.name.as_deref() == Some(name))
+        .filter_map(|n| {
+            let created = n.created.as_deref().map(sortable_time).unwrap_or_default();
+            n.id.map(|id| (created, id))
+        })
+        .min()
+        .map(|(_, id)| id)
+        .ok_or_else(|| Error::new(format!("network {name} not found")))
+}
+
+/// An RFC 3339 time from the engine (`2024-05-01T10:00:00.12Z`) as text that sorts in time
+/// order: the fraction of a second padded to nanoseconds (the engine drops trailing zeros).
+fn sortable_time(time: &str) -> String {
+    let zone_at = time
+        .rfind(['Z', '+', '-'])
+        .filter(|&i| i > time.find('T').unwrap_or(0))
+        .unwrap_or(time.len());
+    let (clock, zone) = time.split_at(zone_at);
+    let (whole, fraction) = clock.split_once('.').unwrap_or((clock, ""));
+    format!("{whole}.{fraction:0<9}{zone}")
 }
 
 /// Make sure volume `spec` exists.
@@ -253,6 +300,18 @@ pub async fn remove_volume(docker: &Docker, name: &str) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn engine_times_sort_in_time_order() {
+        let a = sortable_time("2024-05-01T10:00:05.1Z");
+        let b = sortable_time("2024-05-01T10:00:05.12Z");
+        let c = sortable_time("2024-05-01T10:00:05Z");
+        assert!(c < a && a < b, "{c} {a} {b}");
+        assert_eq!(
+            sortable_time("2024-05-01T10:00:05.5+02:00"),
+            "2024-05-01T10:00:05.500000000+02:00"
+        );
+    }
 
     #[test]
     fn resources_carry_the_compose_labels() {

@@ -99,6 +99,8 @@ pub enum Reason {
     UpToDate,
     ScaledDown,
     Orphan,
+    /// The container still has the temporary name of a recreate that was interrupted.
+    InterruptedRecreate,
 }
 
 impl fmt::Display for Reason {
@@ -114,6 +116,7 @@ impl fmt::Display for Reason {
             Reason::UpToDate => f.write_str("up to date"),
             Reason::ScaledDown => f.write_str("scaled down"),
             Reason::Orphan => f.write_str("service no longer in the project"),
+            Reason::InterruptedRecreate => f.write_str("left over from an interrupted recreate"),
         }
     }
 }
@@ -364,6 +367,10 @@ fn service_steps(
     let mut extra: Vec<&ObservedContainer> = Vec::new();
     // Replicas without a usable number get the lowest free numbers, like compose does.
     let mut unnumbered: Vec<&ObservedContainer> = Vec::new();
+    // When two containers claim one number (an interrupted recreate leaves the replacement
+    // beside the original), the one with the expected name is the replica; the other goes.
+    let mut existing = existing.to_vec();
+    existing.sort_by_key(|c| c.name != intent.container_name(project, c.number));
     for c in existing {
         if c.number == 0 {
             unnumbered.push(c);
@@ -393,7 +400,11 @@ fn service_steps(
             continue;
         };
         let diverged = c.config_hash.as_deref() != Some(intent.config_hash.as_str());
+        let expected = intent.container_name(project, number);
         let recreate = match options.recreate {
+            _ if labels::is_replacement_name(&c.name, &expected) => {
+                Some(Reason::InterruptedRecreate)
+            }
             RecreatePolicy::Force => Some(Reason::Forced),
             RecreatePolicy::Diverged if diverged => Some(Reason::ConfigChanged),
             _ => None,
@@ -613,6 +624,42 @@ mod tests {
             })
             .collect();
         assert_eq!(created, [2, 3]);
+    }
+
+    #[test]
+    fn leftovers_of_an_interrupted_recreate_converge() {
+        let intents = vec![intent("web", "h", &[])];
+        // Interrupted after the replacement was created: the original stays, the
+        // replacement goes.
+        let mut replacement = container("web", 1, "h", State::Created);
+        replacement.name = labels::replacement_name("0123456789abcdef", "p-web-1");
+        replacement.id = "id-replacement".to_string();
+        let original = container("web", 1, "h", State::Running);
+        for observed in [
+            vec![replacement.clone(), original.clone()],
+            vec![original.clone(), replacement.clone()],
+        ] {
+            let p = plan("p", &intents, &observed, &Options::default()).expect("plan");
+            let steps = &p.waves[0][0].steps;
+            assert!(
+                matches!(&steps[0], Step::Keep { existing, .. } if existing.name == "p-web-1"),
+                "{p}"
+            );
+            assert!(
+                matches!(&steps[1], Step::Remove { existing, .. } if existing.id == "id-replacement"),
+                "{p}"
+            );
+        }
+        // Interrupted after the original was removed: the replacement is recreated under the
+        // right name.
+        let p = plan("p", &intents, &[replacement], &Options::default()).expect("plan");
+        assert!(matches!(
+            p.waves[0][0].steps[0],
+            Step::Recreate {
+                reason: Reason::InterruptedRecreate,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -15,9 +15,9 @@ use tokio::sync::Semaphore;
 use crate::engine::convert::{self, ContainerSpec, ProjectContext};
 use crate::engine::events::{Outcome, Subscription};
 use crate::engine::resources::{self, Ensured, NetworkSpec, VolumeSpec};
-use crate::engine::{containers, errors, images, observe};
+use crate::engine::{containers, errors, images, labels, observe};
 use crate::error::{Error, Result};
-use crate::ops::plan::{self, Condition, Dependency, Plan, ServicePlan, Step};
+use crate::ops::plan::{self, Condition, Dependency, Existing, Plan, ServicePlan, Step};
 use crate::progress::{Action, Progress};
 use crate::project::model::Project;
 
@@ -72,7 +72,7 @@ pub async fn up(
         .collect();
 
     ensure_images(docker, project, &plan).await?;
-    ensure_networks_and_volumes(docker, project, &plan, progress).await?;
+    let network_ids = ensure_networks_and_volumes(docker, project, &plan, progress).await?;
     handle_orphans(docker, &plan, progress).await?;
 
     let limit = Semaphore::new(options.parallel.unwrap_or(Semaphore::MAX_PERMITS).max(1));
@@ -81,6 +81,7 @@ pub async fn up(
         project,
         context,
         hashes,
+        network_ids,
         progress,
         events,
         limit,
@@ -123,12 +124,15 @@ async fn ensure_images(docker: &Docker, project: &Project, plan: &Plan) -> Resul
     Ok(())
 }
 
+/// Make sure the networks and volumes the plan needs exist; the IDs of the networks, by
+/// engine name.
 async fn ensure_networks_and_volumes(
     docker: &Docker,
     project: &Project,
     plan: &Plan,
     progress: &Progress,
-) -> Result<()> {
+) -> Result<HashMap<String, String>> {
+    let mut network_ids = HashMap::new();
     let mut keys: Vec<String> = Vec::new();
     for service in plan.services() {
         if let Some(s) = project.services.get(&service.service) {
@@ -175,6 +179,8 @@ async fn ensure_networks_and_volumes(
                 ),
             ),
         }
+        let id = resources::network_id(docker, &spec.name).await?;
+        network_ids.insert(spec.name, id);
     }
     for (key, volume) in &project.volumes {
         let spec = VolumeSpec {
@@ -196,7 +202,7 @@ async fn ensure_networks_and_volumes(
             ),
         }
     }
-    Ok(())
+    Ok(network_ids)
 }
 
 async fn handle_orphans(docker: &Docker, plan: &Plan, progress: &Progress) -> Result<()> {
@@ -220,11 +226,20 @@ async fn handle_orphans(docker: &Docker, plan: &Plan, progress: &Progress) -> Re
     Ok(())
 }
 
+/// What a create call came to.
+enum Created {
+    New(String),
+    /// The name is taken: by a concurrent `up` of the project, or by someone else's container.
+    NameTaken,
+}
+
 struct Run<'a> {
     docker: &'a Docker,
     project: &'a Project,
     context: &'a ProjectContext,
     hashes: HashMap<String, String>,
+    /// Engine name → ID of the project's networks.
+    network_ids: HashMap<String, String>,
     progress: &'a Progress,
     events: &'a Subscription,
     limit: Semaphore,
@@ -307,7 +322,11 @@ impl Run<'_> {
             Step::Create { number, .. } => {
                 let spec = self.spec(service, *number).await?;
                 progress.container(&spec.name, Action::Creating);
-                let id = self.create(service, &spec).await?;
+                let id = match self.create(service, &spec, &spec.name).await? {
+                    Created::New(id) => id,
+                    // A concurrent `up` of this project created it first: use that container.
+                    Created::NameTaken => self.adopt(service, *number, &spec.name).await?,
+                };
                 progress.container(&spec.name, Action::Created);
                 if !self.no_start {
                     progress.container(&spec.name, Action::Starting);
@@ -317,20 +336,100 @@ impl Run<'_> {
                 Ok(Some((id, spec.name)))
             }
             Step::Recreate { number, old, .. } => {
-                let spec = self.spec(service, *number).await?;
-                progress.container(&old.name, Action::Recreate);
-                containers::stop(docker, &old.id, &old.name, None).await?;
-                containers::remove(docker, &old.id, &old.name, false, false).await?;
-                let id = self.create(service, &spec).await?;
-                progress.container(&spec.name, Action::Recreated);
+                let (id, name) = self.recreate(service, *number, old).await?;
                 if !self.no_start {
-                    progress.container(&spec.name, Action::Starting);
-                    self.start(service, &id, &spec.name).await?;
-                    progress.container(&spec.name, Action::Started);
+                    progress.container(&name, Action::Starting);
+                    self.start(service, &id, &name).await?;
+                    progress.container(&name, Action::Started);
                 }
-                Ok(Some((id, spec.name)))
+                Ok(Some((id, name)))
             }
         }
+    }
+
+    /// Replace container `old`: create the new one under a temporary name while the old one
+    /// still exists, then stop and remove the old one, then give the new one its name. A new
+    /// configuration the engine refuses leaves the old container as it was.
+    /// Returns the new container's ID and name.
+    async fn recreate(
+        &self,
+        service: &str,
+        number: u32,
+        old: &Existing,
+    ) -> Result<(String, String)> {
+        let docker = self.docker;
+        let progress = self.progress;
+        let mut spec = self.spec(service, number).await?;
+        if let Some(labels) = spec.body.labels.as_mut() {
+            labels.insert(labels::REPLACE.to_string(), old.id.clone());
+        }
+        progress.container(&old.name, Action::Recreate);
+        let temporary = labels::replacement_name(&old.id, &spec.name);
+        let id = match self.create(service, &spec, &temporary).await? {
+            Created::New(id) => id,
+            Created::NameTaken => return Err(self.name_taken(service, &temporary).await),
+        };
+        let context = || format!("service \"{service}\": cannot recreate {}", old.name);
+        let retired = async {
+            containers::stop(docker, &old.id, &old.name, None).await?;
+            containers::remove(docker, &old.id, &old.name, false, false).await
+        };
+        if let Err(e) = retired.await {
+            // The old container stays: the replacement goes.
+            let _ = containers::remove(docker, &id, &temporary, true, false).await;
+            return Err(e.context(context()));
+        }
+        // Should this fail, the next `up` recreates the replacement under its name.
+        containers::rename(docker, &id, &temporary, &spec.name)
+            .await
+            .map_err(|e| e.context(context()))?;
+        progress.container(&spec.name, Action::Recreated);
+        Ok((id, spec.name))
+    }
+
+    /// The container named `name` that a concurrent `up` of this project created: its ID when
+    /// it is replica `number` of `service` with the same configuration.
+    async fn adopt(&self, service: &str, number: u32, name: &str) -> Result<String> {
+        let observed = observe::project_containers(self.docker, &self.project.name).await?;
+        let Some(found) = observed.iter().find(|c| c.name == name) else {
+            return Err(self.name_taken(service, name).await);
+        };
+        if found.service != service || found.number != number || found.oneoff {
+            return Err(self.name_taken(service, name).await);
+        }
+        let hash = self.hashes.get(service).map(String::as_str);
+        if found.config_hash.as_deref() != hash {
+            return Err(Error::new(format!(
+                "service \"{service}\": container {name} was created meanwhile by another `up` of project {} with a different configuration",
+                self.project.name
+            ))
+            .with_hint("run `rcompose up` again to converge on the current configuration"));
+        }
+        Ok(found.id.clone())
+    }
+
+    /// The error for a container name held by a container that is not replica `name` of
+    /// `service`: whose it is, and what to do.
+    async fn name_taken(&self, service: &str, name: &str) -> Error {
+        let holder = containers::inspect(self.docker, name).await.ok();
+        let labels = holder
+            .as_ref()
+            .and_then(|c| c.config.as_ref())
+            .and_then(|c| c.labels.clone())
+            .unwrap_or_default();
+        let whose = match (labels.get(labels::PROJECT), labels.get(labels::SERVICE)) {
+            (Some(p), Some(s)) if *p == self.project.name => {
+                format!("the container of service \"{s}\" of this project")
+            }
+            (Some(p), _) => format!("a container of project \"{p}\""),
+            _ => "a container that does not belong to this project".to_string(),
+        };
+        Error::new(format!(
+            "service \"{service}\": the container name \"{name}\" is already in use by {whose}"
+        ))
+        .with_hint(format!(
+            "remove or rename that container (`docker rm -f {name}`), or give the service another `container_name:`"
+        ))
     }
 
     async fn spec(&self, service: &str, number: u32) -> Result<ContainerSpec> {
@@ -362,47 +461,37 @@ impl Run<'_> {
         )
     }
 
-    async fn create(&self, service: &str, spec: &ContainerSpec) -> Result<String> {
-        let options = CreateContainerOptionsBuilder::default()
-            .name(&spec.name)
-            .build();
-        let created = self
-            .docker
-            .create_container(Some(options), spec.body.clone())
-            .await
-            .map_err(|e| {
-                let err = errors::engine_error(
-                    format!("service \"{service}\": cannot create container {}", spec.name),
+    /// Create a container from `spec` under `name` and connect it to its other networks.
+    async fn create(&self, service: &str, spec: &ContainerSpec, name: &str) -> Result<Created> {
+        let options = CreateContainerOptionsBuilder::default().name(name).build();
+        let mut body = spec.body.clone();
+        convert::use_network_ids(&mut body, &self.network_ids);
+        let created = match self.docker.create_container(Some(options), body).await {
+            Ok(created) => created,
+            Err(e) if errors::is_conflict(&e) => return Ok(Created::NameTaken),
+            Err(e) => {
+                return Err(errors::engine_error(
+                    format!("service \"{service}\": cannot create container {name}"),
                     &e,
-                );
-                if errors::is_conflict(&e) {
-                    err.with_hint(format!(
-                        "a container named {} already exists and does not belong to this project: remove or rename it",
-                        spec.name
-                    ))
-                } else {
-                    err
-                }
-            })?;
+                ));
+            }
+        };
         for (network, endpoint) in &spec.extra_networks {
             let request = NetworkConnectRequest {
                 container: created.id.clone(),
                 endpoint_config: Some(endpoint.clone()),
             };
-            self.docker
-                .connect_network(network, request)
-                .await
-                .map_err(|e| {
-                    errors::engine_error(
-                        format!(
-                            "cannot connect container {} to network {network}",
-                            spec.name
-                        ),
-                        &e,
-                    )
-                })?;
+            let target = self.network_ids.get(network).unwrap_or(network);
+            if let Err(e) = self.docker.connect_network(target, request).await {
+                // Half-made containers are not left behind.
+                let _ = containers::remove(self.docker, &created.id, name, true, false).await;
+                return Err(errors::engine_error(
+                    format!("service \"{service}\": cannot connect container {name} to network {network}"),
+                    &e,
+                ));
+            }
         }
-        Ok(created.id)
+        Ok(Created::New(created.id))
     }
 
     async fn start(&self, service: &str, id: &str, name: &str) -> Result<()> {
