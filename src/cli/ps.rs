@@ -43,7 +43,8 @@ pub fn run(mut global: GlobalArgs, args: PsArgs) -> Result<i32> {
         let engine = engine().await?;
         let target = resolve(&global, &services, &engine).await?;
         let all = observe::project_containers(&engine.docker, &target.name).await?;
-        let list = ps::select(all, &services, args.all, &args.status);
+        let mut list = ps::select(all, &services, args.all, &args.status);
+        observe::note_out_of_memory(&engine.docker, &mut list).await;
         let text = if args.quiet {
             list.iter().map(|c| format!("{}\n", c.id)).collect()
         } else if args.services {

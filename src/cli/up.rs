@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use clap::Args;
+use tokio::signal::unix::{SignalKind, signal};
 
 use super::GlobalArgs;
 use super::target::{block_on, context_of, engine};
@@ -156,17 +157,37 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
     let context = context_of(&loaded);
     let progress = Progress::plain();
     block_on(async {
+        // Ctrl-C from here on is ours: during the rollout it stops the rollout (the engine is
+        // left in a state the next `up` converges from), and attached it stops the project.
+        let mut interrupts = signal(SignalKind::interrupt())
+            .map_err(|e| Error::new(format!("cannot handle Ctrl-C: {e}")))?;
         let engine = engine().await?;
         let events = Subscription::start(&engine.docker, &loaded.project.name);
-        let converged = up::up(
+        let rollout = up::up(
             &engine.docker,
             &loaded.project,
             &context,
             &options,
             &progress,
             &events,
-        )
-        .await?;
+        );
+        let converged = tokio::select! {
+            converged = rollout => converged?,
+            _ = interrupts.recv() => {
+                eprintln!("interrupted: the rollout stopped; run `rcompose up` again to finish it");
+                if !detach {
+                    eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
+                    let list =
+                        lifecycle::containers_of(&engine.docker, &loaded.project.name, &[]).await?;
+                    let stop_verb = Verb::Stop { timeout: args.timeout };
+                    tokio::select! {
+                        result = lifecycle::apply(&engine.docker, &list, &stop_verb, &progress) => result?,
+                        _ = interrupts.recv() => {}
+                    }
+                }
+                return Ok(130);
+            }
+        };
         if args.dry_run {
             super::write_output(&converged.plan.to_string(), None)?;
             return Ok(0i32);

@@ -76,11 +76,17 @@ pub async fn start(docker: &Docker, id: &str, name: &str) -> Result<()> {
     }
 }
 
+/// Whether an engine message says a host port is taken.
+pub fn is_port_conflict(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower.contains("address already in use") || lower.contains("port is already allocated")
+}
+
 /// A start failure in one line, with a hint for the failures users meet most.
 pub fn start_error(name: &str, message: &str) -> Error {
     let err = Error::new(format!("cannot start container {name}: {message}"));
     let lower = message.to_ascii_lowercase();
-    if lower.contains("address already in use") || lower.contains("port is already allocated") {
+    if is_port_conflict(message) {
         err.with_hint(
             "another process or container uses that host port: free it or change `ports:`",
         )

@@ -622,6 +622,53 @@ pub fn use_network_ids(body: &mut ContainerCreateBody, ids: &HashMap<String, Str
     }
 }
 
+/// Give a replacement container the anonymous volumes of the container it replaces, as
+/// compose does, so that their data survives a recreate. `old_volumes` are the old
+/// container's volume mounts (engine volume name, path in the container); `named` are the
+/// engine names of the project's named volumes, which are mounted by name anyway. A path the
+/// new configuration mounts otherwise (a named volume, a bind, a tmpfs) keeps that mount.
+pub fn inherit_anonymous_volumes(
+    body: &mut ContainerCreateBody,
+    old_volumes: &[(String, String)],
+    named: &[String],
+) {
+    let Some(host) = body.host_config.as_mut() else {
+        return;
+    };
+    let mut taken: Vec<String> = host
+        .binds
+        .iter()
+        .flatten()
+        .filter_map(|b| b.split(':').nth(1).map(str::to_string))
+        .collect();
+    taken.extend(host.tmpfs.iter().flat_map(|t| t.keys().cloned()));
+    let mounts = host.mounts.get_or_insert_with(Vec::new);
+    for (volume, path) in old_volumes {
+        if named.contains(volume) || taken.contains(path) {
+            continue;
+        }
+        let same_path = mounts
+            .iter_mut()
+            .find(|m| m.target.as_deref() == Some(path.as_str()));
+        match same_path {
+            // An anonymous volume in the new configuration too: the old one serves.
+            Some(m) if m.typ == Some(EngineMountType::VOLUME) && m.source.is_none() => {
+                m.source = Some(volume.clone());
+            }
+            Some(_) => {}
+            None => mounts.push(Mount {
+                target: Some(path.clone()),
+                source: Some(volume.clone()),
+                typ: Some(EngineMountType::VOLUME),
+                ..Default::default()
+            }),
+        }
+    }
+    if mounts.is_empty() {
+        host.mounts = None;
+    }
+}
+
 /// The engine restart policy: `restart:`, else `deploy.restart_policy`.
 fn restart_policy(service: &Service) -> Result<Option<RestartPolicy>> {
     if let Some(restart) = &service.restart {
@@ -670,4 +717,57 @@ fn restart_policy(service: &Service) -> Result<Option<RestartPolicy>> {
             .max_attempts
             .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(binds: &[&str], mounts: Vec<Mount>) -> ContainerCreateBody {
+        ContainerCreateBody {
+            host_config: Some(HostConfig {
+                binds: (!binds.is_empty()).then(|| binds.iter().map(|b| b.to_string()).collect()),
+                mounts: Some(mounts),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn volume(source: Option<&str>, target: &str) -> Mount {
+        Mount {
+            target: Some(target.to_string()),
+            source: source.map(str::to_string),
+            typ: Some(EngineMountType::VOLUME),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_replacement_keeps_the_anonymous_volumes_only() {
+        let mut b = body(
+            &["/host:/etc/app:ro"],
+            vec![volume(None, "/cache"), volume(Some("p_data"), "/data")],
+        );
+        let old = [
+            ("anon1".to_string(), "/cache".to_string()),
+            ("p_data".to_string(), "/data".to_string()),
+            ("anon2".to_string(), "/var/lib/image-volume".to_string()),
+            ("anon3".to_string(), "/etc/app".to_string()),
+        ];
+        inherit_anonymous_volumes(&mut b, &old, &["p_data".to_string()]);
+        let mounts = b.host_config.and_then(|h| h.mounts).unwrap_or_default();
+        let found: Vec<(Option<&str>, Option<&str>)> = mounts
+            .iter()
+            .map(|m| (m.source.as_deref(), m.target.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Some("anon1"), Some("/cache")),
+                (Some("p_data"), Some("/data")),
+                (Some("anon2"), Some("/var/lib/image-volume")),
+            ]
+        );
+    }
 }

@@ -268,6 +268,22 @@ pub async fn project_containers(docker: &Docker, project: &str) -> Result<Vec<Ob
     Ok(containers)
 }
 
+/// Append ` (out of memory)` to the status text of the containers that exited because the
+/// kernel killed them for exceeding their memory limit. The list answer does not tell; this
+/// inspects each container that exited with a non-zero code.
+pub async fn note_out_of_memory(docker: &Docker, containers: &mut [ObservedContainer]) {
+    for c in containers
+        .iter_mut()
+        .filter(|c| matches!(c.state, State::Exited | State::Dead) && c.exit_code != Some(0))
+    {
+        if let Ok(Some(status)) = super::containers::status(docker, &c.id).await
+            && status.oom_killed
+        {
+            c.status.push_str(" (out of memory)");
+        }
+    }
+}
+
 async fn list(
     docker: &Docker,
     filters: &HashMap<String, Vec<String>>,

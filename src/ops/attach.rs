@@ -10,7 +10,9 @@ use bollard::query_parameters::LogsOptionsBuilder;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
+use crate::engine::containers;
 use crate::engine::events::{Action as EventAction, Subscription};
+use crate::engine::observe::State;
 use crate::error::Result;
 
 const COLOURS: &[&str] = &["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"];
@@ -60,6 +62,7 @@ pub async fn attach(
         let tx = tx.clone();
         let docker = docker.clone();
         let id = id.clone();
+        let name = name.clone();
         followers.push(tokio::spawn(async move {
             let options = LogsOptionsBuilder::default()
                 .follow(true)
@@ -77,6 +80,18 @@ pub async fn attach(
             }
             if !pending.is_empty() {
                 let _ = tx.send(format!("{prefix}{pending}"));
+            }
+            // The output ended: the container stopped. Say how, as compose does.
+            if let Ok(Some(status)) = containers::status(&docker, &id).await
+                && matches!(status.state, State::Exited | State::Dead)
+                && let Some(code) = status.exit_code
+            {
+                let oom = if status.oom_killed {
+                    " (out of memory)"
+                } else {
+                    ""
+                };
+                let _ = tx.send(format!("{name} exited with code {code}{oom}"));
             }
         }));
     }

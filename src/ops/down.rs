@@ -129,7 +129,9 @@ pub async fn down(
         );
     }
     let used_images: BTreeSet<String> = doomed.iter().map(|c| c.image.clone()).collect();
-    remove_containers(docker, &doomed, options.timeout, true, progress).await?;
+    // Anonymous volumes go with `-v` only, like named ones: without it they stay (dangling),
+    // as with docker compose.
+    remove_containers(docker, &doomed, options.timeout, options.volumes, progress).await?;
 
     // Networks: those labelled for the project (external ones never are).
     let remaining = observe::project_containers(docker, name).await?;

@@ -34,6 +34,7 @@ pub struct Options {
     pub parallel: Option<usize>,
     /// `--wait`: wait for running services to be running/healthy and one-shots to complete.
     pub wait: bool,
+    /// Budget for every wait of the rollout: dependency conditions and `--wait`.
     pub wait_timeout: Option<Duration>,
     /// `--dry-run`.
     pub dry_run: bool,
@@ -86,6 +87,9 @@ pub async fn up(
         events,
         limit,
         no_start: options.plan.no_start,
+        deadline: options
+            .wait_timeout
+            .map(|t| tokio::time::Instant::now() + t),
         containers: Mutex::new(Running::new()),
         images: Mutex::new(HashMap::new()),
     };
@@ -96,7 +100,7 @@ pub async fn up(
         }
     }
     if options.wait && !options.plan.no_start {
-        run.wait_all(&plan, options.wait_timeout).await?;
+        run.wait_all(&plan).await?;
     }
     let containers = run.containers.into_inner().unwrap_or_default();
     Ok(Converged { plan, containers })
@@ -244,6 +248,8 @@ struct Run<'a> {
     events: &'a Subscription,
     limit: Semaphore,
     no_start: bool,
+    /// End of the `--wait-timeout` budget, for dependency waits and `--wait`.
+    deadline: Option<tokio::time::Instant>,
     containers: Mutex<Running>,
     images: Mutex<HashMap<String, String>>,
 }
@@ -363,6 +369,21 @@ impl Run<'_> {
         if let Some(labels) = spec.body.labels.as_mut() {
             labels.insert(labels::REPLACE.to_string(), old.id.clone());
         }
+        let old_volumes: Vec<(String, String)> = containers::inspect(docker, &old.id)
+            .await?
+            .mounts
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| m.typ.as_deref() == Some("volume"))
+            .filter_map(|m| Some((m.name?, m.destination?)))
+            .collect();
+        let named: Vec<String> = self
+            .project
+            .volumes
+            .iter()
+            .map(|(key, v)| v.engine_name(&self.project.name, key))
+            .collect();
+        convert::inherit_anonymous_volumes(&mut spec.body, &old_volumes, &named);
         progress.container(&old.name, Action::Recreate);
         let temporary = labels::replacement_name(&old.id, &spec.name);
         let id = match self.create(service, &spec, &temporary).await? {
@@ -495,19 +516,78 @@ impl Run<'_> {
     }
 
     async fn start(&self, service: &str, id: &str, name: &str) -> Result<()> {
-        containers::start(self.docker, id, name)
-            .await
-            .map_err(|e| e.context(format!("service \"{service}\"")))
+        containers::start(self.docker, id, name).await.map_err(|e| {
+            let port_taken = containers::is_port_conflict(&e.message);
+            let e = e.context(format!("service \"{service}\""));
+            match self.published_ports(service) {
+                Some(ports) if port_taken => e.with_hint(format!(
+                    "service \"{service}\" publishes host port {ports}; another process or container already uses it: free it or change `ports:`"
+                )),
+                _ => e,
+            }
+        })
+    }
+
+    /// The host ports `service` publishes, as text (`8080, 8443`).
+    fn published_ports(&self, service: &str) -> Option<String> {
+        let ports: Vec<String> = self
+            .project
+            .services
+            .get(service)?
+            .ports
+            .iter()
+            .filter_map(|p| p.published.clone())
+            .collect();
+        (!ports.is_empty()).then(|| ports.join(", "))
+    }
+
+    /// What is left of the `--wait-timeout` budget (`None`: wait as long as it takes).
+    fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(tokio::time::Instant::now()))
+    }
+
+    /// Why container `name` of `service` exited with `code`; "out of memory" when the kernel
+    /// killed it for exceeding its memory limit (the engine's OOMKilled).
+    async fn exit_reason(&self, service: &str, id: &str, name: &str, code: i64) -> String {
+        let status = containers::status(self.docker, id).await.ok().flatten();
+        if !status.is_some_and(|s| s.oom_killed) {
+            return format!("container {name} exited ({code})");
+        }
+        let limit = self
+            .project
+            .services
+            .get(service)
+            .and_then(|s| {
+                s.mem_limit.or_else(|| {
+                    s.deploy
+                        .as_ref()
+                        .and_then(|d| d.resources.as_ref())
+                        .and_then(|r| r.limits.as_ref())
+                        .and_then(|l| l.memory)
+                })
+            })
+            .map(|b| format!(" of {}", human_bytes(b.0)))
+            .unwrap_or_default();
+        format!(
+            "container {name} exited ({code}): out of memory (OOMKilled: the kernel killed it for exceeding its memory limit{limit})"
+        )
     }
 
     async fn wait_dependency(&self, service: &str, dep: &Dependency) -> Result<()> {
         let containers = self.containers_of(&dep.service);
         for (id, name) in containers {
+            let timed_out = |what: &str| {
+                format!(
+                    "container {name} (service \"{}\") did not become {what} within the --wait-timeout",
+                    dep.service
+                )
+            };
             let failure = match dep.condition {
                 Condition::Started => None,
                 Condition::Healthy => {
                     self.progress.container(&name, Action::Waiting);
-                    match self.events.wait_healthy(&id, None).await? {
+                    match self.events.wait_healthy(&id, self.remaining()).await? {
                         Outcome::Healthy => {
                             self.progress.container(&name, Action::Healthy);
                             None
@@ -518,25 +598,28 @@ impl Run<'_> {
                         }
                         Outcome::Exited(code) => {
                             self.progress.container(&name, Action::Exited(code));
-                            Some(format!("container {name} exited ({code})"))
+                            Some(self.exit_reason(&dep.service, &id, &name, code).await)
                         }
+                        Outcome::TimedOut => Some(timed_out("healthy")),
                         other => Some(format!("container {name}: {other:?}")),
                     }
                 }
                 Condition::CompletedSuccessfully => {
                     self.progress.container(&name, Action::Waiting);
-                    match self.events.wait_completed(&id, None).await? {
+                    match self.events.wait_completed(&id, self.remaining()).await? {
                         Outcome::Exited(0) => {
                             self.progress.container(&name, Action::Exited(0));
                             None
                         }
                         Outcome::Exited(code) => {
                             self.progress.container(&name, Action::Exited(code));
+                            let reason = self.exit_reason(&dep.service, &id, &name, code).await;
                             Some(format!(
-                                "service \"{}\" didn't complete successfully: exit {code}",
+                                "service \"{}\" didn't complete successfully: exit {code} ({reason})",
                                 dep.service
                             ))
                         }
+                        Outcome::TimedOut => Some(timed_out("complete")),
                         other => Some(format!("container {name}: {other:?}")),
                     }
                 }
@@ -551,7 +634,7 @@ impl Run<'_> {
                 }
                 let logs = containers::last_log_lines(self.docker, &id, FAILED_LOG_LINES).await;
                 let mut err = Error::new(format!(
-                    "dependency failed to start: {reason} (needed by service \"{service}\")"
+                    "dependency failed to start: {reason} (needed by service \"{service}\", which was not started)"
                 ))
                 .with_exit_code(1);
                 if !logs.is_empty() {
@@ -566,7 +649,7 @@ impl Run<'_> {
 
     /// `--wait`: every container running (healthy where it has a healthcheck); one-shot
     /// services that others need to complete must have exited 0.
-    async fn wait_all(&self, plan: &Plan, timeout: Option<Duration>) -> Result<()> {
+    async fn wait_all(&self, plan: &Plan) -> Result<()> {
         let mut one_shots: Vec<&str> = Vec::new();
         for service in plan.services() {
             for dep in &service.wait_for {
@@ -593,6 +676,10 @@ impl Run<'_> {
                     .get(&service)
                     .and_then(|s| s.healthcheck.as_ref())
                     .is_some_and(|h| !h.is_disabled());
+                if has_health && !one_shot {
+                    self.progress.container(&name, Action::Waiting);
+                }
+                let timeout = self.remaining();
                 let outcome = if one_shot {
                     self.events.wait_completed(&id, timeout).await?
                 } else if has_health {
@@ -614,9 +701,13 @@ impl Run<'_> {
                         Ok(())
                     }
                     Outcome::Exited(code) => {
-                        Err(Error::new(format!("container {name} exited ({code})")))
+                        self.progress.container(&name, Action::Exited(code));
+                        let reason = self.exit_reason(&service, &id, &name, code).await;
+                        Err(Error::new(format!("service \"{service}\": {reason}")))
                     }
-                    Outcome::Unhealthy => Err(Error::new(format!("container {name} is unhealthy"))),
+                    Outcome::Unhealthy => Err(Error::new(format!(
+                        "service \"{service}\": container {name} is unhealthy"
+                    ))),
                     Outcome::TimedOut => Err(Error::new(format!(
                         "timeout waiting for container {name} (service \"{service}\") to be {}",
                         if has_health { "healthy" } else { "running" }
@@ -631,5 +722,21 @@ impl Run<'_> {
             result?;
         }
         Ok(())
+    }
+}
+
+/// `8 MiB`, `1.5 GiB`: a byte count as people read memory limits.
+fn human_bytes(bytes: i64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value.fract() == 0.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
     }
 }
