@@ -55,6 +55,7 @@ pub fn context_of(loaded: &Loaded) -> ProjectContext {
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
+        environment: loaded.environment.clone(),
     }
 }
 

@@ -18,23 +18,79 @@ use crate::error::{Error, Result};
 use crate::ops::plan::{Condition, Dependency, Intent};
 use crate::project::model::{DependencyCondition, MountType, Project, Service};
 
-/// Project-wide facts every container of the project is labelled with.
-#[derive(Clone, Debug, Default)]
+/// Project-wide facts every container of the project is labelled with, and the variables
+/// `environment:` secrets and configs read their content from.
+#[derive(Clone, Default)]
 pub struct ProjectContext {
     pub working_dir: String,
     pub config_files: Vec<String>,
     pub env_files: Vec<String>,
+    /// The project's variables (env files and the process environment).
+    pub environment: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for ProjectContext {
+    /// Without the variables: they may hold secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProjectContext")
+            .field("working_dir", &self.working_dir)
+            .field("config_files", &self.config_files)
+            .field("env_files", &self.env_files)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Everything needed to create one container.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ContainerSpec {
     pub name: String,
     pub body: ContainerCreateBody,
     /// Networks to connect after create and before start (API 1.41 takes only one network in
     /// the create call): engine network name and endpoint settings.
     pub extra_networks: Vec<(String, EndpointSettings)>,
+    /// Secrets and configs to write into the container after create and before start.
+    pub files: Vec<InjectedFile>,
 }
+
+impl std::fmt::Debug for ContainerSpec {
+    /// Without the content of injected files: they may be secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let files: Vec<&str> = self.files.iter().map(|i| i.target.as_str()).collect();
+        f.debug_struct("ContainerSpec")
+            .field("name", &self.name)
+            .field("body", &self.body)
+            .field("extra_networks", &self.extra_networks)
+            .field("files", &files)
+            .finish()
+    }
+}
+
+/// A secret or config written into a container through the engine's archive endpoint:
+/// those whose content comes from `environment:` or `content:`, and file-based ones that ask
+/// for a `mode`, `uid` or `gid` (a bind mount shows the host file's own).
+#[derive(Clone, PartialEq, Eq)]
+pub struct InjectedFile {
+    /// What it is, for messages: `secret "token"`.
+    pub what: String,
+    /// Absolute path in the container.
+    pub target: String,
+    pub source: InjectedSource,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// Where an injected file's content comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum InjectedSource {
+    /// A host file, read when the container is created.
+    File(String),
+    /// The content itself (from `content:` or an environment variable).
+    Content(String),
+}
+
+/// Default mode of injected secrets and configs, as compose.
+const INJECTED_MODE: u32 = 0o444;
 
 /// Keys left out of the config hash: they do not change what a single container is.
 const UNHASHED_KEYS: &[&str] = &["build", "pull_policy", "scale", "profiles"];
@@ -349,6 +405,8 @@ pub fn container_spec(
         }
     }
 
+    let files = secret_and_config_files(project, context, name, service, &mut mounts)?;
+
     let tmpfs: HashMap<String, String> = service
         .tmpfs
         .iter()
@@ -598,7 +656,93 @@ pub fn container_spec(
         name: container_name,
         body,
         extra_networks: endpoints,
+        files,
     })
+}
+
+/// Secrets and configs of a service: read-only bind mounts of their files (added to
+/// `mounts`), and the files to write into the container for the others.
+fn secret_and_config_files(
+    project: &Project,
+    context: &ProjectContext,
+    name: &str,
+    service: &Service,
+    mounts: &mut Vec<Mount>,
+) -> Result<Vec<InjectedFile>> {
+    let mut files = Vec::new();
+    let kinds = [
+        ("secret", &service.secrets, &project.secrets, "/run/secrets/"),
+        ("config", &service.configs, &project.configs, "/"),
+    ];
+    for (kind, refs, declared, base) in kinds {
+        for r in refs {
+            let what = format!("{kind} \"{}\"", r.source);
+            let fail = |message: String| Error::new(format!("service \"{name}\": {what}: {message}"));
+            let object = declared
+                .get(&r.source)
+                .ok_or_else(|| fail("not declared at the top level".to_string()))?;
+            let target = match r.target.as_deref() {
+                Some(t) if t.starts_with('/') => t.to_string(),
+                Some(t) => format!("{base}{t}"),
+                None => format!("{base}{}", r.source),
+            };
+            let id = |value: &Option<String>, key: &str| -> Result<Option<u32>> {
+                value
+                    .as_deref()
+                    .map(|v| {
+                        v.trim().parse::<u32>().map_err(|_| {
+                            fail(format!("{key} \"{v}\" is not a numeric ID"))
+                                .with_hint(format!("give the {key} as a number, such as 1000"))
+                        })
+                    })
+                    .transpose()
+            };
+            let uid = id(&r.uid, "uid")?;
+            let gid = id(&r.gid, "gid")?;
+            let mode = r.mode.map(|m| m.0);
+            let source = if object.external {
+                return Err(fail(
+                    "external secrets and configs exist only in Docker Swarm".to_string(),
+                )
+                .with_hint("use `file:` or `environment:` to run without Swarm"));
+            } else if let Some(variable) = &object.environment {
+                let value = context.environment.get(variable).ok_or_else(|| {
+                    fail(format!(
+                        "takes its content from the environment variable {variable}, which is not set"
+                    ))
+                    .with_hint(format!("set {variable} in the environment or in the .env file"))
+                })?;
+                InjectedSource::Content(value.clone())
+            } else if let Some(content) = &object.content {
+                InjectedSource::Content(content.clone())
+            } else if let Some(file) = &object.file {
+                if uid.is_none() && gid.is_none() && mode.is_none() {
+                    mounts.push(Mount {
+                        target: Some(target),
+                        source: Some(file.clone()),
+                        typ: Some(EngineMountType::BIND),
+                        read_only: Some(true),
+                        ..Default::default()
+                    });
+                    continue;
+                }
+                InjectedSource::File(file.clone())
+            } else {
+                return Err(fail(
+                    "has no source: give it `file:`, `environment:` or `content:`".to_string(),
+                ));
+            };
+            files.push(InjectedFile {
+                what,
+                target,
+                source,
+                mode: mode.unwrap_or(INJECTED_MODE),
+                uid: uid.unwrap_or(0),
+                gid: gid.unwrap_or(0),
+            });
+        }
+    }
+    Ok(files)
 }
 
 /// Refer to the project's networks by ID (`ids`: engine name → ID) in a create body: the

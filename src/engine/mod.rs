@@ -2,6 +2,7 @@
 //! rules ([`labels`]), what the engine reports about a project ([`observe`]), its event stream
 //! ([`events`]), and one-call primitives for containers, networks and volumes.
 
+pub mod archive;
 pub mod connection;
 pub mod containers;
 pub mod convert;

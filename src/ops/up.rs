@@ -8,11 +8,14 @@ use std::time::Duration;
 
 use bollard::Docker;
 use bollard::models::NetworkConnectRequest;
-use bollard::query_parameters::{CreateContainerOptionsBuilder, RestartContainerOptionsBuilder};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, RestartContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+};
 use futures_util::future::join_all;
 use tokio::sync::Semaphore;
 
-use crate::engine::convert::{self, ContainerSpec, ProjectContext};
+use crate::engine::archive;
+use crate::engine::convert::{self, ContainerSpec, InjectedFile, InjectedSource, ProjectContext};
 use crate::engine::events::{Outcome, Subscription};
 use crate::engine::resources::{self, Ensured, NetworkSpec, VolumeSpec};
 use crate::engine::{containers, errors, images, labels, observe};
@@ -512,7 +515,63 @@ impl Run<'_> {
                 ));
             }
         }
+        if let Err(e) = self.inject_files(service, &created.id, name, &spec.files).await {
+            let _ = containers::remove(self.docker, &created.id, name, true, false).await;
+            return Err(e);
+        }
         Ok(Created::New(created.id))
+    }
+
+    /// Write the secrets and configs that are not bind mounts into a created container.
+    async fn inject_files(
+        &self,
+        service: &str,
+        id: &str,
+        name: &str,
+        files: &[InjectedFile],
+    ) -> Result<()> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let mut contents: Vec<Vec<u8>> = Vec::new();
+        for file in files {
+            let content = match &file.source {
+                InjectedSource::Content(text) => text.as_bytes().to_vec(),
+                InjectedSource::File(path) => read_injected(path).map_err(|e| {
+                    Error::new(format!("service \"{service}\": {}: cannot read {path}: {e}", file.what))
+                })?,
+            };
+            contents.push(content);
+        }
+        let entries: Vec<archive::Entry<'_>> = files
+            .iter()
+            .zip(&contents)
+            .map(|(file, content)| archive::Entry {
+                path: &file.target,
+                content,
+                mode: file.mode,
+                uid: file.uid,
+                gid: file.gid,
+            })
+            .collect();
+        let tar = archive::tar(&entries)?;
+        let options = UploadToContainerOptionsBuilder::default()
+            .path("/")
+            .copy_uidgid("true")
+            .build();
+        self.docker
+            .upload_to_container(id, Some(options), bollard::body_full(tar.into()))
+            .await
+            .map_err(|e| {
+                let what: Vec<&str> = files.iter().map(|f| f.what.as_str()).collect();
+                errors::engine_error(
+                    format!(
+                        "service \"{service}\": cannot write {} into container {name}",
+                        what.join(", ")
+                    ),
+                    &e,
+                )
+            })
     }
 
     async fn start(&self, service: &str, id: &str, name: &str) -> Result<()> {
@@ -723,6 +782,22 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
+
+/// Largest secret or config file written into a container (Swarm's limit is 500 KB).
+const MAX_INJECTED_BYTES: u64 = 1024 * 1024;
+
+/// The content of a secret or config file, up to [`MAX_INJECTED_BYTES`].
+fn read_injected(path: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut content = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_INJECTED_BYTES + 1)
+        .read_to_end(&mut content)?;
+    if content.len() as u64 > MAX_INJECTED_BYTES {
+        return Err(std::io::Error::other("larger than 1 MiB"));
+    }
+    Ok(content)
 }
 
 /// `8 MiB`, `1.5 GiB`: a byte count as people read memory limits.
