@@ -671,13 +671,19 @@ fn secret_and_config_files(
 ) -> Result<Vec<InjectedFile>> {
     let mut files = Vec::new();
     let kinds = [
-        ("secret", &service.secrets, &project.secrets, "/run/secrets/"),
+        (
+            "secret",
+            &service.secrets,
+            &project.secrets,
+            "/run/secrets/",
+        ),
         ("config", &service.configs, &project.configs, "/"),
     ];
     for (kind, refs, declared, base) in kinds {
         for r in refs {
             let what = format!("{kind} \"{}\"", r.source);
-            let fail = |message: String| Error::new(format!("service \"{name}\": {what}: {message}"));
+            let fail =
+                |message: String| Error::new(format!("service \"{name}\": {what}: {message}"));
             let object = declared
                 .get(&r.source)
                 .ok_or_else(|| fail("not declared at the top level".to_string()))?;

@@ -510,12 +510,17 @@ impl Run<'_> {
                 // Half-made containers are not left behind.
                 let _ = containers::remove(self.docker, &created.id, name, true, false).await;
                 return Err(errors::engine_error(
-                    format!("service \"{service}\": cannot connect container {name} to network {network}"),
+                    format!(
+                        "service \"{service}\": cannot connect container {name} to network {network}"
+                    ),
                     &e,
                 ));
             }
         }
-        if let Err(e) = self.inject_files(service, &created.id, name, &spec.files).await {
+        if let Err(e) = self
+            .inject_files(service, &created.id, name, &spec.files)
+            .await
+        {
             let _ = containers::remove(self.docker, &created.id, name, true, false).await;
             return Err(e);
         }
@@ -538,7 +543,10 @@ impl Run<'_> {
             let content = match &file.source {
                 InjectedSource::Content(text) => text.as_bytes().to_vec(),
                 InjectedSource::File(path) => read_injected(path).map_err(|e| {
-                    Error::new(format!("service \"{service}\": {}: cannot read {path}: {e}", file.what))
+                    Error::new(format!(
+                        "service \"{service}\": {}: cannot read {path}: {e}",
+                        file.what
+                    ))
                 })?,
             };
             contents.push(content);
