@@ -24,6 +24,11 @@ use crate::ops::plan::{self, Condition, Dependency, Existing, Plan, ServicePlan,
 use crate::progress::{Action, Progress};
 use crate::project::model::Project;
 
+/// How often to look for a container whose name a concurrent `up` holds, and how long to
+/// pause in between (five seconds in all).
+const ADOPT_ATTEMPTS: usize = 50;
+const ADOPT_PAUSE: Duration = Duration::from_millis(100);
+
 /// How many log lines of a failed dependency to show.
 const FAILED_LOG_LINES: usize = 10;
 
@@ -331,11 +336,7 @@ impl Run<'_> {
             Step::Create { number, .. } => {
                 let spec = self.spec(service, *number).await?;
                 progress.container(&spec.name, Action::Creating);
-                let id = match self.create(service, &spec, &spec.name).await? {
-                    Created::New(id) => id,
-                    // A concurrent `up` of this project created it first: use that container.
-                    Created::NameTaken => self.adopt(service, *number, &spec.name).await?,
-                };
+                let id = self.create_or_adopt(service, *number, &spec).await?;
                 progress.container(&spec.name, Action::Created);
                 if !self.no_start {
                     progress.container(&spec.name, Action::Starting);
@@ -411,25 +412,58 @@ impl Run<'_> {
         Ok((id, spec.name))
     }
 
-    /// The container named `name` that a concurrent `up` of this project created: its ID when
-    /// it is replica `number` of `service` with the same configuration.
-    async fn adopt(&self, service: &str, number: u32, name: &str) -> Result<String> {
-        let observed = observe::project_containers(self.docker, &self.project.name).await?;
-        let Some(found) = observed.iter().find(|c| c.name == name) else {
-            return Err(self.name_taken(service, name).await);
-        };
-        if found.service != service || found.number != number || found.oneoff {
-            return Err(self.name_taken(service, name).await);
+    /// Create replica `number` of `service`; when its name is taken by the same replica that a
+    /// concurrent `up` of this project created a moment before, use that container instead.
+    async fn create_or_adopt(
+        &self,
+        service: &str,
+        number: u32,
+        spec: &ContainerSpec,
+    ) -> Result<String> {
+        let name = spec.name.as_str();
+        for _ in 0..ADOPT_ATTEMPTS {
+            if let Created::New(id) = self.create(service, spec, name).await? {
+                return Ok(id);
+            }
+            // The engine reserves a name before the container can be inspected: while the
+            // other `up` is still creating it, look again shortly.
+            let holder = match self.docker.inspect_container(name, None).await {
+                Ok(holder) => holder,
+                Err(e) if errors::is_not_found(&e) => {
+                    tokio::time::sleep(ADOPT_PAUSE).await;
+                    continue;
+                }
+                Err(e) => {
+                    return Err(errors::engine_error(
+                        format!("cannot inspect container {name}"),
+                        &e,
+                    ));
+                }
+            };
+            let labels = holder
+                .config
+                .and_then(|c| c.labels)
+                .unwrap_or_default();
+            let label = |key: &str| labels.get(key).map(String::as_str);
+            let same_replica = label(labels::PROJECT) == Some(self.project.name.as_str())
+                && label(labels::SERVICE) == Some(service)
+                && label(labels::CONTAINER_NUMBER) == Some(number.to_string().as_str())
+                && label(labels::ONEOFF) != Some(labels::ONEOFF_TRUE);
+            if !same_replica {
+                return Err(self.name_taken(service, name).await);
+            }
+            if label(labels::CONFIG_HASH) != self.hashes.get(service).map(String::as_str) {
+                return Err(Error::new(format!(
+                    "service \"{service}\": container {name} was created meanwhile by another `up` of project {} with a different configuration",
+                    self.project.name
+                ))
+                .with_hint("run `rcompose up` again to converge on the current configuration"));
+            }
+            return holder
+                .id
+                .ok_or_else(|| Error::new(format!("the engine gave no ID for container {name}")));
         }
-        let hash = self.hashes.get(service).map(String::as_str);
-        if found.config_hash.as_deref() != hash {
-            return Err(Error::new(format!(
-                "service \"{service}\": container {name} was created meanwhile by another `up` of project {} with a different configuration",
-                self.project.name
-            ))
-            .with_hint("run `rcompose up` again to converge on the current configuration"));
-        }
-        Ok(found.id.clone())
+        Err(self.name_taken(service, name).await)
     }
 
     /// The error for a container name held by a container that is not replica `name` of
