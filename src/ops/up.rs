@@ -440,10 +440,7 @@ impl Run<'_> {
                     ));
                 }
             };
-            let labels = holder
-                .config
-                .and_then(|c| c.labels)
-                .unwrap_or_default();
+            let labels = holder.config.and_then(|c| c.labels).unwrap_or_default();
             let label = |key: &str| labels.get(key).map(String::as_str);
             let same_replica = label(labels::PROJECT) == Some(self.project.name.as_str())
                 && label(labels::SERVICE) == Some(service)
