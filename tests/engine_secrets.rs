@@ -127,7 +127,7 @@ configs:
         format!("640 0 0 {FILE_SECRET}"),
         format!("400 65534 65534 {MODED_SECRET}"),
         format!("444 0 0 {ENV_SECRET}"),
-        format!("644 0 0 log_level = debug"),
+        "644 0 0 log_level = debug".to_string(),
         "440 0 0 inline = yes".to_string(),
         "444 0 0 fast".to_string(),
     ];

@@ -28,6 +28,8 @@ struct Run {
 }
 
 /// Run rcompose with `args` in `dir` and measure its peak memory with `wait4`.
+// The child is reaped by `wait4` (which reports its peak memory), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn rcompose(dir: &Path, args: &[&str]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rcompose"))
         .args(args)
