@@ -84,7 +84,7 @@ fn volume_exists(name: &str) -> bool {
     docker_ok(&["volume", "inspect", name])
 }
 
-/// Removes a volume made outside of any project when dropped.
+/// Removes a volume no project removes (external, or left dangling on purpose) when dropped.
 struct ExternalVolume(String);
 
 impl Drop for ExternalVolume {
@@ -158,16 +158,21 @@ fn volume_data_survives_everything_but_down_v() {
     assert_eq!(checksum(&db, "/data/blob"), data);
     assert_eq!(checksum(&db, "/cache/blob"), cache);
 
-    // Scaling down to nothing and up again: the named volume keeps its data.
+    // Scaling down to nothing and up again: the named volume keeps its data. (Like compose,
+    // scaling down leaves the removed replicas' anonymous volumes; the test removes them.)
+    let mut dangling = vec![ExternalVolume(volume_at(&db, "/cache"))];
     up(&["up", "-d", "--scale", "db=0"]);
     assert!(p.ids("container").is_empty());
     up(&["up", "-d", "--scale", "db=2"]);
     assert_eq!(checksum(&db, "/data/blob"), data);
-    assert_eq!(checksum(&format!("{name}-db-2"), "/data/blob"), data);
+    let db2 = format!("{name}-db-2");
+    assert_eq!(checksum(&db2, "/data/blob"), data);
+    dangling.push(ExternalVolume(volume_at(&db2, "/cache")));
     up(&["up", "-d", "--scale", "db=1"]);
 
     // down keeps every volume, anonymous ones included.
     let anonymous = volume_at(&db, "/cache");
+    dangling.push(ExternalVolume(anonymous.clone()));
     up(&["down"]);
     assert!(p.ids("container").is_empty());
     assert!(volume_exists(&format!("{name}_data")));
@@ -180,6 +185,7 @@ fn volume_data_survives_everything_but_down_v() {
 
     // rm without -v keeps the anonymous volume; rm -v removes it, never the named one.
     let anonymous = volume_at(&db, "/cache");
+    dangling.push(ExternalVolume(anonymous.clone()));
     up(&["rm", "-s", "-f", "db"]);
     assert!(volume_exists(&anonymous));
     up(&["up", "-d"]);
