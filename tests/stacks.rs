@@ -32,7 +32,8 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(tag: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("rcompose-stacks-{tag}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("rcompose-stacks-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch dir");
         Scratch(dir)
@@ -47,16 +48,21 @@ impl Drop for Scratch {
 
 #[test]
 fn elastic_stack_config_is_the_expected_model() {
-    let out = rcompose(repo(), &["config", "--format", "json", "stacks/elastic.yml"]);
+    let out = rcompose(
+        repo(),
+        &["config", "--format", "json", "stacks/elastic.yml"],
+    );
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     let v: Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(v["name"], "elastic");
     let setup = &v["services"]["setup"];
     assert_eq!(setup["user"], "0");
-    assert!(setup["healthcheck"]["test"][1]
-        .as_str()
-        .is_some_and(|t| t.contains("es01.crt")));
+    assert!(
+        setup["healthcheck"]["test"][1]
+            .as_str()
+            .is_some_and(|t| t.contains("es01.crt"))
+    );
     for (i, node) in ["es01", "es02", "es03"].iter().enumerate() {
         let es = &v["services"][node];
         assert_eq!(es["mem_limit"], "1073741824", "{node}");
@@ -79,9 +85,11 @@ fn elastic_stack_config_is_the_expected_model() {
             .filter_map(|m| m["source"].as_str())
             .collect();
         assert_eq!(volumes, ["certs", &format!("esdata0{}", i + 1)]);
-        assert!(es["image"]
-            .as_str()
-            .is_some_and(|i| i.starts_with("docker.elastic.co/elasticsearch/elasticsearch:8.")));
+        assert!(
+            es["image"]
+                .as_str()
+                .is_some_and(|i| i.starts_with("docker.elastic.co/elasticsearch/elasticsearch:8."))
+        );
     }
     let kibana = &v["services"]["kibana"];
     for node in ["es01", "es02", "es03"] {
@@ -103,7 +111,13 @@ fn elastic_dry_run_prints_waves_and_creates_nothing() {
     let waves: Vec<&str> = stdout
         .lines()
         .filter(|l| l.trim_start().starts_with("service "))
-        .map(|l| l.trim_start().trim_start_matches("service ").split(' ').next().unwrap_or(""))
+        .map(|l| {
+            l.trim_start()
+                .trim_start_matches("service ")
+                .split(' ')
+                .next()
+                .unwrap_or("")
+        })
         .collect();
     assert_eq!(waves, ["setup", "es01", "es02", "es03", "kibana"]);
     let wave_count = stdout.lines().filter(|l| l.starts_with("wave ")).count();
@@ -171,7 +185,10 @@ fn templates_give_right_cluster_settings_for_1_3_and_7_nodes() {
         }
         let setup = v["services"]["setup"]["command"].to_string();
         for name in &names {
-            assert!(setup.contains(&format!("name: {name}")), "cert entry for {name}");
+            assert!(
+                setup.contains(&format!("name: {name}")),
+                "cert entry for {name}"
+            );
         }
         assert!(v["services"].get("kibana").is_some());
     }
@@ -191,7 +208,10 @@ fn template_switches_and_bad_input() {
         (vec!["new", "nosuch"], vec!["nosuch", "elastic"]),
         (vec!["new", "elastic", "--set", "nodes=0"], vec!["nodes"]),
         (vec!["new", "elastic", "--set", "nodes=abc"], vec!["nodes"]),
-        (vec!["new", "elastic", "--set", "colour=red"], vec!["colour"]),
+        (
+            vec!["new", "elastic", "--set", "colour=red"],
+            vec!["colour"],
+        ),
         (vec!["new", "elastic", "--set", "nodes"], vec!["key=value"]),
     ] {
         let out = rcompose(&scratch.0, &args);
