@@ -7,6 +7,7 @@ pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod graph;
+pub mod k8s;
 pub mod ops;
 pub mod progress;
 pub mod project;

@@ -2,6 +2,7 @@
 //! call into `project::load` and `ops`.
 
 pub mod config;
+pub mod convert;
 pub mod down;
 pub mod lifecycle;
 pub mod new;
@@ -61,6 +62,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Parse, resolve and render the compose file in canonical form
     Config(config::ConfigArgs),
+    /// Convert the project for another platform (Kubernetes manifests)
+    Convert(convert::ConvertArgs),
     /// Write a compose file and .env from a built-in template (e.g. an N-node Elastic cluster)
     New(new::NewArgs),
     /// Create and start containers
@@ -149,6 +152,7 @@ fn run(cli: Cli) -> Result<i32> {
     let Cli { global, command } = cli;
     match command {
         Command::Config(args) => config::run(global, args),
+        Command::Convert(args) => convert::run(global, args),
         Command::New(args) => new::run(args),
         Command::Up(args) => up::run(global, args),
         Command::Down(args) => down::run(global, args),
