@@ -10,6 +10,7 @@ pub mod graph;
 pub mod ops;
 pub mod progress;
 pub mod project;
+pub mod swarm;
 pub mod templates;
 
 pub use error::{Error, Result};

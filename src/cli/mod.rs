@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod new;
+pub mod swarm;
 
 use std::path::PathBuf;
 
@@ -58,6 +59,8 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Write a compose file and .env from a built-in template (e.g. an N-node Elastic cluster)
     New(new::NewArgs),
+    /// Deploy the project to Docker Swarm as a stack, list its tasks, remove it
+    Swarm(swarm::SwarmArgs),
 }
 
 impl GlobalArgs {
@@ -123,6 +126,7 @@ fn run(cli: Cli) -> Result<i32> {
     match command {
         Command::Config(args) => config::run(global, args),
         Command::New(args) => new::run(args),
+        Command::Swarm(args) => swarm::run(global, args),
     }
 }
 
