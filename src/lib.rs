@@ -11,6 +11,7 @@ pub mod k8s;
 pub mod ops;
 pub mod progress;
 pub mod project;
+pub mod swarm;
 pub mod templates;
 
 pub use error::{Error, Result};

@@ -7,6 +7,7 @@ pub mod down;
 pub mod lifecycle;
 pub mod new;
 pub mod ps;
+pub mod swarm;
 pub mod target;
 pub mod up;
 
@@ -88,6 +89,8 @@ pub enum Command {
     Pause(lifecycle::ServicesArgs),
     /// Unpause containers
     Unpause(lifecycle::ServicesArgs),
+    /// Deploy the project to Docker Swarm as a stack, list its tasks, remove it
+    Swarm(swarm::SwarmArgs),
 }
 
 impl GlobalArgs {
@@ -165,6 +168,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Rm(args) => lifecycle::rm(global, args),
         Command::Pause(args) => lifecycle::pause(global, args),
         Command::Unpause(args) => lifecycle::unpause(global, args),
+        Command::Swarm(args) => swarm::run(global, args),
     }
 }
 

@@ -28,7 +28,10 @@ pub enum Failure {
     /// A string that does not match the required pattern.
     Pattern { pattern: String },
     /// A number below `minimum` or above `maximum`.
-    Range { minimum: Option<f64>, maximum: Option<f64> },
+    Range {
+        minimum: Option<f64>,
+        maximum: Option<f64>,
+    },
     /// The same item twice in a list that must hold unique items.
     Duplicate,
 }
@@ -94,7 +97,11 @@ impl<'s> Walker<'s> {
         if let Some(types) = schema.get("type") {
             let expected: Vec<String> = match types {
                 Value::String(t) => vec![t.clone()],
-                Value::Array(ts) => ts.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+                Value::Array(ts) => ts
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
                 _ => Vec::new(),
             };
             if !expected.is_empty() && !expected.iter().any(|t| has_type(value, t)) {
@@ -238,10 +245,9 @@ impl<'s> Walker<'s> {
                 match additional {
                     Some(Value::Bool(false)) => {
                         pointer.truncate(len);
-                        return Err(self.fail(
-                            pointer,
-                            Failure::AdditionalProperty { key: key.clone() },
-                        ));
+                        return Err(
+                            self.fail(pointer, Failure::AdditionalProperty { key: key.clone() })
+                        );
                     }
                     Some(sub @ Value::Object(_)) => self.validate(sub, item, pointer)?,
                     _ => {}
@@ -287,7 +293,9 @@ fn has_type(value: &Value, name: &str) -> bool {
         "object" => value.is_object(),
         "number" => value.is_number(),
         "integer" => match value {
-            Value::Number(n) => n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0),
+            Value::Number(n) => {
+                n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
+            }
             _ => false,
         },
         _ => true,
@@ -314,9 +322,18 @@ fn matches_pattern(pattern: &str, s: &str) -> bool {
                 .any(|w| w[0].is_ascii_alphanumeric() && is_name_char(w[1]))
         }
         "always|never|build|if_not_present|missing|refresh|daily|weekly|every_([0-9]+[wdhms])+" => {
-            ["always", "never", "build", "if_not_present", "missing", "refresh", "daily", "weekly"]
-                .iter()
-                .any(|w| s.contains(w))
+            [
+                "always",
+                "never",
+                "build",
+                "if_not_present",
+                "missing",
+                "refresh",
+                "daily",
+                "weekly",
+            ]
+            .iter()
+            .any(|w| s.contains(w))
                 || s.match_indices("every_").any(|(i, _)| {
                     let rest = &s[i + "every_".len()..];
                     let digits = rest.chars().take_while(char::is_ascii_digit).count();
@@ -381,7 +398,10 @@ mod tests {
             "always|never|build|if_not_present|missing|refresh|daily|weekly|every_([0-9]+[wdhms])+",
         ];
         for p in schema_patterns() {
-            assert!(known.contains(&p.as_str()), "unimplemented schema pattern {p}");
+            assert!(
+                known.contains(&p.as_str()),
+                "unimplemented schema pattern {p}"
+            );
         }
     }
 
@@ -404,7 +424,12 @@ mod tests {
     fn failures_name_the_value_and_the_reason() {
         let v = violation(json!({"services": {"web": {"image": "x", "imagee": "y"}}})).unwrap();
         assert_eq!(v.pointer, "/services/web");
-        assert_eq!(v.failure, Failure::AdditionalProperty { key: "imagee".into() });
+        assert_eq!(
+            v.failure,
+            Failure::AdditionalProperty {
+                key: "imagee".into()
+            }
+        );
 
         let v = violation(json!({"services": {"web": {"image": {"a": 1}}}})).unwrap();
         assert_eq!(v.pointer, "/services/web/image");
@@ -417,7 +442,12 @@ mod tests {
         assert!(matches!(v.failure, Failure::Enum { .. }), "{v:?}");
 
         let v = violation(json!({"services": {"my web": {"image": "x"}}})).unwrap();
-        assert_eq!(v.failure, Failure::AdditionalProperty { key: "my web".into() });
+        assert_eq!(
+            v.failure,
+            Failure::AdditionalProperty {
+                key: "my web".into()
+            }
+        );
 
         let v = violation(json!({"services": {"web": {"image": "x", "ports": [[1]]}}})).unwrap();
         assert_eq!(v.pointer, "/services/web/ports/0");
@@ -429,6 +459,11 @@ mod tests {
 
         let v = violation(json!({"services": {"web": {"image": "x", "extends": {"file": "f"}}}}))
             .unwrap();
-        assert_eq!(v.failure, Failure::Required { key: "service".into() });
+        assert_eq!(
+            v.failure,
+            Failure::Required {
+                key: "service".into()
+            }
+        );
     }
 }

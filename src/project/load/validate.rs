@@ -161,7 +161,10 @@ pub fn schema(value: &Value, positions: &Positions) -> Result<()> {
                 (None, None) => String::new(),
             };
             (
-                format!("{at}: {} is out of range, it must be {bound}", short(instance)),
+                format!(
+                    "{at}: {} is out of range, it must be {bound}",
+                    short(instance)
+                ),
                 value_mark,
                 None,
             )
