@@ -10,7 +10,8 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-const SCHEMA: &str = include_str!("compose-spec.json");
+// The bundled schema, minus its descriptions (see build.rs).
+const SCHEMA: &str = include_str!(concat!(env!("OUT_DIR"), "/compose-spec.min.json"));
 
 /// Why a value does not match the schema.
 #[derive(Debug, Clone, PartialEq)]

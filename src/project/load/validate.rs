@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::schema::{self, Failure};
-use super::yaml::{Positions, escape_pointer};
+use super::yaml::{SourceMap, escape_pointer};
 use crate::error::{Error, Mark, Result};
 
 /// A JSON pointer as compose prints paths: `services.web.ports.0`.
@@ -19,7 +19,7 @@ pub fn dotted(pointer: &str) -> String {
         .join(".")
 }
 
-fn locate(positions: &Positions, pointer: &str) -> Option<Mark> {
+fn locate(positions: &SourceMap, pointer: &str) -> Option<Mark> {
     positions.find(pointer).cloned()
 }
 
@@ -67,7 +67,7 @@ fn short(v: &Value) -> String {
 }
 
 /// Check the project against the compose JSON schema. Reports the first problem.
-pub fn schema(value: &Value, positions: &Positions) -> Result<()> {
+pub fn schema(value: &Value, positions: &SourceMap) -> Result<()> {
     let violation = schema::check(value).map_err(|e| {
         Error::new(format!(
             "internal error: the bundled compose schema is invalid: {e}"
@@ -201,7 +201,7 @@ const RESTART_POLICIES: &str = "\"no\", always, on-failure, on-failure:N, unless
 
 /// Semantic checks on the validated JSON: references between services and resources, cycles,
 /// restart policies, image or build.
-pub fn semantics(value: &Value, positions: &Positions) -> Result<()> {
+pub fn semantics(value: &Value, positions: &SourceMap) -> Result<()> {
     let empty = serde_json::Map::new();
     let services = value
         .get("services")
