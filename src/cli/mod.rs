@@ -1,13 +1,25 @@
 //! Command line: the clap definitions of the global options and one file per verb, each a thin
 //! call into `project::load` and `ops`.
 
+pub mod compat;
+pub mod completion;
 pub mod config;
 pub mod down;
+pub mod events;
+pub mod graph;
+pub mod images;
 pub mod lifecycle;
+pub mod logs;
+pub mod ls;
 pub mod new;
+pub mod port;
 pub mod ps;
+pub mod scale;
 pub mod target;
+pub mod top;
 pub mod up;
+pub mod version;
+pub mod wait;
 
 use std::path::PathBuf;
 
@@ -85,6 +97,31 @@ pub enum Command {
     Pause(lifecycle::ServicesArgs),
     /// Unpause containers
     Unpause(lifecycle::ServicesArgs),
+    /// View output from containers
+    Logs(logs::LogsArgs),
+    /// List running compose projects
+    Ls(ls::LsArgs),
+    /// Print the public port for a port binding
+    Port(port::PortArgs),
+    /// Display the running processes
+    Top(top::TopArgs),
+    /// List images used by the created containers
+    Images(images::ImagesArgs),
+    /// Receive real time events from containers
+    Events(events::EventsArgs),
+    /// Block until the first service container stops; exit with its code
+    Wait(wait::WaitArgs),
+    /// Show the rcompose and Docker Engine versions
+    Version(version::VersionArgs),
+    /// Scale services (SERVICE=NUM)
+    Scale(scale::ScaleArgs),
+    /// Show the dependency graph of the services (Graphviz DOT or Mermaid)
+    Graph(graph::GraphArgs),
+    /// Print a shell completion script
+    Completion(completion::CompletionArgs),
+    /// Print the man page (roff)
+    #[command(hide = true)]
+    Man,
 }
 
 impl GlobalArgs {
@@ -128,7 +165,7 @@ pub fn load_project(opts: &load::Options) -> Result<Loaded> {
 
 /// Parse arguments, run the verb and turn the outcome into an exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse_from(lifecycle::compat_args(std::env::args_os())) {
+    let cli = match Cli::try_parse_from(compat::args(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 1 } else { 0 };
@@ -161,6 +198,18 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Rm(args) => lifecycle::rm(global, args),
         Command::Pause(args) => lifecycle::pause(global, args),
         Command::Unpause(args) => lifecycle::unpause(global, args),
+        Command::Logs(args) => logs::run(global, args),
+        Command::Ls(args) => ls::run(args),
+        Command::Port(args) => port::run(global, args),
+        Command::Top(args) => top::run(global, args),
+        Command::Images(args) => images::run(global, args),
+        Command::Events(args) => events::run(global, args),
+        Command::Wait(args) => wait::run(global, args),
+        Command::Version(args) => version::run(args),
+        Command::Scale(args) => scale::run(global, args),
+        Command::Graph(args) => graph::run(global, args),
+        Command::Completion(args) => completion::completion(args),
+        Command::Man => completion::man(),
     }
 }
 

@@ -9,5 +9,6 @@ pub mod errors;
 pub mod events;
 pub mod images;
 pub mod labels;
+pub mod logs;
 pub mod observe;
 pub mod resources;

@@ -3,7 +3,16 @@
 
 pub mod attach;
 pub mod down;
+pub mod events;
+pub mod graph;
+pub mod images;
 pub mod lifecycle;
+pub mod logs;
+pub mod ls;
 pub mod plan;
+pub mod port;
 pub mod ps;
+pub mod table;
+pub mod top;
 pub mod up;
+pub mod wait;
