@@ -11,5 +11,6 @@ pub mod ops;
 pub mod progress;
 pub mod project;
 pub mod templates;
+pub mod terminal;
 
 pub use error::{Error, Result};

@@ -6,6 +6,7 @@ pub mod completion;
 pub mod config;
 pub mod down;
 pub mod events;
+pub mod exec;
 pub mod graph;
 pub mod images;
 pub mod lifecycle;
@@ -14,6 +15,7 @@ pub mod ls;
 pub mod new;
 pub mod port;
 pub mod ps;
+pub mod run;
 pub mod scale;
 pub mod target;
 pub mod top;
@@ -99,6 +101,10 @@ pub enum Command {
     Unpause(lifecycle::ServicesArgs),
     /// View output from containers
     Logs(logs::LogsArgs),
+    /// Execute a command in a running container
+    Exec(exec::ExecArgs),
+    /// Run a one-off command on a service
+    Run(run::RunArgs),
     /// List running compose projects
     Ls(ls::LsArgs),
     /// Print the public port for a port binding
@@ -199,6 +205,8 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Pause(args) => lifecycle::pause(global, args),
         Command::Unpause(args) => lifecycle::unpause(global, args),
         Command::Logs(args) => logs::run(global, args),
+        Command::Exec(args) => exec::run(global, args),
+        Command::Run(args) => run::run(global, args),
         Command::Ls(args) => ls::run(args),
         Command::Port(args) => port::run(global, args),
         Command::Top(args) => top::run(global, args),

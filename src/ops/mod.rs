@@ -4,6 +4,7 @@
 pub mod attach;
 pub mod down;
 pub mod events;
+pub mod exec;
 pub mod graph;
 pub mod images;
 pub mod lifecycle;
@@ -12,6 +13,8 @@ pub mod ls;
 pub mod plan;
 pub mod port;
 pub mod ps;
+pub mod run;
+pub mod session;
 pub mod table;
 pub mod top;
 pub mod up;
