@@ -1,9 +1,11 @@
 //! Command line: the clap definitions of the global options and one file per verb, each a thin
 //! call into `project::load` and `ops`.
 
+pub mod attach;
 pub mod compat;
 pub mod completion;
 pub mod config;
+pub mod cp;
 pub mod down;
 pub mod events;
 pub mod exec;
@@ -17,6 +19,7 @@ pub mod port;
 pub mod ps;
 pub mod run;
 pub mod scale;
+pub mod stats;
 pub mod target;
 pub mod top;
 pub mod up;
@@ -119,6 +122,12 @@ pub enum Command {
     Wait(wait::WaitArgs),
     /// Show the rcompose and Docker Engine versions
     Version(version::VersionArgs),
+    /// Copy files/folders between a service container and the local filesystem
+    Cp(cp::CpArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(stats::StatsArgs),
+    /// Attach local standard input, output, and error streams to a service's running container
+    Attach(attach::AttachArgs),
     /// Scale services (SERVICE=NUM)
     Scale(scale::ScaleArgs),
     /// Show the dependency graph of the services (Graphviz DOT or Mermaid)
@@ -214,6 +223,9 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Events(args) => events::run(global, args),
         Command::Wait(args) => wait::run(global, args),
         Command::Version(args) => version::run(args),
+        Command::Cp(args) => cp::run(global, args),
+        Command::Stats(args) => stats::run(global, args),
+        Command::Attach(args) => attach::run(global, args),
         Command::Scale(args) => scale::run(global, args),
         Command::Graph(args) => graph::run(global, args),
         Command::Completion(args) => completion::completion(args),

@@ -2,6 +2,8 @@
 //! execute it or act on the project's containers.
 
 pub mod attach;
+pub mod attach_service;
+pub mod cp;
 pub mod down;
 pub mod events;
 pub mod exec;
@@ -15,6 +17,7 @@ pub mod port;
 pub mod ps;
 pub mod run;
 pub mod session;
+pub mod stats;
 pub mod table;
 pub mod top;
 pub mod up;
