@@ -167,7 +167,7 @@ fn stats_once() {
     );
     let row = lines.next().unwrap_or_default();
     assert!(
-        row.contains(&format!("{}-web-1", p.name)) && row.contains("MiB"),
+        row.contains(&format!("{}-web-1", p.name)) && row.contains("iB / "),
         "{out}"
     );
     assert_eq!(lines.next(), None);

@@ -152,18 +152,16 @@ fn run_starts_dependencies_and_passes_the_exit_code() {
     assert_eq!(label("com.docker.compose.project"), name);
     assert!(label("com.docker.compose.slug").starts_with(id));
     // Service ports are not published by default...
-    assert_eq!(
-        docker(&[
-            "inspect",
-            "--format",
-            "{{json .HostConfig.PortBindings}}",
-            &container
-        ]),
-        "{}"
-    );
+    let bindings = docker(&[
+        "inspect",
+        "--format",
+        "{{json .HostConfig.PortBindings}}",
+        &container,
+    ]);
+    assert!(bindings == "{}" || bindings == "null", "{bindings}");
     // ... `ps` does not list one-off containers, and `down` removes them.
     let ps = ok(&p.rcompose(&["-p", name, "ps", "-a"]), "ps");
-    assert!(!ps.contains("-run-"), "{ps}");
+    assert!(!ps.contains(&prefix), "{ps}");
 
     // --name, -p and --service-ports.
     let custom = format!("{name}-custom");

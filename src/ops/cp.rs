@@ -233,6 +233,7 @@ pub async fn from_container(
             )));
         };
         let relative = match (&rename, relative.strip_prefix(&root)) {
+            (Some(name), Ok(rest)) if rest.as_os_str().is_empty() => name.clone(),
             (Some(name), Ok(rest)) => name.join(rest),
             _ => relative,
         };

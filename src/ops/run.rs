@@ -139,6 +139,7 @@ pub async fn run(
     let one_off = one_off_service(service, options)?;
     let mut changed = project.clone();
     changed.services.insert(name.clone(), one_off.clone());
+    up::ensure_resources(docker, &changed, &[name.as_str()], progress).await?;
     let image = one_off.image_name(&project.name, name);
     let image_id = images::ensure(docker, &image).await?;
     let hash = convert::config_hash(&one_off)?;

@@ -129,9 +129,20 @@ async fn ensure_networks_and_volumes(
     plan: &Plan,
     progress: &Progress,
 ) -> Result<()> {
+    let services: Vec<&str> = plan.services().map(|s| s.service.as_str()).collect();
+    ensure_resources(docker, project, &services, progress).await
+}
+
+/// Create the networks `services` join and the project's volumes, when missing.
+pub async fn ensure_resources(
+    docker: &Docker,
+    project: &Project,
+    services: &[&str],
+    progress: &Progress,
+) -> Result<()> {
     let mut keys: Vec<String> = Vec::new();
-    for service in plan.services() {
-        if let Some(s) = project.services.get(&service.service) {
+    for service in services {
+        if let Some(s) = project.services.get(*service) {
             for key in convert::service_network_keys(s) {
                 if !keys.contains(&key) {
                     keys.push(key);
