@@ -5,6 +5,7 @@ pub mod attach;
 pub mod compat;
 pub mod completion;
 pub mod config;
+pub mod convert;
 pub mod cp;
 pub mod down;
 pub mod events;
@@ -20,6 +21,7 @@ pub mod ps;
 pub mod run;
 pub mod scale;
 pub mod stats;
+pub mod swarm;
 pub mod target;
 pub mod top;
 pub mod up;
@@ -78,6 +80,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Parse, resolve and render the compose file in canonical form
     Config(config::ConfigArgs),
+    /// Convert the project for another platform (Kubernetes manifests)
+    Convert(convert::ConvertArgs),
     /// Write a compose file and .env from a built-in template (e.g. an N-node Elastic cluster)
     New(new::NewArgs),
     /// Create and start containers
@@ -137,6 +141,8 @@ pub enum Command {
     /// Print the man page (roff)
     #[command(hide = true)]
     Man,
+    /// Deploy the project to Docker Swarm as a stack, list its tasks, remove it
+    Swarm(swarm::SwarmArgs),
 }
 
 impl GlobalArgs {
@@ -201,6 +207,7 @@ fn run(cli: Cli) -> Result<i32> {
     let Cli { global, command } = cli;
     match command {
         Command::Config(args) => config::run(global, args),
+        Command::Convert(args) => convert::run(global, args),
         Command::New(args) => new::run(args),
         Command::Up(args) => up::run(global, args),
         Command::Down(args) => down::run(global, args),
@@ -230,6 +237,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Graph(args) => graph::run(global, args),
         Command::Completion(args) => completion::completion(args),
         Command::Man => completion::man(),
+        Command::Swarm(args) => swarm::run(global, args),
     }
 }
 

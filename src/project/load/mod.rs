@@ -9,6 +9,7 @@ pub mod dotenv;
 pub mod interpolate;
 pub mod merge;
 pub mod paths;
+pub mod schema;
 pub mod template;
 pub mod validate;
 pub mod yaml;
