@@ -244,10 +244,10 @@ fn run(cli: Cli) -> Result<i32> {
 
 /// Show a file under the current directory by its relative path, as the user typed it.
 fn relative_to_cwd(mut e: Error) -> Error {
-    if let (Some(mark), Ok(cwd)) = (&mut e.mark, std::env::current_dir()) {
-        if let Ok(relative) = std::path::Path::new(&*mark.file).strip_prefix(&cwd) {
-            mark.file = std::sync::Arc::from(relative.to_string_lossy().as_ref());
-        }
+    if let (Some(mark), Ok(cwd)) = (&mut e.mark, std::env::current_dir())
+        && let Ok(relative) = std::path::Path::new(&*mark.file).strip_prefix(&cwd)
+    {
+        mark.file = std::sync::Arc::from(relative.to_string_lossy().as_ref());
     }
     e
 }
