@@ -86,6 +86,29 @@ pub struct CreateArgs {
     pub args: Vec<String>,
 }
 
+impl UpArgs {
+    /// `up -d` of `services`, every other option at its default.
+    pub fn detached(services: Vec<String>) -> UpArgs {
+        UpArgs {
+            detach: true,
+            wait: false,
+            wait_timeout: None,
+            no_deps: false,
+            force_recreate: false,
+            no_recreate: false,
+            remove_orphans: false,
+            scale: Vec::new(),
+            abort_on_container_exit: false,
+            exit_code_from: None,
+            no_start: false,
+            dry_run: false,
+            parallel: None,
+            timeout: None,
+            args: services,
+        }
+    }
+}
+
 fn parse_scale(items: &[String]) -> Result<BTreeMap<String, u32>> {
     items
         .iter()
@@ -103,21 +126,13 @@ fn parse_scale(items: &[String]) -> Result<BTreeMap<String, u32>> {
 
 pub fn run_create(global: GlobalArgs, args: CreateArgs) -> Result<i32> {
     let up_args = UpArgs {
-        detach: true,
-        wait: false,
-        wait_timeout: None,
-        no_deps: false,
         force_recreate: args.force_recreate,
         no_recreate: args.no_recreate,
         remove_orphans: args.remove_orphans,
         scale: args.scale,
-        abort_on_container_exit: false,
-        exit_code_from: None,
         no_start: true,
         dry_run: args.dry_run,
-        parallel: None,
-        timeout: None,
-        args: args.args,
+        ..UpArgs::detached(args.args)
     };
     run(global, up_args)
 }
@@ -195,7 +210,14 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         if detach {
             return Ok(0);
         }
-        let end = attach::attach(&engine.docker, &converged.containers, &events, abort).await?;
+        let end = attach::attach(
+            &engine.docker,
+            &loaded.project.name,
+            &converged.containers,
+            &events,
+            abort,
+        )
+        .await?;
         let code: i64 = match &end {
             End::AllStopped => 0,
             End::Exited { service, code } => match &args.exit_code_from {

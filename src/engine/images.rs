@@ -67,7 +67,7 @@ pub async fn ensure(docker: &Docker, image: &str) -> Result<String> {
 }
 
 /// `name[:tag]` (tag `latest` by default; a digest reference is kept whole).
-fn split_reference(image: &str) -> (&str, &str) {
+pub fn split_reference(image: &str) -> (&str, &str) {
     if image.contains('@') {
         return (image, "");
     }

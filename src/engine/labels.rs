@@ -1,6 +1,6 @@
-//! Every `com.docker.compose.*` label and every engine-object naming rule, in one place, so
-//! that containers, networks and volumes made by rcompose are recognised by docker compose
-//! (and the other way round).
+//! Every `com.docker.compose.*` and `com.docker.stack.*` label and every engine-object naming
+//! rule, in one place, so that containers, networks and volumes made by rcompose are recognised
+//! by docker compose, and swarm stacks by `docker stack` (and the other way round).
 
 use std::collections::HashMap;
 
@@ -32,6 +32,14 @@ pub const NETWORK: &str = "com.docker.compose.network";
 pub const VOLUME: &str = "com.docker.compose.volume";
 /// Set on a container created to replace another one: the replaced container's ID.
 pub const REPLACE: &str = "com.docker.compose.replace";
+/// Full random identifier of a one-off (`run`) container; its name holds the first 12 chars.
+pub const SLUG: &str = "com.docker.compose.slug";
+
+/// Swarm stack an object belongs to (services, networks, configs, secrets, volumes and
+/// containers made by `swarm up`, as `docker stack deploy` labels them).
+pub const STACK_NAMESPACE: &str = "com.docker.stack.namespace";
+/// Image reference a swarm service was deployed with, as written in the compose file.
+pub const STACK_IMAGE: &str = "com.docker.stack.image";
 
 /// Value written into the [`VERSION`] label.
 ///
@@ -73,6 +81,15 @@ pub fn is_replacement_name(candidate: &str, name: &str) -> bool {
         .is_some_and(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// How a container is named in multiplexed output (`web-1 | ...`): its name without the
+/// `<project>-` prefix, or the whole name when `container_name:` chose another one.
+pub fn display_name<'a>(project: &str, name: &'a str) -> &'a str {
+    name.strip_prefix(project)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(name)
+}
+
 /// Engine name of the network declared under key `key`: `<project>_<key>`.
 pub fn network_name(project: &str, key: &str) -> String {
     format!("{project}_{key}")
@@ -83,6 +100,11 @@ pub fn volume_name(project: &str, key: &str) -> String {
     format!("{project}_{key}")
 }
 
+/// Engine name of a swarm service, config or secret of stack `stack`: `<stack>_<key>`.
+pub fn stack_object_name(stack: &str, key: &str) -> String {
+    format!("{stack}_{key}")
+}
+
 /// `label=<key>=<value>` as a list filter for bollard.
 pub fn label_filter(key: &str, value: &str) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_string(), vec![format!("{key}={value}")])])
@@ -91,6 +113,12 @@ pub fn label_filter(key: &str, value: &str) -> HashMap<String, Vec<String>> {
 /// List filter matching every object of `project`: `label=com.docker.compose.project=<project>`.
 pub fn project_filter(project: &str) -> HashMap<String, Vec<String>> {
     label_filter(PROJECT, project)
+}
+
+/// List filter matching every object of swarm stack `stack`:
+/// `label=com.docker.stack.namespace=<stack>`.
+pub fn stack_filter(stack: &str) -> HashMap<String, Vec<String>> {
+    label_filter(STACK_NAMESPACE, stack)
 }
 
 #[cfg(test)]
@@ -127,9 +155,32 @@ mod tests {
     }
 
     #[test]
+    fn display_names_drop_the_project() {
+        assert_eq!(display_name("app", "app-web-1"), "web-1");
+        assert_eq!(
+            display_name("app", "app-web-run-0123456789ab"),
+            "web-run-0123456789ab"
+        );
+        assert_eq!(display_name("app", "custom"), "custom");
+        assert_eq!(display_name("app", "application-1"), "application-1");
+    }
+
+    #[test]
     fn networks_and_volumes_use_underscores() {
         assert_eq!(network_name("app", "default"), "app_default");
         assert_eq!(volume_name("app", "data"), "app_data");
+    }
+
+    #[test]
+    fn stack_objects_use_underscores_and_the_stack_label() {
+        assert_eq!(stack_object_name("shop", "web"), "shop_web");
+        assert_eq!(
+            stack_filter("shop")["label"],
+            vec!["com.docker.stack.namespace=shop".to_string()]
+        );
+        for label in [STACK_NAMESPACE, STACK_IMAGE] {
+            assert!(label.starts_with("com.docker.stack."), "{label}");
+        }
     }
 
     #[test]
@@ -159,6 +210,7 @@ mod tests {
             NETWORK,
             VOLUME,
             REPLACE,
+            SLUG,
         ] {
             assert!(label.starts_with("com.docker.compose."), "{label}");
         }

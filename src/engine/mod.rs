@@ -1,6 +1,7 @@
 //! Talking to the Docker Engine: connecting ([`connection`]), the compose labels and naming
 //! rules ([`labels`]), what the engine reports about a project ([`observe`]), its event stream
-//! ([`events`]), and one-call primitives for containers, networks and volumes.
+//! ([`events`]), one-call primitives for containers, networks and volumes, and raw JSON answers
+//! where bollard's models lose fields ([`raw`]).
 
 pub mod archive;
 pub mod connection;
@@ -10,5 +11,7 @@ pub mod errors;
 pub mod events;
 pub mod images;
 pub mod labels;
+pub mod logs;
 pub mod observe;
+pub mod raw;
 pub mod resources;

@@ -136,18 +136,32 @@ async fn ensure_images(docker: &Docker, project: &Project, plan: &Plan) -> Resul
     Ok(())
 }
 
-/// Make sure the networks and volumes the plan needs exist; the IDs of the networks, by
-/// engine name.
+/// Engine name → ID of the project's networks. Containers refer to networks by ID: the
+/// engine allows two networks with one name (see [`resources::ensure_network`]).
+pub type NetworkIds = HashMap<String, String>;
+
 async fn ensure_networks_and_volumes(
     docker: &Docker,
     project: &Project,
     plan: &Plan,
     progress: &Progress,
-) -> Result<HashMap<String, String>> {
-    let mut network_ids = HashMap::new();
+) -> Result<NetworkIds> {
+    let services: Vec<&str> = plan.services().map(|s| s.service.as_str()).collect();
+    ensure_resources(docker, project, &services, progress).await
+}
+
+/// Create the networks `services` join and the project's volumes, when missing; the IDs of
+/// the networks.
+pub async fn ensure_resources(
+    docker: &Docker,
+    project: &Project,
+    services: &[&str],
+    progress: &Progress,
+) -> Result<NetworkIds> {
+    let mut network_ids = NetworkIds::new();
     let mut keys: Vec<String> = Vec::new();
-    for service in plan.services() {
-        if let Some(s) = project.services.get(&service.service) {
+    for service in services {
+        if let Some(s) = project.services.get(*service) {
             for key in convert::service_network_keys(s) {
                 if !keys.contains(&key) {
                     keys.push(key);
@@ -250,8 +264,7 @@ struct Run<'a> {
     project: &'a Project,
     context: &'a ProjectContext,
     hashes: HashMap<String, String>,
-    /// Engine name → ID of the project's networks.
-    network_ids: HashMap<String, String>,
+    network_ids: NetworkIds,
     progress: &'a Progress,
     events: &'a Subscription,
     limit: Semaphore,
@@ -516,101 +529,8 @@ impl Run<'_> {
         )
     }
 
-    /// Create a container from `spec` under `name` and connect it to its other networks.
     async fn create(&self, service: &str, spec: &ContainerSpec, name: &str) -> Result<Created> {
-        let options = CreateContainerOptionsBuilder::default().name(name).build();
-        let mut body = spec.body.clone();
-        convert::use_network_ids(&mut body, &self.network_ids);
-        let created = match self.docker.create_container(Some(options), body).await {
-            Ok(created) => created,
-            Err(e) if errors::is_conflict(&e) => return Ok(Created::NameTaken),
-            Err(e) => {
-                return Err(errors::engine_error(
-                    format!("service \"{service}\": cannot create container {name}"),
-                    &e,
-                ));
-            }
-        };
-        for (network, endpoint) in &spec.extra_networks {
-            let request = NetworkConnectRequest {
-                container: created.id.clone(),
-                endpoint_config: Some(endpoint.clone()),
-            };
-            let target = self.network_ids.get(network).unwrap_or(network);
-            if let Err(e) = self.docker.connect_network(target, request).await {
-                // Half-made containers are not left behind.
-                let _ = containers::remove(self.docker, &created.id, name, true, false).await;
-                return Err(errors::engine_error(
-                    format!(
-                        "service \"{service}\": cannot connect container {name} to network {network}"
-                    ),
-                    &e,
-                ));
-            }
-        }
-        if let Err(e) = self
-            .inject_files(service, &created.id, name, &spec.files)
-            .await
-        {
-            let _ = containers::remove(self.docker, &created.id, name, true, false).await;
-            return Err(e);
-        }
-        Ok(Created::New(created.id))
-    }
-
-    /// Write the secrets and configs that are not bind mounts into a created container.
-    async fn inject_files(
-        &self,
-        service: &str,
-        id: &str,
-        name: &str,
-        files: &[InjectedFile],
-    ) -> Result<()> {
-        if files.is_empty() {
-            return Ok(());
-        }
-        let mut contents: Vec<Vec<u8>> = Vec::new();
-        for file in files {
-            let content = match &file.source {
-                InjectedSource::Content(text) => text.as_bytes().to_vec(),
-                InjectedSource::File(path) => read_injected(path).map_err(|e| {
-                    Error::new(format!(
-                        "service \"{service}\": {}: cannot read {path}: {e}",
-                        file.what
-                    ))
-                })?,
-            };
-            contents.push(content);
-        }
-        let entries: Vec<archive::Entry<'_>> = files
-            .iter()
-            .zip(&contents)
-            .map(|(file, content)| archive::Entry {
-                path: &file.target,
-                content,
-                mode: file.mode,
-                uid: file.uid,
-                gid: file.gid,
-            })
-            .collect();
-        let tar = archive::tar(&entries)?;
-        let options = UploadToContainerOptionsBuilder::default()
-            .path("/")
-            .copy_uidgid("true")
-            .build();
-        self.docker
-            .upload_to_container(id, Some(options), bollard::body_full(tar.into()))
-            .await
-            .map_err(|e| {
-                let what: Vec<&str> = files.iter().map(|f| f.what.as_str()).collect();
-                errors::engine_error(
-                    format!(
-                        "service \"{service}\": cannot write {} into container {name}",
-                        what.join(", ")
-                    ),
-                    &e,
-                )
-            })
+        create_named(self.docker, service, spec, name, &self.network_ids).await
     }
 
     async fn start(&self, service: &str, id: &str, name: &str) -> Result<()> {
@@ -641,108 +561,18 @@ impl Run<'_> {
 
     /// What is left of the `--wait-timeout` budget (`None`: wait as long as it takes).
     fn remaining(&self) -> Option<Duration> {
-        self.deadline
-            .map(|d| d.saturating_duration_since(tokio::time::Instant::now()))
-    }
-
-    /// Why container `name` of `service` exited with `code`; "out of memory" when the kernel
-    /// killed it for exceeding its memory limit (the engine's OOMKilled).
-    async fn exit_reason(&self, service: &str, id: &str, name: &str, code: i64) -> String {
-        let status = containers::status(self.docker, id).await.ok().flatten();
-        if !status.is_some_and(|s| s.oom_killed) {
-            return format!("container {name} exited ({code})");
-        }
-        let limit = self
-            .project
-            .services
-            .get(service)
-            .and_then(|s| {
-                s.mem_limit.or_else(|| {
-                    s.deploy
-                        .as_ref()
-                        .and_then(|d| d.resources.as_ref())
-                        .and_then(|r| r.limits.as_ref())
-                        .and_then(|l| l.memory)
-                })
-            })
-            .map(|b| format!(" of {}", human_bytes(b.0)))
-            .unwrap_or_default();
-        format!(
-            "container {name} exited ({code}): out of memory (OOMKilled: the kernel killed it for exceeding its memory limit{limit})"
-        )
+        remaining(self.deadline)
     }
 
     async fn wait_dependency(&self, service: &str, dep: &Dependency) -> Result<()> {
         let containers = self.containers_of(&dep.service);
-        for (id, name) in containers {
-            let timed_out = |what: &str| {
-                format!(
-                    "container {name} (service \"{}\") did not become {what} within the --wait-timeout",
-                    dep.service
-                )
-            };
-            let failure = match dep.condition {
-                Condition::Started => None,
-                Condition::Healthy => {
-                    self.progress.container(&name, Action::Waiting);
-                    match self.events.wait_healthy(&id, self.remaining()).await? {
-                        Outcome::Healthy => {
-                            self.progress.container(&name, Action::Healthy);
-                            None
-                        }
-                        Outcome::Unhealthy => Some(format!("container {name} is unhealthy")),
-                        Outcome::NoHealthcheck => {
-                            Some(format!("container {name} has no healthcheck configured"))
-                        }
-                        Outcome::Exited(code) => {
-                            self.progress.container(&name, Action::Exited(code));
-                            Some(self.exit_reason(&dep.service, &id, &name, code).await)
-                        }
-                        Outcome::TimedOut => Some(timed_out("healthy")),
-                        other => Some(format!("container {name}: {other:?}")),
-                    }
-                }
-                Condition::CompletedSuccessfully => {
-                    self.progress.container(&name, Action::Waiting);
-                    match self.events.wait_completed(&id, self.remaining()).await? {
-                        Outcome::Exited(0) => {
-                            self.progress.container(&name, Action::Exited(0));
-                            None
-                        }
-                        Outcome::Exited(code) => {
-                            self.progress.container(&name, Action::Exited(code));
-                            let reason = self.exit_reason(&dep.service, &id, &name, code).await;
-                            Some(format!(
-                                "service \"{}\" didn't complete successfully: exit {code} ({reason})",
-                                dep.service
-                            ))
-                        }
-                        Outcome::TimedOut => Some(timed_out("complete")),
-                        other => Some(format!("container {name}: {other:?}")),
-                    }
-                }
-            };
-            if let Some(reason) = failure {
-                if !dep.required {
-                    self.progress.container(
-                        &name,
-                        Action::Warning(format!("optional dependency of {service}: {reason}")),
-                    );
-                    continue;
-                }
-                let logs = containers::last_log_lines(self.docker, &id, FAILED_LOG_LINES).await;
-                let mut err = Error::new(format!(
-                    "dependency failed to start: {reason} (needed by service \"{service}\", which was not started)"
-                ))
-                .with_exit_code(1);
-                if !logs.is_empty() {
-                    let shown: Vec<String> = logs.iter().map(|l| format!("    {l}")).collect();
-                    err = err.with_hint(format!("last log lines of {name}:\n{}", shown.join("\n")));
-                }
-                return Err(err);
-            }
-        }
-        Ok(())
+        let waits = Waits {
+            docker: self.docker,
+            events: self.events,
+            progress: self.progress,
+            deadline: self.deadline,
+        };
+        wait_dependency(&waits, &containers, service, dep).await
     }
 
     /// `--wait`: every container running (healthy where it has a healthcheck); one-shot
@@ -800,7 +630,7 @@ impl Run<'_> {
                     }
                     Outcome::Exited(code) => {
                         self.progress.container(&name, Action::Exited(code));
-                        let reason = self.exit_reason(&service, &id, &name, code).await;
+                        let reason = exit_reason(self.docker, &id, &name, code).await;
                         Err(Error::new(format!("service \"{service}\": {reason}")))
                     }
                     Outcome::Unhealthy => Err(Error::new(format!(
@@ -821,6 +651,255 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
+
+/// Create the container of `spec` for `service` (a one-off container of `run`) and connect it
+/// to its other networks; its ID.
+pub async fn create_container(
+    docker: &Docker,
+    service: &str,
+    spec: &ContainerSpec,
+    network_ids: &NetworkIds,
+) -> Result<String> {
+    match create_named(docker, service, spec, &spec.name, network_ids).await? {
+        Created::New(id) => Ok(id),
+        Created::NameTaken => Err(Error::new(format!(
+            "service \"{service}\": cannot create container {}: the name is already in use",
+            spec.name
+        ))
+        .with_hint(format!(
+            "remove or rename that container (`docker rm -f {}`)",
+            spec.name
+        ))),
+    }
+}
+
+/// Create a container from `spec` under `name`, connect it to its other networks and
+/// write its injected files; a container that cannot be completed is removed again.
+async fn create_named(
+    docker: &Docker,
+    service: &str,
+    spec: &ContainerSpec,
+    name: &str,
+    network_ids: &NetworkIds,
+) -> Result<Created> {
+    let options = CreateContainerOptionsBuilder::default().name(name).build();
+    let mut body = spec.body.clone();
+    convert::use_network_ids(&mut body, network_ids);
+    let created = match docker.create_container(Some(options), body).await {
+        Ok(created) => created,
+        Err(e) if errors::is_conflict(&e) => return Ok(Created::NameTaken),
+        Err(e) => {
+            return Err(errors::engine_error(
+                format!("service \"{service}\": cannot create container {name}"),
+                &e,
+            ));
+        }
+    };
+    for (network, endpoint) in &spec.extra_networks {
+        let request = NetworkConnectRequest {
+            container: created.id.clone(),
+            endpoint_config: Some(endpoint.clone()),
+        };
+        let target = network_ids.get(network).unwrap_or(network);
+        if let Err(e) = docker.connect_network(target, request).await {
+            // Half-made containers are not left behind.
+            let _ = containers::remove(docker, &created.id, name, true, false).await;
+            return Err(errors::engine_error(
+                format!(
+                    "service \"{service}\": cannot connect container {name} to network {network}"
+                ),
+                &e,
+            ));
+        }
+    }
+    if let Err(e) = inject_files(docker, service, &created.id, name, &spec.files).await {
+        let _ = containers::remove(docker, &created.id, name, true, false).await;
+        return Err(e);
+    }
+    Ok(Created::New(created.id))
+}
+
+/// Write the secrets and configs that are not bind mounts into a created container.
+async fn inject_files(
+    docker: &Docker,
+    service: &str,
+    id: &str,
+    name: &str,
+    files: &[InjectedFile],
+) -> Result<()> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let mut contents: Vec<Vec<u8>> = Vec::new();
+    for file in files {
+        let content = match &file.source {
+            InjectedSource::Content(text) => text.as_bytes().to_vec(),
+            InjectedSource::File(path) => read_injected(path).map_err(|e| {
+                Error::new(format!(
+                    "service \"{service}\": {}: cannot read {path}: {e}",
+                    file.what
+                ))
+            })?,
+        };
+        contents.push(content);
+    }
+    let entries: Vec<archive::Entry<'_>> = files
+        .iter()
+        .zip(&contents)
+        .map(|(file, content)| archive::Entry {
+            path: &file.target,
+            content,
+            mode: file.mode,
+            uid: file.uid,
+            gid: file.gid,
+        })
+        .collect();
+    let tar = archive::tar(&entries)?;
+    let options = UploadToContainerOptionsBuilder::default()
+        .path("/")
+        .copy_uidgid("true")
+        .build();
+    docker
+        .upload_to_container(id, Some(options), bollard::body_full(tar.into()))
+        .await
+        .map_err(|e| {
+            let what: Vec<&str> = files.iter().map(|f| f.what.as_str()).collect();
+            errors::engine_error(
+                format!(
+                    "service \"{service}\": cannot write {} into container {name}",
+                    what.join(", ")
+                ),
+                &e,
+            )
+        })
+}
+
+/// What dependency waits need: the engine, its events, where progress goes, and the end of
+/// the `--wait-timeout` budget.
+pub struct Waits<'a> {
+    pub docker: &'a Docker,
+    pub events: &'a Subscription,
+    pub progress: &'a Progress,
+    pub deadline: Option<tokio::time::Instant>,
+}
+
+impl Waits<'_> {
+    fn remaining(&self) -> Option<Duration> {
+        remaining(self.deadline)
+    }
+}
+
+/// What is left until `deadline` (`None`: no deadline).
+fn remaining(deadline: Option<tokio::time::Instant>) -> Option<Duration> {
+    deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()))
+}
+
+/// Wait until the containers of dependency `dep` of `service` (`containers`: (id, name))
+/// meet its condition, within the deadline; an error with the dependency's last log lines
+/// when one fails.
+pub async fn wait_dependency(
+    waits: &Waits<'_>,
+    containers: &[(String, String)],
+    service: &str,
+    dep: &Dependency,
+) -> Result<()> {
+    for (id, name) in containers {
+        let (id, name) = (id.clone(), name.clone());
+        let timed_out = |what: &str| {
+            format!(
+                "container {name} (service \"{}\") did not become {what} within the --wait-timeout",
+                dep.service
+            )
+        };
+        let failure = match dep.condition {
+            Condition::Started => None,
+            Condition::Healthy => {
+                waits.progress.container(&name, Action::Waiting);
+                match waits.events.wait_healthy(&id, waits.remaining()).await? {
+                    Outcome::Healthy => {
+                        waits.progress.container(&name, Action::Healthy);
+                        None
+                    }
+                    Outcome::Unhealthy => Some(format!("container {name} is unhealthy")),
+                    Outcome::NoHealthcheck => {
+                        Some(format!("container {name} has no healthcheck configured"))
+                    }
+                    Outcome::Exited(code) => {
+                        waits.progress.container(&name, Action::Exited(code));
+                        Some(exit_reason(waits.docker, &id, &name, code).await)
+                    }
+                    Outcome::TimedOut => Some(timed_out("healthy")),
+                    other => Some(format!("container {name}: {other:?}")),
+                }
+            }
+            Condition::CompletedSuccessfully => {
+                waits.progress.container(&name, Action::Waiting);
+                match waits.events.wait_completed(&id, waits.remaining()).await? {
+                    Outcome::Exited(0) => {
+                        waits.progress.container(&name, Action::Exited(0));
+                        None
+                    }
+                    Outcome::Exited(code) => {
+                        waits.progress.container(&name, Action::Exited(code));
+                        let reason = exit_reason(waits.docker, &id, &name, code).await;
+                        Some(format!(
+                            "service \"{}\" didn't complete successfully: exit {code} ({reason})",
+                            dep.service
+                        ))
+                    }
+                    Outcome::TimedOut => Some(timed_out("complete")),
+                    other => Some(format!("container {name}: {other:?}")),
+                }
+            }
+        };
+        if let Some(reason) = failure {
+            if !dep.required {
+                waits.progress.container(
+                    &name,
+                    Action::Warning(format!("optional dependency of {service}: {reason}")),
+                );
+                continue;
+            }
+            let logs = containers::last_log_lines(waits.docker, &id, FAILED_LOG_LINES).await;
+            let mut err = Error::new(format!(
+                "dependency failed to start: {reason} (needed by service \"{service}\", which was not started)"
+            ))
+            .with_exit_code(1);
+            if !logs.is_empty() {
+                let shown: Vec<String> = logs.iter().map(|l| format!("    {l}")).collect();
+                err = err.with_hint(format!("last log lines of {name}:\n{}", shown.join("\n")));
+            }
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
+/// Why container `name` exited with `code`; "out of memory" when the kernel killed it for
+/// exceeding its memory limit (the engine's OOMKilled).
+async fn exit_reason(docker: &Docker, id: &str, name: &str, code: i64) -> String {
+    let Ok(inspect) = containers::inspect(docker, id).await else {
+        return format!("container {name} exited ({code})");
+    };
+    let oom = inspect
+        .state
+        .as_ref()
+        .and_then(|s| s.oom_killed)
+        .unwrap_or(false);
+    if !oom {
+        return format!("container {name} exited ({code})");
+    }
+    let limit = inspect
+        .host_config
+        .as_ref()
+        .and_then(|h| h.memory)
+        .filter(|&m| m > 0)
+        .map(|m| format!(" of {}", human_bytes(m)))
+        .unwrap_or_default();
+    format!(
+        "container {name} exited ({code}): out of memory (OOMKilled: the kernel killed it for exceeding its memory limit{limit})"
+    )
 }
 
 /// Largest secret or config file written into a container (Swarm's limit is 500 KB).
