@@ -133,8 +133,21 @@ fn containers(p: &TestProject) -> Vec<String> {
 
 #[test]
 fn ctrl_c_while_waiting_for_health_leaves_a_state_the_next_up_finishes() {
+    interrupt_while_waiting_for_health(true);
+}
+
+#[test]
+fn ctrl_c_while_attached_and_waiting_for_health_leaves_a_state_the_next_up_finishes() {
+    interrupt_while_waiting_for_health(false);
+}
+
+fn interrupt_while_waiting_for_health(detach: bool) {
     let image = test_image();
-    let p = TestProject::new("int-health");
+    let p = TestProject::new(if detach {
+        "int-health"
+    } else {
+        "int-health-attached"
+    });
     p.write(
         "compose.yml",
         &format!(
@@ -158,7 +171,12 @@ fn ctrl_c_while_waiting_for_health_leaves_a_state_the_next_up_finishes() {
         ),
     );
     let name = p.name.clone();
-    let mut up = Running::start(&p, &["-p", &name, "up", "-d"]);
+    let args: &[&str] = if detach {
+        &["-p", &name, "up", "-d"]
+    } else {
+        &["-p", &name, "up"]
+    };
+    let mut up = Running::start(&p, args);
     up.wait_for("the wait for db", |l| {
         l.contains(&format!("{name}-db-1")) && l.contains("Waiting")
     });
@@ -166,7 +184,9 @@ fn ctrl_c_while_waiting_for_health_leaves_a_state_the_next_up_finishes() {
     let (code, output) = up.finish();
     assert_eq!(code, Some(130), "{output}");
     assert!(output.contains("interrupted"), "{output}");
-    assert_eq!(containers(&p), [format!("{name}-db-1 running")], "{output}");
+    // Detached, what was started keeps running; attached, it is stopped as after attaching.
+    let db = if detach { "running" } else { "exited" };
+    assert_eq!(containers(&p), [format!("{name}-db-1 {db}")], "{output}");
 
     ok(&p.rcompose(&["-p", &name, "up", "-d", "--wait"]), "next up");
     assert_eq!(

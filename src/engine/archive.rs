@@ -37,7 +37,11 @@ pub fn tar(entries: &[Entry<'_>]) -> Result<Vec<u8>> {
         header.set_gid(u64::from(entry.gid));
         header.set_mtime(mtime);
         builder
-            .append_data(&mut header, entry.path.trim_start_matches('/'), entry.content)
+            .append_data(
+                &mut header,
+                entry.path.trim_start_matches('/'),
+                entry.content,
+            )
             .map_err(failed)?;
     }
     builder
