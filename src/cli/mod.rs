@@ -1,19 +1,23 @@
 //! Command line: the clap definitions of the global options and one file per verb, each a thin
 //! call into `project::load` and `ops`.
 
+pub mod build;
 pub mod config;
 pub mod down;
 pub mod lifecycle;
 pub mod new;
 pub mod ps;
+pub mod pull;
+pub mod push;
 pub mod target;
 pub mod up;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
+use crate::progress::{self, Progress};
 use crate::project::load::{self, Loaded};
 
 /// rcompose: run multi-container applications from compose files.
@@ -55,6 +59,37 @@ pub struct GlobalArgs {
         value_name = "PROFILE"
     )]
     pub profiles: Vec<String>,
+    /// How to show progress: auto (tty on a terminal, else plain), tty, plain, json, quiet
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "MODE",
+        env = "COMPOSE_PROGRESS"
+    )]
+    pub progress: Option<ProgressMode>,
+}
+
+/// `--progress` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressMode {
+    Auto,
+    Tty,
+    Plain,
+    Json,
+    Quiet,
+}
+
+impl From<ProgressMode> for progress::Mode {
+    fn from(mode: ProgressMode) -> progress::Mode {
+        match mode {
+            ProgressMode::Auto => progress::Mode::Auto,
+            ProgressMode::Tty => progress::Mode::Tty,
+            ProgressMode::Plain => progress::Mode::Plain,
+            ProgressMode::Json => progress::Mode::Json,
+            ProgressMode::Quiet => progress::Mode::Quiet,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,9 +120,21 @@ pub enum Command {
     Pause(lifecycle::ServicesArgs),
     /// Unpause containers
     Unpause(lifecycle::ServicesArgs),
+    /// Pull service images
+    Pull(pull::PullArgs),
+    /// Build or rebuild services
+    Build(build::BuildArgs),
+    /// Push service images
+    Push(push::PushArgs),
 }
 
 impl GlobalArgs {
+    /// The progress renderer `--progress` asks for; `title` heads the tty view.
+    pub fn progress(&self, title: &str) -> Progress {
+        let mode = self.progress.map(progress::Mode::from).unwrap_or_default();
+        Progress::for_mode(mode, title)
+    }
+
     /// Loader options from these arguments and the process.
     pub fn load_options(&self, services: &[String]) -> Result<load::Options> {
         let mut opts = load::Options::from_process()?;
@@ -161,6 +208,9 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Rm(args) => lifecycle::rm(global, args),
         Command::Pause(args) => lifecycle::pause(global, args),
         Command::Unpause(args) => lifecycle::unpause(global, args),
+        Command::Pull(args) => pull::run(global, args),
+        Command::Build(args) => build::run(global, args),
+        Command::Push(args) => push::run(global, args),
     }
 }
 

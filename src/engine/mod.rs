@@ -2,9 +2,12 @@
 //! rules ([`labels`]), what the engine reports about a project ([`observe`]), its event stream
 //! ([`events`]), and one-call primitives for containers, networks and volumes.
 
+pub mod build;
 pub mod connection;
 pub mod containers;
+pub mod context;
 pub mod convert;
+pub mod dockerignore;
 pub mod errors;
 pub mod events;
 pub mod images;

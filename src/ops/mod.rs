@@ -1,9 +1,50 @@
 //! Operations on a project, one file each: the convergence [`plan`], and the operations that
-//! execute it or act on the project's containers.
+//! execute it or act on the project's containers and images.
 
 pub mod attach;
+pub mod build;
 pub mod down;
+pub mod images;
 pub mod lifecycle;
 pub mod plan;
 pub mod ps;
+pub mod pull;
+pub mod push;
 pub mod up;
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::project::model::Project;
+
+/// The services an image operation (pull, push, build) acts on: those named (all when none
+/// is), with their dependencies when `with_deps`. Sorted; an unknown name is an error.
+pub fn select_services(
+    project: &Project,
+    names: &[String],
+    with_deps: bool,
+) -> Result<Vec<String>> {
+    for name in names {
+        if !project.services.contains_key(name) {
+            return Err(Error::new(format!("no such service: {name}")));
+        }
+    }
+    if names.is_empty() {
+        return Ok(project.services.keys().cloned().collect());
+    }
+    if !with_deps {
+        let mut selected = names.to_vec();
+        selected.sort();
+        selected.dedup();
+        return Ok(selected);
+    }
+    let deps: BTreeMap<String, Vec<String>> = project
+        .services
+        .iter()
+        .map(|(name, s)| (name.clone(), s.dependency_names()))
+        .collect();
+    Ok(crate::graph::with_dependencies(&deps, names)
+        .into_iter()
+        .filter(|s| project.services.contains_key(s))
+        .collect())
+}

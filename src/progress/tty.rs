@@ -1,7 +1,8 @@
 //! The tty renderer: a live view drawn with indicatif, one line per resource (a spinner while
 //! it works, a progress bar while an image's layers move), never taller than the terminal
 //! (see [`Board::frame`]). Build output scrolls above the view. When the operation is over the
-//! view is replaced by the final state of every resource, printed once.
+//! view is replaced by the final state of every resource, printed once; events after that
+//! start a new view (`up` stopping its containers after following their logs).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -24,6 +25,7 @@ type SizeFn = Box<dyn Fn() -> (usize, usize) + Send + Sync>;
 
 /// The live view.
 pub struct TtyRenderer {
+    title: String,
     state: Mutex<State>,
     size: SizeFn,
     /// Spinners turn on their own (off under test, so that frames are reproducible).
@@ -35,7 +37,6 @@ struct State {
     multi: MultiProgress,
     /// The header, then one bar per row of the frame on screen.
     bars: Vec<Bar>,
-    finished: bool,
 }
 
 struct Bar {
@@ -57,11 +58,11 @@ impl TtyRenderer {
     /// A view drawn to `target`, a terminal of the size `size` reports.
     pub fn new(title: &str, target: ProgressDrawTarget, size: SizeFn, animate: bool) -> Self {
         TtyRenderer {
+            title: title.to_string(),
             state: Mutex::new(State {
                 board: Board::new(title),
                 multi: MultiProgress::with_draw_target(target),
                 bars: Vec::new(),
-                finished: false,
             }),
             size,
             animate,
@@ -192,9 +193,6 @@ impl Renderer for TtyRenderer {
         let Ok(mut state) = self.state.lock() else {
             return;
         };
-        if state.finished {
-            return;
-        }
         if let Action::Output(line) = &event.action {
             let _ = state.multi.println(format!("[{}] {line}", event.name));
             return;
@@ -209,10 +207,6 @@ impl Renderer for TtyRenderer {
         let Ok(mut state) = self.state.lock() else {
             return;
         };
-        if state.finished {
-            return;
-        }
-        state.finished = true;
         for slot in std::mem::take(&mut state.bars) {
             slot.bar.disable_steady_tick();
             slot.bar.finish_and_clear();
@@ -224,7 +218,8 @@ impl Renderer for TtyRenderer {
         }
         let (_, width) = (self.size)();
         let width = width.saturating_sub(1).max(10);
-        let frame = state.board.all(width);
+        let board = std::mem::replace(&mut state.board, Board::new(&self.title));
+        let frame = board.all(width);
         let mut lines = vec![fit(&frame.header, width)];
         lines.extend(
             frame
@@ -237,7 +232,7 @@ impl Renderer for TtyRenderer {
 }
 
 impl Drop for TtyRenderer {
-    /// A view still live when the operation ends early (an error) is settled all the same.
+    /// A view still live when the operation ends early is settled all the same.
     fn drop(&mut self) {
         self.finish();
     }
