@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use bollard::Docker;
-use bollard::models::ProgressDetail;
+use bollard::models::{CreateImageInfo, ProgressDetail};
 use bollard::query_parameters::{
     CreateImageOptionsBuilder, PushImageOptionsBuilder, RemoveImageOptionsBuilder,
     TagImageOptionsBuilder,
@@ -66,15 +66,31 @@ pub async fn pulled_id(docker: &Docker, image: &str) -> Result<String> {
 /// Pull `image`, reporting `Pulling`, then each layer's progress (when `layers`), then `Pulled`
 /// or the error.
 pub async fn pull(docker: &Docker, image: &str, progress: &Progress, layers: bool) -> Result<()> {
-    progress.image(image, Action::Pulling);
     let (name, tag) = split_reference(image);
     let options = CreateImageOptionsBuilder::default()
         .from_image(name)
         .tag(tag)
         .build();
-    let stream = docker
-        .create_image(Some(options), None, None)
-        .map(|item| item.map(|info| (info.id, info.status, info.progress_detail)));
+    let stream = docker.create_image(Some(options), None, None);
+    report_pull(stream, image, progress, layers).await
+}
+
+/// Report the messages of a pull of `image`, as the engine sends them, as progress events:
+/// `Pulling`, each layer's progress (when `layers`), then `Pulled`, or the error as one line
+/// naming the image and the registry.
+pub async fn report_pull(
+    stream: impl futures_util::Stream<Item = Result<CreateImageInfo, bollard::errors::Error>> + Unpin,
+    image: &str,
+    progress: &Progress,
+    layers: bool,
+) -> Result<()> {
+    progress.image(image, Action::Pulling);
+    let stream = stream.map(|item| {
+        item.and_then(|info| match info.error_detail.and_then(|d| d.message) {
+            Some(error) => Err(bollard::errors::Error::DockerStreamError { error }),
+            None => Ok((info.id, info.status, info.progress_detail)),
+        })
+    });
     let outcome = follow(stream, image, progress, layers).await;
     finish(image, progress, outcome, Action::Pulled, |reason| {
         format!(

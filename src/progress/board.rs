@@ -259,7 +259,9 @@ impl Board {
         });
         let mut shown: Vec<usize> = order.iter().copied().take(slots).collect();
         shown.sort_unstable();
-        let hidden: Vec<&Line> = order.iter().skip(slots).map(|&i| &self.lines[i]).collect();
+        let mut hidden: Vec<usize> = order.iter().copied().skip(slots).collect();
+        hidden.sort_unstable();
+        let hidden: Vec<&Line> = hidden.into_iter().map(|i| &self.lines[i]).collect();
         let mut counts: Vec<(String, usize)> = Vec::new();
         for line in &hidden {
             let status = line.action.to_string();

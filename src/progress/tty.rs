@@ -21,7 +21,7 @@ const REFRESH_HZ: u8 = 15;
 const BAR_COLUMNS: usize = 28;
 
 /// The terminal's size as (rows, columns).
-type SizeFn = Box<dyn Fn() -> (usize, usize) + Send + Sync>;
+pub type SizeFn = Box<dyn Fn() -> (usize, usize) + Send + Sync>;
 
 /// The live view.
 pub struct TtyRenderer {
@@ -181,8 +181,6 @@ impl State {
             } else if (!animate || !working) && slot.ticking {
                 bar.disable_steady_tick();
                 slot.ticking = false;
-            } else if !animate {
-                bar.tick();
             }
         }
     }
