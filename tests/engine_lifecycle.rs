@@ -250,7 +250,7 @@ fn missing_image_is_one_clear_line() {
         .unwrap_or_default();
     assert!(
         line.starts_with(
-            "error: image rcompose-test/does-not-exist:1 not found locally and cannot be pulled: "
+            "error: cannot pull rcompose-test/does-not-exist:1 from registry docker.io: "
         ),
         "{err}"
     );
