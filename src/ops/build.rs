@@ -11,8 +11,8 @@ use crate::engine::build::{self as engine_build, BuildSpec};
 use crate::engine::context::Dockerfile;
 use crate::engine::{images, labels};
 use crate::error::{Error, Result};
-use crate::progress::Progress;
-use crate::project::model::{Project, Service};
+use crate::progress::{Action, Progress};
+use crate::project::model::{BuildConfig, Project, Service};
 
 /// Options of `build` (and of the builds `up` makes).
 #[derive(Clone, Debug, Default)]
@@ -96,6 +96,24 @@ pub fn spec(
     })
 }
 
+/// The keys of `build` that only BuildKit understands, when set: the classic builder rcompose
+/// drives ignores them.
+pub fn buildkit_only(build: &BuildConfig) -> Vec<&'static str> {
+    let set = [
+        ("ssh", !build.ssh.is_empty()),
+        ("secrets", !build.secrets.is_empty()),
+        ("cache_to", !build.cache_to.is_empty()),
+        ("additional_contexts", !build.additional_contexts.is_empty()),
+        ("platforms", !build.platforms.is_empty()),
+        ("entitlements", !build.entitlements.is_empty()),
+        ("privileged", build.privileged),
+    ];
+    set.iter()
+        .filter(|(_, on)| *on)
+        .map(|(key, _)| *key)
+        .collect()
+}
+
 /// Build the images of `services` (those with a `build:` section), all at once, each image
 /// once. Returns image name → ID.
 pub async fn build_services(
@@ -115,6 +133,18 @@ pub async fn build_services(
             continue;
         }
         let spec = spec(project, environment, name, service, options)?;
+        if let Some(build) = &service.build {
+            let ignored = buildkit_only(build);
+            if !ignored.is_empty() {
+                progress.image(
+                    &spec.image,
+                    Action::Warning(format!(
+                        "service \"{name}\": build.{} need BuildKit and are ignored by the classic builder",
+                        ignored.join(", build.")
+                    )),
+                );
+            }
+        }
         specs
             .entry(spec.image.clone())
             .or_insert((name.clone(), spec));

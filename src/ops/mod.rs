@@ -48,3 +48,38 @@ pub fn select_services(
         .filter(|s| project.services.contains_key(s))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn project() -> Project {
+        let value = json!({
+            "name": "app",
+            "services": {
+                "db": {"image": "db"},
+                "api": {"image": "api", "depends_on": {"db": {"condition": "service_started"}}},
+                "web": {"build": {"context": "/src"}, "links": ["api"]},
+                "tool": {"image": "tool"}
+            }
+        });
+        match Project::from_value(value) {
+            Ok(project) => project,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn services_are_selected_with_their_dependencies_on_request() {
+        let p = project();
+        let all = select_services(&p, &[], false).unwrap();
+        assert_eq!(all, ["api", "db", "tool", "web"]);
+        let named = select_services(&p, &["web".into()], false).unwrap();
+        assert_eq!(named, ["web"]);
+        let with_deps = select_services(&p, &["web".into()], true).unwrap();
+        assert_eq!(with_deps, ["api", "db", "web"]);
+        let unknown = select_services(&p, &["nope".into()], true).unwrap_err();
+        assert_eq!(unknown.message, "no such service: nope");
+    }
+}

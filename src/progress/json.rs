@@ -37,8 +37,7 @@ pub fn object(event: &Event) -> Value {
             object.insert("parent_id".into(), json!(id));
             object.insert("status".into(), json!(status));
             object.insert("text".into(), json!(layer.status.to_string()));
-            if layer.total > 0 {
-                let percent = (layer.current.min(layer.total) * 100) / layer.total;
+            if let Some(percent) = (layer.current.min(layer.total) * 100).checked_div(layer.total) {
                 object.insert("current".into(), json!(layer.current));
                 object.insert("total".into(), json!(layer.total));
                 object.insert("percent".into(), json!(percent));
