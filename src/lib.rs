@@ -7,9 +7,11 @@ pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod graph;
+pub mod k8s;
 pub mod ops;
 pub mod progress;
 pub mod project;
+pub mod swarm;
 pub mod templates;
 
 pub use error::{Error, Result};

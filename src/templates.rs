@@ -428,7 +428,7 @@ fn elastic_data(values: &Values, passwords: &Passwords) -> Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use saphyr_parser::{Event, Parser};
+    use crate::project::load::yaml;
 
     /// A YAML document as a plain tree (keys kept in order, duplicates rejected).
     #[derive(Debug, Clone, PartialEq)]
@@ -439,47 +439,23 @@ mod tests {
     }
 
     impl Yaml {
+        /// Parse with the project's own YAML reader (which also rejects duplicate keys).
         fn parse(src: &str) -> Yaml {
-            let mut events = Parser::new_from_str(src).map(|event| match event {
-                Ok((event, _)) => event,
-                Err(e) => panic!("invalid YAML: {e}\n{src}"),
-            });
-            for event in events.by_ref() {
-                if matches!(event, Event::DocumentStart(_)) {
-                    break;
-                }
-            }
-            Yaml::node(&mut events).expect("a document")
+            let node = yaml::parse(src, &std::sync::Arc::from("rendered.yml"))
+                .unwrap_or_else(|e| panic!("invalid YAML: {e}\n{src}"));
+            Yaml::from_node(&node)
         }
 
-        /// The next node, or None at the end of a sequence or mapping.
-        fn node<'a>(events: &mut impl Iterator<Item = Event<'a>>) -> Option<Yaml> {
-            match events.next().expect("more events") {
-                Event::Scalar(value, ..) => Some(Yaml::Scalar(value.into_owned())),
-                Event::SequenceStart(..) => {
-                    let mut items = Vec::new();
-                    while let Some(item) = Yaml::node(events) {
-                        items.push(item);
-                    }
-                    Some(Yaml::Seq(items))
-                }
-                Event::MappingStart(..) => {
-                    let mut entries: Vec<(String, Yaml)> = Vec::new();
-                    while let Some(key) = Yaml::node(events) {
-                        let Yaml::Scalar(key) = key else {
-                            panic!("non-scalar key {key:?}")
-                        };
-                        assert!(
-                            entries.iter().all(|(k, _)| *k != key),
-                            "duplicate key {key}"
-                        );
-                        let value = Yaml::node(events).expect("a value");
-                        entries.push((key, value));
-                    }
-                    Some(Yaml::Map(entries))
-                }
-                Event::SequenceEnd | Event::MappingEnd => None,
-                other => panic!("unexpected YAML event {other:?}"),
+        fn from_node(node: &yaml::Node) -> Yaml {
+            match &node.value {
+                yaml::Value::Seq(items) => Yaml::Seq(items.iter().map(Yaml::from_node).collect()),
+                yaml::Value::Map(entries) => Yaml::Map(
+                    entries
+                        .iter()
+                        .map(|(k, v)| (k.name.clone(), Yaml::from_node(v)))
+                        .collect(),
+                ),
+                _ => Yaml::Scalar(node.scalar_text().unwrap_or_default()),
             }
         }
 

@@ -3,12 +3,14 @@
 
 pub mod build;
 pub mod config;
+pub mod convert;
 pub mod down;
 pub mod lifecycle;
 pub mod new;
 pub mod ps;
 pub mod pull;
 pub mod push;
+pub mod swarm;
 pub mod target;
 pub mod up;
 
@@ -96,6 +98,8 @@ impl From<ProgressMode> for progress::Mode {
 pub enum Command {
     /// Parse, resolve and render the compose file in canonical form
     Config(config::ConfigArgs),
+    /// Convert the project for another platform (Kubernetes manifests)
+    Convert(convert::ConvertArgs),
     /// Write a compose file and .env from a built-in template (e.g. an N-node Elastic cluster)
     New(new::NewArgs),
     /// Create and start containers
@@ -126,6 +130,8 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Push service images
     Push(push::PushArgs),
+    /// Deploy the project to Docker Swarm as a stack, list its tasks, remove it
+    Swarm(swarm::SwarmArgs),
 }
 
 impl GlobalArgs {
@@ -196,6 +202,7 @@ fn run(cli: Cli) -> Result<i32> {
     let Cli { global, command } = cli;
     match command {
         Command::Config(args) => config::run(global, args),
+        Command::Convert(args) => convert::run(global, args),
         Command::New(args) => new::run(args),
         Command::Up(args) => up::run(global, args),
         Command::Down(args) => down::run(global, args),
@@ -211,6 +218,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Pull(args) => pull::run(global, args),
         Command::Build(args) => build::run(global, args),
         Command::Push(args) => push::run(global, args),
+        Command::Swarm(args) => swarm::run(global, args),
     }
 }
 

@@ -1,6 +1,6 @@
-//! Every `com.docker.compose.*` label and every engine-object naming rule, in one place, so
-//! that containers, networks and volumes made by rcompose are recognised by docker compose
-//! (and the other way round).
+//! Every `com.docker.compose.*` and `com.docker.stack.*` label and every engine-object naming
+//! rule, in one place, so that containers, networks and volumes made by rcompose are recognised
+//! by docker compose, and swarm stacks by `docker stack` (and the other way round).
 
 use std::collections::HashMap;
 
@@ -32,6 +32,12 @@ pub const NETWORK: &str = "com.docker.compose.network";
 pub const VOLUME: &str = "com.docker.compose.volume";
 /// Set on a container created to replace another one: the replaced container's ID.
 pub const REPLACE: &str = "com.docker.compose.replace";
+
+/// Swarm stack an object belongs to (services, networks, configs, secrets, volumes and
+/// containers made by `swarm up`, as `docker stack deploy` labels them).
+pub const STACK_NAMESPACE: &str = "com.docker.stack.namespace";
+/// Image reference a swarm service was deployed with, as written in the compose file.
+pub const STACK_IMAGE: &str = "com.docker.stack.image";
 
 /// Value written into the [`VERSION`] label.
 ///
@@ -76,6 +82,11 @@ pub fn image_labels(project: &str, service: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// Engine name of a swarm service, config or secret of stack `stack`: `<stack>_<key>`.
+pub fn stack_object_name(stack: &str, key: &str) -> String {
+    format!("{stack}_{key}")
+}
+
 /// `label=<key>=<value>` as a list filter for bollard.
 pub fn label_filter(key: &str, value: &str) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_string(), vec![format!("{key}={value}")])])
@@ -84,6 +95,12 @@ pub fn label_filter(key: &str, value: &str) -> HashMap<String, Vec<String>> {
 /// List filter matching every object of `project`: `label=com.docker.compose.project=<project>`.
 pub fn project_filter(project: &str) -> HashMap<String, Vec<String>> {
     label_filter(PROJECT, project)
+}
+
+/// List filter matching every object of swarm stack `stack`:
+/// `label=com.docker.stack.namespace=<stack>`.
+pub fn stack_filter(stack: &str) -> HashMap<String, Vec<String>> {
+    label_filter(STACK_NAMESPACE, stack)
 }
 
 #[cfg(test)]
@@ -113,6 +130,18 @@ mod tests {
     fn networks_and_volumes_use_underscores() {
         assert_eq!(network_name("app", "default"), "app_default");
         assert_eq!(volume_name("app", "data"), "app_data");
+    }
+
+    #[test]
+    fn stack_objects_use_underscores_and_the_stack_label() {
+        assert_eq!(stack_object_name("shop", "web"), "shop_web");
+        assert_eq!(
+            stack_filter("shop")["label"],
+            vec!["com.docker.stack.namespace=shop".to_string()]
+        );
+        for label in [STACK_NAMESPACE, STACK_IMAGE] {
+            assert!(label.starts_with("com.docker.stack."), "{label}");
+        }
     }
 
     #[test]

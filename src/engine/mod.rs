@@ -1,6 +1,7 @@
 //! Talking to the Docker Engine: connecting ([`connection`]), the compose labels and naming
 //! rules ([`labels`]), what the engine reports about a project ([`observe`]), its event stream
-//! ([`events`]), and one-call primitives for containers, networks and volumes.
+//! ([`events`]), one-call primitives for containers, networks and volumes, and raw JSON answers
+//! where bollard's models lose fields ([`raw`]).
 
 pub mod build;
 pub mod connection;
@@ -13,4 +14,5 @@ pub mod events;
 pub mod images;
 pub mod labels;
 pub mod observe;
+pub mod raw;
 pub mod resources;

@@ -9,6 +9,7 @@ pub mod dotenv;
 pub mod interpolate;
 pub mod merge;
 pub mod paths;
+pub mod schema;
 pub mod template;
 pub mod validate;
 pub mod yaml;
@@ -21,7 +22,7 @@ use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
 use crate::project::model::Project;
-use yaml::{Key, Node, Positions, Value};
+use yaml::{Key, Node, SourceMap, Value};
 
 /// What the command line and the environment say about where and how to load the project.
 #[derive(Clone, Debug, Default)]
@@ -342,8 +343,8 @@ impl<'a> Loader<'a> {
         }
 
         // Schema first, on the whole merged tree.
-        let mut positions = Positions::default();
-        let json = tree.to_json(&mut positions);
+        let json = tree.to_json_plain();
+        let positions = SourceMap::new(tree);
         validate::schema(&json, &positions)?;
 
         // Profiles.
@@ -798,7 +799,7 @@ fn normalize_resources(json: &mut Json, project: &str) {
 /// variables (and is dropped when unset, as compose does).
 fn resolve_environment(
     json: &mut Json,
-    positions: &Positions,
+    positions: &SourceMap,
     vars: &BTreeMap<String, String>,
 ) -> Result<()> {
     let Some(services) = json.get_mut("services").and_then(Json::as_object_mut) else {

@@ -2,35 +2,12 @@
 //! exist) and the semantic checks no schema can express (references, cycles, names).
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
-use jsonschema::ValidationError;
-use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
-use super::yaml::{Positions, escape_pointer};
+use super::schema::{self, Failure};
+use super::yaml::{SourceMap, escape_pointer};
 use crate::error::{Error, Mark, Result};
-
-const SCHEMA: &str = include_str!("compose-spec.json");
-
-fn validator() -> Result<&'static jsonschema::Validator> {
-    static VALIDATOR: OnceLock<std::result::Result<jsonschema::Validator, String>> =
-        OnceLock::new();
-    VALIDATOR
-        .get_or_init(|| {
-            let schema: Value = serde_json::from_str(SCHEMA).map_err(|e| e.to_string())?;
-            jsonschema::options()
-                .should_validate_formats(false)
-                .build(&schema)
-                .map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(|e| {
-            Error::new(format!(
-                "internal error: the bundled compose schema is invalid: {e}"
-            ))
-        })
-}
 
 /// A JSON pointer as compose prints paths: `services.web.ports.0`.
 pub fn dotted(pointer: &str) -> String {
@@ -42,7 +19,7 @@ pub fn dotted(pointer: &str) -> String {
         .join(".")
 }
 
-fn locate(positions: &Positions, pointer: &str) -> Option<Mark> {
+fn locate(positions: &SourceMap, pointer: &str) -> Option<Mark> {
     positions.find(pointer).cloned()
 }
 
@@ -57,22 +34,18 @@ fn kind_name(v: &Value) -> &'static str {
     }
 }
 
-fn type_names(kind: &TypeKind) -> String {
-    let names: Vec<String> = match kind {
-        TypeKind::Single(t) => vec![t.to_string()],
-        TypeKind::Multiple(set) => set.iter().map(|t| t.to_string()).collect(),
-    };
-    let names: Vec<String> = names
-        .into_iter()
+fn type_names(expected: &[String]) -> String {
+    let names: Vec<&str> = expected
+        .iter()
         .map(|n| match n.as_str() {
-            "object" => "mapping".to_string(),
-            "array" => "sequence".to_string(),
-            _ => n,
+            "object" => "mapping",
+            "array" => "sequence",
+            other => other,
         })
         .collect();
     match names.len() {
         0 => String::new(),
-        1 => names[0].clone(),
+        1 => names[0].to_string(),
         _ => format!(
             "{} or {}",
             names[..names.len() - 1].join(", "),
@@ -94,23 +67,26 @@ fn short(v: &Value) -> String {
 }
 
 /// Check the project against the compose JSON schema. Reports the first problem.
-pub fn schema(value: &Value, positions: &Positions) -> Result<()> {
-    let validator = validator()?;
-    let Some(first) = validator.iter_errors(value).next() else {
+pub fn schema(value: &Value, positions: &SourceMap) -> Result<()> {
+    let violation = schema::check(value).map_err(|e| {
+        Error::new(format!(
+            "internal error: the bundled compose schema is invalid: {e}"
+        ))
+    })?;
+    let Some(violation) = violation else {
         return Ok(());
     };
-    let error = most_specific(&first);
-    let pointer = error.instance_path().as_str().to_string();
+    let pointer = violation.pointer;
     let path = dotted(&pointer);
     let at = if path.is_empty() {
         "top level".to_string()
     } else {
         path.clone()
     };
-    let instance = error.instance();
-    let (message, mark, hint) = match error.kind() {
-        ValidationErrorKind::AdditionalProperties { unexpected } => {
-            let key = unexpected.first().cloned().unwrap_or_default();
+    let instance = lookup(value, &pointer).unwrap_or(&Value::Null);
+    let value_mark = positions.find_value(&pointer).cloned();
+    let (message, mark, hint) = match violation.failure {
+        Failure::AdditionalProperty { key } => {
             let key_pointer = format!("{pointer}/{}", escape_pointer(&key));
             let mark = locate(positions, &key_pointer);
             if matches!(
@@ -134,51 +110,69 @@ pub fn schema(value: &Value, positions: &Positions) -> Result<()> {
                 )
             }
         }
-        ValidationErrorKind::Type { kind } => (
+        Failure::Type { expected } => (
             format!(
                 "{at} must be {}, but it is {}",
-                with_article(&type_names(kind)),
+                with_article(&type_names(&expected)),
                 kind_name(instance)
             ),
-            positions.find_value(&pointer).cloned(),
+            value_mark,
             None,
         ),
-        ValidationErrorKind::Required { property } => (
-            format!("{at}: missing required key {}", short(property)),
+        Failure::Required { key } => (
+            format!("{at}: missing required key \"{key}\""),
             locate(positions, &pointer),
             None,
         ),
-        ValidationErrorKind::Enum { options } => (
-            format!(
-                "{at}: invalid value {}, expected one of {options}",
-                short(instance)
-            ),
-            positions.find_value(&pointer).cloned(),
-            None,
-        ),
-        ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => (
+        Failure::Enum { allowed } => {
+            let allowed: Vec<String> = allowed.iter().map(short).collect();
+            (
+                format!(
+                    "{at}: invalid value {}, expected one of {}",
+                    short(instance),
+                    allowed.join(", ")
+                ),
+                value_mark,
+                None,
+            )
+        }
+        Failure::NoForm => (
             format!(
                 "{at}: {} ({}) does not match any of the forms this key allows",
                 short(instance),
                 kind_name(instance)
             ),
-            positions.find_value(&pointer).cloned(),
+            value_mark,
             Some("see the Compose Specification for the forms of this key".to_string()),
         ),
-        ValidationErrorKind::OneOfMultipleValid { .. } => (
-            format!("{at}: {} is ambiguous", short(instance)),
-            positions.find_value(&pointer).cloned(),
+        Failure::Pattern { pattern } => (
+            format!(
+                "{at}: invalid value {}, it must match {pattern}",
+                short(instance)
+            ),
+            value_mark,
             None,
         ),
-        ValidationErrorKind::UniqueItems => (
+        Failure::Range { minimum, maximum } => {
+            let bound = match (minimum, maximum) {
+                (Some(lo), Some(hi)) => format!("from {lo} to {hi}"),
+                (Some(lo), None) => format!("at least {lo}"),
+                (None, Some(hi)) => format!("at most {hi}"),
+                (None, None) => String::new(),
+            };
+            (
+                format!(
+                    "{at}: {} is out of range, it must be {bound}",
+                    short(instance)
+                ),
+                value_mark,
+                None,
+            )
+        }
+        Failure::Duplicate => (
             format!("{at}: the list holds the same item twice"),
-            positions.find_value(&pointer).cloned(),
+            value_mark,
             Some("remove the duplicate".to_string()),
-        ),
-        _ => (
-            format!("{at}: {error}"),
-            positions.find_value(&pointer).cloned(),
-            None,
         ),
     };
     let mut err = Error::new(message);
@@ -191,25 +185,9 @@ pub fn schema(value: &Value, positions: &Positions) -> Result<()> {
     Err(err)
 }
 
-/// A `oneOf`/`anyOf` failure says little; when one branch failed deeper inside the value (a
-/// wrong enum value in a mapping, say), that inner error is the useful one.
-fn most_specific<'e, 'a>(error: &'e ValidationError<'a>) -> &'e ValidationError<'a> {
-    let depth = |e: &ValidationError<'_>| e.instance_path().as_str().matches('/').count();
-    let own_depth = depth(error);
-    let deeper = match error.kind() {
-        ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
-            context
-                .iter()
-                .flatten()
-                .filter(|e| depth(e) > own_depth)
-                .max_by_key(|e| depth(e))
-        }
-        _ => None,
-    };
-    match deeper {
-        Some(inner) => most_specific(inner),
-        None => error,
-    }
+/// The value at a JSON pointer.
+fn lookup<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
+    value.pointer(pointer)
 }
 
 fn with_article(types: &str) -> String {
@@ -223,7 +201,7 @@ const RESTART_POLICIES: &str = "\"no\", always, on-failure, on-failure:N, unless
 
 /// Semantic checks on the validated JSON: references between services and resources, cycles,
 /// restart policies, image or build.
-pub fn semantics(value: &Value, positions: &Positions) -> Result<()> {
+pub fn semantics(value: &Value, positions: &SourceMap) -> Result<()> {
     let empty = serde_json::Map::new();
     let services = value
         .get("services")

@@ -147,6 +147,28 @@ impl Node {
         }
     }
 
+    /// Convert to JSON (positions are recorded only when needed, see [`SourceMap`]).
+    pub fn to_json_plain(&self) -> serde_json::Value {
+        match &self.value {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Int(i) => serde_json::Value::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(serde_json::Value::Number)
+                .unwrap_or_else(|| serde_json::Value::String(f.to_string())),
+            Value::Str(s) => serde_json::Value::String(s.clone()),
+            Value::Seq(items) => {
+                serde_json::Value::Array(items.iter().map(Node::to_json_plain).collect())
+            }
+            Value::Map(entries) => serde_json::Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.clone(), v.to_json_plain()))
+                    .collect(),
+            ),
+        }
+    }
+
     /// Convert to JSON, recording the position of every value under its JSON pointer.
     pub fn to_json(&self, positions: &mut Positions) -> serde_json::Value {
         let mut pointer = String::new();
@@ -216,6 +238,39 @@ impl Positions {
     /// The position of the value at `pointer` (falling back to parents).
     pub fn find_value(&self, pointer: &str) -> Option<&Mark> {
         self.values.get(pointer).or_else(|| self.find(pointer))
+    }
+}
+
+/// A tree kept beside its JSON form, to find positions when an error needs one. Recording the
+/// position of every value costs as much as the rest of loading, so it is done on demand.
+#[derive(Debug)]
+pub struct SourceMap {
+    tree: Node,
+    positions: std::sync::OnceLock<Positions>,
+}
+
+impl SourceMap {
+    pub fn new(tree: Node) -> Self {
+        SourceMap {
+            tree,
+            positions: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn positions(&self) -> &Positions {
+        self.positions.get_or_init(|| {
+            let mut positions = Positions::default();
+            self.tree.to_json(&mut positions);
+            positions
+        })
+    }
+
+    pub fn find(&self, pointer: &str) -> Option<&Mark> {
+        self.positions().find(pointer)
+    }
+
+    pub fn find_value(&self, pointer: &str) -> Option<&Mark> {
+        self.positions().find_value(pointer)
     }
 }
 

@@ -1,0 +1,812 @@
+//! `swarm up`: create or update a stack's networks, configs, secrets and services, as
+//! `docker stack deploy` does, then wait for its tasks to converge.
+//!
+//! Existing objects are found by the stack label. A service whose spec is unchanged is left
+//! alone (its tasks keep running); a changed one is updated with the engine's current version
+//! index, so Swarm rolls its tasks over as `deploy.update_config` says.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bollard::Docker;
+use bollard::models::{ConfigSpec, SecretSpec, ServiceSpec, TaskState};
+use bollard::query_parameters::{
+    InspectNetworkOptions, ListConfigsOptions, ListNetworksOptions, ListSecretsOptions,
+    ListServicesOptions, UpdateConfigOptions, UpdateSecretOptions, UpdateServiceOptions,
+};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+use super::convert::{FilePlan, FileSource, StackPlan};
+use super::diff::differences;
+use super::wait::Wakeups;
+use super::{engine_error, is_not_found, not_a_manager};
+use crate::engine::{labels, raw};
+use crate::error::{Error, Result};
+
+/// How `swarm up` behaves beyond the plan.
+#[derive(Debug, Clone)]
+pub struct UpOptions {
+    /// Return once the services are created or updated, without waiting for their tasks.
+    pub detach: bool,
+    /// Remove services of the stack that the compose file no longer has.
+    pub prune: bool,
+    /// How long to wait for the tasks to converge.
+    pub timeout: Duration,
+}
+
+/// What `up` did to one service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// A service `up` watches until its tasks converge.
+struct Deployed {
+    name: String,
+    id: String,
+    action: Action,
+}
+
+/// Deploy `plan`. `environment` provides the values of configs and secrets taken from
+/// environment variables.
+pub async fn up(
+    docker: &Docker,
+    plan: &StackPlan,
+    environment: &BTreeMap<String, String>,
+    opts: &UpOptions,
+) -> Result<()> {
+    for warning in &plan.warnings {
+        eprintln!("WARN {warning}");
+    }
+    let stack = plan.stack.as_str();
+    let existing_services = docker
+        .list_services(Some(ListServicesOptions {
+            filters: Some(labels::stack_filter(stack)),
+            ..ListServicesOptions::default()
+        }))
+        .await
+        .map_err(not_a_manager)?;
+
+    let networks = ensure_networks(docker, plan).await?;
+    let configs = ensure_configs(docker, plan, environment).await?;
+    let secrets = ensure_secrets(docker, plan, environment).await?;
+
+    let mut current: HashMap<String, bollard::models::Service> = existing_services
+        .into_iter()
+        .filter_map(|s| {
+            let name = s.spec.as_ref()?.name.clone()?;
+            Some((name, s))
+        })
+        .collect();
+    let mut deployed = Vec::new();
+    for service in &plan.services {
+        let name = service.name().to_string();
+        let mut spec = service.spec.clone();
+        resolve_references(&mut spec, &networks, &configs, &secrets);
+        let (id, action) = match current.remove(&name) {
+            Some(existing) => update_service(docker, &name, spec, existing).await?,
+            None => {
+                eprintln!("Creating service {name}");
+                let response = docker
+                    .create_service(spec, None)
+                    .await
+                    .map_err(|e| engine_error(format!("cannot create service {name}"), e))?;
+                print_engine_warnings(&name, response.warnings.as_deref());
+                let id = response.id.ok_or_else(|| {
+                    Error::new(format!("the engine created service {name} without an ID"))
+                })?;
+                (id, Action::Created)
+            }
+        };
+        deployed.push(Deployed { name, id, action });
+    }
+    if opts.prune {
+        for (name, service) in &current {
+            let Some(id) = &service.id else { continue };
+            eprintln!("Removing service {name}");
+            docker
+                .delete_service(id)
+                .await
+                .map_err(|e| engine_error(format!("cannot remove service {name}"), e))?;
+        }
+    }
+    if opts.detach {
+        return Ok(());
+    }
+    wait_for_convergence(docker, stack, &deployed, opts.timeout).await
+}
+
+/// Swap engine names for IDs in the network, config and secret references of `spec`.
+fn resolve_references(
+    spec: &mut ServiceSpec,
+    networks: &HashMap<String, String>,
+    configs: &HashMap<String, String>,
+    secrets: &HashMap<String, String>,
+) {
+    let Some(task) = spec.task_template.as_mut() else {
+        return;
+    };
+    for attachment in task.networks.iter_mut().flatten() {
+        if let Some(id) = attachment.target.as_ref().and_then(|n| networks.get(n)) {
+            attachment.target = Some(id.clone());
+        }
+    }
+    let Some(container) = task.container_spec.as_mut() else {
+        return;
+    };
+    for config in container.configs.iter_mut().flatten() {
+        config.config_id = config
+            .config_name
+            .as_ref()
+            .and_then(|n| configs.get(n))
+            .cloned();
+    }
+    for secret in container.secrets.iter_mut().flatten() {
+        secret.secret_id = secret
+            .secret_name
+            .as_ref()
+            .and_then(|n| secrets.get(n))
+            .cloned();
+    }
+}
+
+/// Update `existing` to `spec` if they differ; its ID and what was done.
+async fn update_service(
+    docker: &Docker,
+    name: &str,
+    mut spec: ServiceSpec,
+    existing: bollard::models::Service,
+) -> Result<(String, Action)> {
+    let id = existing
+        .id
+        .clone()
+        .ok_or_else(|| Error::new(format!("the engine lists service {name} without an ID")))?;
+    let current_spec = existing.spec.clone().unwrap_or_default();
+    // Read back raw: bollard's model drops the engine's `Healthcheck` (see engine::raw).
+    let current = raw::get_json(docker, &format!("/services/{id}"))
+        .await
+        .map_err(|e| engine_error(format!("cannot inspect service {name}"), e))?
+        .get("Spec")
+        .cloned()
+        .unwrap_or_default();
+    // `docker service update --force` bumps ForceUpdate; keeping it avoids a needless rollout.
+    if let Some(task) = spec.task_template.as_mut() {
+        task.force_update = current_spec
+            .task_template
+            .as_ref()
+            .and_then(|t| t.force_update);
+    }
+    let wanted = serde_json::to_value(&spec)
+        .map_err(|e| Error::new(format!("internal error: cannot compare service specs: {e}")))?;
+    let changed = differences(&wanted, &current);
+    if changed.is_empty() {
+        eprintln!("Service {name} is up to date");
+        return Ok((id, Action::Unchanged));
+    }
+    let version = existing
+        .version
+        .and_then(|v| v.index)
+        .and_then(|i| i32::try_from(i).ok())
+        .ok_or_else(|| Error::new(format!("the engine lists service {name} without a version")))?;
+    eprintln!("Updating service {name} ({} changed)", changed.join(", "));
+    let response = docker
+        .update_service(
+            &id,
+            spec,
+            UpdateServiceOptions {
+                version,
+                registry_auth_from: "spec".to_string(),
+                ..UpdateServiceOptions::default()
+            },
+            None,
+        )
+        .await
+        .map_err(|e| engine_error(format!("cannot update service {name}"), e))?;
+    print_engine_warnings(name, response.warnings.as_deref());
+    Ok((id, Action::Updated))
+}
+
+fn print_engine_warnings(name: &str, warnings: Option<&[String]>) {
+    for warning in warnings.unwrap_or_default() {
+        eprintln!("WARN service {name}: {warning}");
+    }
+}
+
+/// Find or create the stack's networks; engine name → ID.
+async fn ensure_networks(docker: &Docker, plan: &StackPlan) -> Result<HashMap<String, String>> {
+    let listed = docker
+        .list_networks(Some(ListNetworksOptions {
+            filters: Some(labels::stack_filter(&plan.stack)),
+        }))
+        .await
+        .map_err(|e| engine_error("cannot list networks", e))?;
+    let existing: HashMap<String, String> = listed
+        .into_iter()
+        .filter_map(|n| Some((n.name?, n.id?)))
+        .collect();
+    let mut ids = HashMap::new();
+    for network in &plan.networks {
+        let name = &network.name;
+        let id = match &network.create {
+            None => {
+                let found = docker
+                    .inspect_network(name, None::<InspectNetworkOptions>)
+                    .await
+                    .map_err(|e| {
+                        if is_not_found(&e) {
+                            Error::new(format!(
+                                "network {name:?} is declared as external, but could not be found"
+                            ))
+                            .with_hint(format!(
+                                "create it with `docker network create --driver overlay \
+                                 --attachable {name}` or drop external: true"
+                            ))
+                        } else {
+                            engine_error(format!("cannot inspect network {name}"), e)
+                        }
+                    })?;
+                let scope = found.scope.as_deref().unwrap_or("");
+                if scope != "swarm" {
+                    return Err(Error::new(format!(
+                        "network {name:?} is declared as external, but its scope is {scope:?}, \
+                         not \"swarm\""
+                    ))
+                    .with_hint("swarm services can only join swarm-scoped (overlay) networks"));
+                }
+                found.id.unwrap_or_else(|| name.clone())
+            }
+            Some(request) => match existing.get(name) {
+                Some(id) => id.clone(),
+                None => {
+                    eprintln!("Creating network {name}");
+                    let created = docker.create_network(request.clone()).await.map_err(|e| {
+                        engine_error(format!("cannot create network {name}"), e).with_hint(
+                            "a network of that name may exist outside the stack; remove it or \
+                             set a different name",
+                        )
+                    })?;
+                    created.id
+                }
+            },
+        };
+        ids.insert(name.clone(), id);
+    }
+    Ok(ids)
+}
+
+/// The content of a config or secret, base64-encoded as the API wants it.
+fn file_data(
+    plan: &FilePlan,
+    kind: &str,
+    environment: &BTreeMap<String, String>,
+) -> Result<String> {
+    let bytes = match &plan.source {
+        FileSource::External => return Ok(String::new()),
+        FileSource::File(path) => std::fs::read(path).map_err(|e| {
+            Error::new(format!(
+                "cannot read {kind} {:?} from {}: {e}",
+                plan.key,
+                path.display()
+            ))
+        })?,
+        FileSource::Content(text) => text.clone().into_bytes(),
+        FileSource::Environment(var) => environment
+            .get(var)
+            .ok_or_else(|| {
+                Error::new(format!(
+                    "{kind} {:?} comes from the environment variable {var}, which is not set",
+                    plan.key
+                ))
+                .with_hint(format!("set {var} in the environment or in the .env file"))
+            })?
+            .clone()
+            .into_bytes(),
+    };
+    Ok(BASE64.encode(bytes))
+}
+
+fn immutable(kind: &str, plan: &FilePlan) -> Error {
+    Error::new(format!(
+        "{kind} {:?} ({}) changed, but swarm {kind}s cannot be changed in place",
+        plan.key, plan.name
+    ))
+    .with_hint(format!(
+        "give the new content a new name ({kind}s.{}.name), or remove the stack first with \
+         `rcompose swarm down`",
+        plan.key
+    ))
+}
+
+/// Find or create the stack's configs; engine name → ID.
+async fn ensure_configs(
+    docker: &Docker,
+    plan: &StackPlan,
+    environment: &BTreeMap<String, String>,
+) -> Result<HashMap<String, String>> {
+    let mut ids = HashMap::new();
+    if plan.configs.is_empty() {
+        return Ok(ids);
+    }
+    let listed = docker
+        .list_configs(Some(ListConfigsOptions {
+            filters: Some(labels::stack_filter(&plan.stack)),
+        }))
+        .await
+        .map_err(not_a_manager)?;
+    let existing: HashMap<String, bollard::models::Config> = listed
+        .into_iter()
+        .filter_map(|c| Some((c.spec.as_ref()?.name.clone()?, c)))
+        .collect();
+    for config in &plan.configs {
+        let name = &config.name;
+        if config.source == FileSource::External {
+            let found = docker
+                .list_configs(Some(ListConfigsOptions {
+                    filters: Some(HashMap::from([("name".to_string(), vec![name.clone()])])),
+                }))
+                .await
+                .map_err(not_a_manager)?;
+            let id = found
+                .into_iter()
+                .find(|c| c.spec.as_ref().and_then(|s| s.name.as_ref()) == Some(name))
+                .and_then(|c| c.id)
+                .ok_or_else(|| {
+                    Error::new(format!(
+                        "config {name:?} is declared as external, but could not be found"
+                    ))
+                    .with_hint(format!("create it with `docker config create {name} FILE`"))
+                })?;
+            ids.insert(name.clone(), id);
+            continue;
+        }
+        let spec = ConfigSpec {
+            name: Some(name.clone()),
+            labels: Some(config.labels.clone()),
+            data: Some(file_data(config, "config", environment)?),
+            templating: config.templating.clone(),
+        };
+        let id = match existing.get(name) {
+            Some(found) => {
+                let id = found.id.clone().unwrap_or_default();
+                if found.spec.as_ref() != Some(&spec) {
+                    let version = found.version.as_ref().and_then(|v| v.index).unwrap_or(0);
+                    docker
+                        .update_config(
+                            &id,
+                            spec,
+                            UpdateConfigOptions {
+                                version: i64::try_from(version).unwrap_or(i64::MAX),
+                            },
+                        )
+                        .await
+                        .map_err(|e| match &e {
+                            bollard::errors::Error::DockerResponseServerError {
+                                message, ..
+                            } if message.contains("only updates to Labels") => {
+                                immutable("config", config)
+                            }
+                            _ => engine_error(format!("cannot update config {name}"), e),
+                        })?;
+                }
+                id
+            }
+            None => {
+                eprintln!("Creating config {name}");
+                docker
+                    .create_config(spec)
+                    .await
+                    .map_err(|e| engine_error(format!("cannot create config {name}"), e))?
+                    .id
+            }
+        };
+        ids.insert(name.clone(), id);
+    }
+    Ok(ids)
+}
+
+/// Find or create the stack's secrets; engine name → ID.
+async fn ensure_secrets(
+    docker: &Docker,
+    plan: &StackPlan,
+    environment: &BTreeMap<String, String>,
+) -> Result<HashMap<String, String>> {
+    let mut ids = HashMap::new();
+    if plan.secrets.is_empty() {
+        return Ok(ids);
+    }
+    let listed = docker
+        .list_secrets(Some(ListSecretsOptions {
+            filters: Some(labels::stack_filter(&plan.stack)),
+        }))
+        .await
+        .map_err(not_a_manager)?;
+    let existing: HashMap<String, bollard::models::Secret> = listed
+        .into_iter()
+        .filter_map(|s| Some((s.spec.as_ref()?.name.clone()?, s)))
+        .collect();
+    for secret in &plan.secrets {
+        let name = &secret.name;
+        if secret.source == FileSource::External {
+            let found = docker
+                .list_secrets(Some(ListSecretsOptions {
+                    filters: Some(HashMap::from([("name".to_string(), vec![name.clone()])])),
+                }))
+                .await
+                .map_err(not_a_manager)?;
+            let id = found
+                .into_iter()
+                .find(|s| s.spec.as_ref().and_then(|s| s.name.as_ref()) == Some(name))
+                .and_then(|s| s.id)
+                .ok_or_else(|| {
+                    Error::new(format!(
+                        "secret {name:?} is declared as external, but could not be found"
+                    ))
+                    .with_hint(format!("create it with `docker secret create {name} FILE`"))
+                })?;
+            ids.insert(name.clone(), id);
+            continue;
+        }
+        let spec = SecretSpec {
+            name: Some(name.clone()),
+            labels: Some(secret.labels.clone()),
+            data: Some(file_data(secret, "secret", environment)?),
+            driver: secret.driver.clone(),
+            templating: secret.templating.clone(),
+        };
+        let id = match existing.get(name) {
+            Some(found) => {
+                // The engine never shows a secret's data; an update with the same data and
+                // labels changes nothing, and one with other data is refused.
+                let id = found.id.clone().unwrap_or_default();
+                let version = found.version.as_ref().and_then(|v| v.index).unwrap_or(0);
+                docker
+                    .update_secret(
+                        &id,
+                        spec,
+                        UpdateSecretOptions {
+                            version: i64::try_from(version).unwrap_or(i64::MAX),
+                        },
+                    )
+                    .await
+                    .map_err(|e| match &e {
+                        bollard::errors::Error::DockerResponseServerError { message, .. }
+                            if message.contains("only updates to Labels") =>
+                        {
+                            immutable("secret", secret)
+                        }
+                        _ => engine_error(format!("cannot update secret {name}"), e),
+                    })?;
+                id
+            }
+            None => {
+                eprintln!("Creating secret {name}");
+                docker
+                    .create_secret(spec)
+                    .await
+                    .map_err(|e| engine_error(format!("cannot create secret {name}"), e))?
+                    .id
+            }
+        };
+        ids.insert(name.clone(), id);
+    }
+    Ok(ids)
+}
+
+/// How far one service has converged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Convergence {
+    /// `running` of `desired` tasks run the current spec; `note` says what holds it up.
+    Converging {
+        running: u64,
+        desired: u64,
+        note: Option<String>,
+    },
+    Converged {
+        running: u64,
+    },
+    /// The update was paused or rolled back.
+    Failed(String),
+}
+
+impl Convergence {
+    fn line(&self) -> String {
+        match self {
+            Convergence::Converging {
+                running,
+                desired,
+                note: Some(note),
+            } => format!("{running}/{desired} running ({note})"),
+            Convergence::Converging {
+                running, desired, ..
+            } => format!("{running}/{desired} running"),
+            Convergence::Converged { running } => format!("converged, {running} running"),
+            Convergence::Failed(why) => format!("failed: {why}"),
+        }
+    }
+}
+
+/// A task with its spec as the engine wrote it (see [`raw`]).
+pub(crate) struct TaskView {
+    pub task: bollard::models::Task,
+    pub spec: serde_json::Value,
+}
+
+/// How far `service` has converged, judging by `tasks` (the tasks of the stack). `template` is
+/// the service's task template as the engine wrote it.
+pub(crate) fn convergence(
+    service: &bollard::models::Service,
+    template: &serde_json::Value,
+    tasks: &[TaskView],
+    check_update: bool,
+) -> Convergence {
+    let spec = service.spec.clone().unwrap_or_default();
+    let mode = spec.mode.clone().unwrap_or_default();
+    let status = service.service_status.clone().unwrap_or_default();
+    if check_update && let Some(update) = &service.update_status {
+        use bollard::models::ServiceUpdateStatusStateEnum as S;
+        let message = update.message.clone().unwrap_or_default();
+        match update.state {
+            Some(S::PAUSED) => return Convergence::Failed(format!("update paused: {message}")),
+            Some(S::ROLLBACK_STARTED | S::ROLLBACK_PAUSED | S::ROLLBACK_COMPLETED) => {
+                return Convergence::Failed(format!("update rolled back: {message}"));
+            }
+            _ => {}
+        }
+    }
+    let own: Vec<&TaskView> = tasks
+        .iter()
+        .filter(|t| t.task.service_id.is_some() && t.task.service_id == service.id)
+        .collect();
+    // What holds the service up: the newest task's error, if it has one.
+    let note = own
+        .iter()
+        .max_by_key(|t| {
+            t.task
+                .status
+                .as_ref()
+                .and_then(|s| s.timestamp.as_deref())
+                .and_then(super::ps::parse_timestamp)
+                .unwrap_or(0)
+        })
+        .and_then(|t| t.task.status.as_ref())
+        .and_then(|s| s.err.clone())
+        .filter(|e| !e.is_empty());
+
+    if mode.replicated_job.is_some() || mode.global_job.is_some() {
+        let completed = status.completed_tasks.unwrap_or(0);
+        let desired = match &mode.replicated_job {
+            Some(job) => job
+                .total_completions
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(1),
+            None => status.desired_tasks.unwrap_or(0).max(completed),
+        };
+        return if desired > 0 && completed >= desired {
+            Convergence::Converged { running: completed }
+        } else {
+            Convergence::Converging {
+                running: completed,
+                desired,
+                note,
+            }
+        };
+    }
+    let desired = match mode.replicated.as_ref().and_then(|r| r.replicas) {
+        Some(replicas) => u64::try_from(replicas).unwrap_or(0),
+        None => status.desired_tasks.unwrap_or(0),
+    };
+    let wanted: Vec<&TaskView> = own
+        .into_iter()
+        .filter(|t| t.task.desired_state == Some(TaskState::RUNNING))
+        .collect();
+    let is_current = |t: &TaskView| same_task_spec(&t.spec, template);
+    let running = wanted
+        .iter()
+        .filter(|t| is_current(t))
+        .filter(|t| t.task.status.as_ref().and_then(|s| s.state) == Some(TaskState::RUNNING))
+        .count() as u64;
+    let all_current = wanted.iter().all(|t| is_current(t));
+    if running == desired && wanted.len() as u64 == desired && all_current {
+        Convergence::Converged { running }
+    } else {
+        Convergence::Converging {
+            running,
+            desired,
+            note,
+        }
+    }
+}
+
+/// Whether a task runs `template`. Not plain equality: the engine shows a service's template
+/// with defaults (`Runtime`, `RestartPolicy`) that the task's copy lacks.
+fn same_task_spec(task: &serde_json::Value, template: &serde_json::Value) -> bool {
+    let wrap = |spec: &serde_json::Value| serde_json::json!({ "TaskTemplate": spec });
+    differences(&wrap(task), &wrap(template)).is_empty()
+}
+
+/// One line per service on stderr: live spinners on a terminal, else a line per change.
+struct ProgressView {
+    bars: Option<(MultiProgress, Vec<ProgressBar>)>,
+    last: Vec<String>,
+}
+
+impl ProgressView {
+    fn new(names: &[&str]) -> ProgressView {
+        let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
+        let bars = std::io::stderr().is_terminal().then(|| {
+            let multi = MultiProgress::new();
+            let style = ProgressStyle::with_template("{spinner} {prefix} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            let bars = names
+                .iter()
+                .map(|name| {
+                    let bar = multi.add(ProgressBar::new_spinner());
+                    bar.set_style(style.clone());
+                    bar.set_prefix(format!("{name:<width$}"));
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    bar
+                })
+                .collect();
+            (multi, bars)
+        });
+        ProgressView {
+            bars,
+            last: vec![String::new(); names.len()],
+        }
+    }
+
+    fn show(&mut self, index: usize, name: &str, state: &Convergence) {
+        let line = state.line();
+        let Some(last) = self.last.get_mut(index) else {
+            return;
+        };
+        if *last == line {
+            return;
+        }
+        last.clone_from(&line);
+        match &self.bars {
+            Some((_, bars)) => {
+                let Some(bar) = bars.get(index) else { return };
+                if matches!(state, Convergence::Converging { .. }) {
+                    bar.set_message(line);
+                } else {
+                    bar.finish_with_message(line);
+                }
+            }
+            None => eprintln!("{name}: {line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some((_, bars)) = &self.bars {
+            for bar in bars {
+                if !bar.is_finished() {
+                    bar.abandon();
+                }
+            }
+        }
+    }
+}
+
+async fn wait_for_convergence(
+    docker: &Docker,
+    stack: &str,
+    deployed: &[Deployed],
+    timeout: Duration,
+) -> Result<()> {
+    if deployed.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = deployed.iter().map(|d| d.name.as_str()).collect();
+    let mut view = ProgressView::new(&names);
+    let mut wakeups = Wakeups::new(docker, stack, timeout);
+    let result = loop {
+        let states = match check(docker, deployed).await {
+            Ok(states) => states,
+            Err(e) => break Err(e),
+        };
+        for (i, (state, service)) in states.iter().zip(deployed).enumerate() {
+            view.show(i, &service.name, state);
+        }
+        let failed = states
+            .iter()
+            .zip(deployed)
+            .find_map(|(state, service)| match state {
+                Convergence::Failed(why) => Some((why, &service.name)),
+                _ => None,
+            });
+        if let Some((why, name)) = failed {
+            break Err(
+                Error::new(format!("service {name}: {why}")).with_hint(format!(
+                    "see `rcompose swarm ps` or `docker service ps {name}`"
+                )),
+            );
+        }
+        if states
+            .iter()
+            .all(|s| matches!(s, Convergence::Converged { .. }))
+        {
+            break Ok(());
+        }
+        if !wakeups.next().await {
+            let pending: Vec<String> = states
+                .iter()
+                .zip(deployed)
+                .filter(|(s, _)| !matches!(s, Convergence::Converged { .. }))
+                .map(|(s, d)| format!("{} {}", d.name, s.line()))
+                .collect();
+            break Err(Error::new(format!(
+                "the stack did not converge within {} s: {}",
+                timeout.as_secs(),
+                pending.join("; ")
+            ))
+            .with_hint(
+                "swarm keeps trying in the background; see `rcompose swarm ps`, or wait longer \
+                 with --timeout",
+            ));
+        }
+    };
+    view.finish();
+    result
+}
+
+async fn check(docker: &Docker, deployed: &[Deployed]) -> Result<Vec<Convergence>> {
+    let ids: Vec<String> = deployed.iter().map(|d| d.id.clone()).collect();
+    let filters = HashMap::from([("id".to_string(), ids.clone())]);
+    // Raw, so that specs keep their health checks (see engine::raw).
+    let services = raw::get_json(
+        docker,
+        &format!("/services?{}&status=true", raw::filters_query(&filters)),
+    )
+    .await
+    .map_err(|e| engine_error("cannot list services", e))?;
+    let filters = HashMap::from([("service".to_string(), ids)]);
+    let tasks = raw::get_json(docker, &format!("/tasks?{}", raw::filters_query(&filters)))
+        .await
+        .map_err(|e| engine_error("cannot list tasks", e))?;
+    let tasks: Vec<TaskView> = tasks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|value| {
+            Some(TaskView {
+                task: serde_json::from_value(value.clone()).ok()?,
+                spec: value.get("Spec").cloned().unwrap_or_default(),
+            })
+        })
+        .collect();
+    let services = services.as_array().cloned().unwrap_or_default();
+    deployed
+        .iter()
+        .map(|d| {
+            let raw_service = services
+                .iter()
+                .find(|s| s.get("ID").and_then(|v| v.as_str()) == Some(d.id.as_str()))
+                .ok_or_else(|| {
+                    Error::new(format!("service {} disappeared while deploying", d.name))
+                })?;
+            let service: bollard::models::Service = serde_json::from_value(raw_service.clone())
+                .map_err(|e| {
+                    Error::new(format!(
+                        "cannot read the engine's answer for {}: {e}",
+                        d.name
+                    ))
+                })?;
+            let template = raw_service
+                .pointer("/Spec/TaskTemplate")
+                .cloned()
+                .unwrap_or_default();
+            Ok(convergence(
+                &service,
+                &template,
+                &tasks,
+                d.action == Action::Updated,
+            ))
+        })
+        .collect()
+}
