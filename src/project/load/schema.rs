@@ -90,10 +90,10 @@ impl<'s> Walker<'s> {
                 _ => Ok(()),
             };
         };
-        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-            if let Some(target) = self.resolve(reference) {
-                self.validate(target, value, pointer)?;
-            }
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str)
+            && let Some(target) = self.resolve(reference)
+        {
+            self.validate(target, value, pointer)?;
         }
         if let Some(types) = schema.get("type") {
             let expected: Vec<String> = match types {
@@ -109,15 +109,15 @@ impl<'s> Walker<'s> {
                 return Err(self.fail(pointer, Failure::Type { expected }));
             }
         }
-        if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-            if !allowed.contains(value) {
-                return Err(self.fail(
-                    pointer,
-                    Failure::Enum {
-                        allowed: allowed.clone(),
-                    },
-                ));
-            }
+        if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+            && !allowed.contains(value)
+        {
+            return Err(self.fail(
+                pointer,
+                Failure::Enum {
+                    allowed: allowed.clone(),
+                },
+            ));
         }
         if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
             self.one_of(branches, value, pointer)?;
@@ -126,24 +126,24 @@ impl<'s> Walker<'s> {
             Value::Object(map) => self.object(schema, map, pointer)?,
             Value::Array(items) => self.array(schema, items, pointer)?,
             Value::String(s) => {
-                if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
-                    if !matches_pattern(pattern, s) {
-                        return Err(self.fail(
-                            pointer,
-                            Failure::Pattern {
-                                pattern: pattern.to_string(),
-                            },
-                        ));
-                    }
+                if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
+                    && !matches_pattern(pattern, s)
+                {
+                    return Err(self.fail(
+                        pointer,
+                        Failure::Pattern {
+                            pattern: pattern.to_string(),
+                        },
+                    ));
                 }
             }
             Value::Number(n) => {
                 let minimum = schema.get("minimum").and_then(Value::as_f64);
                 let maximum = schema.get("maximum").and_then(Value::as_f64);
-                if let Some(x) = n.as_f64() {
-                    if minimum.is_some_and(|m| x < m) || maximum.is_some_and(|m| x > m) {
-                        return Err(self.fail(pointer, Failure::Range { minimum, maximum }));
-                    }
+                if let Some(x) = n.as_f64()
+                    && (minimum.is_some_and(|m| x < m) || maximum.is_some_and(|m| x > m))
+                {
+                    return Err(self.fail(pointer, Failure::Range { minimum, maximum }));
                 }
             }
             Value::Null | Value::Bool(_) => {}
@@ -352,15 +352,15 @@ fn schema_patterns() -> Vec<String> {
         match v {
             Value::Object(m) => {
                 for (k, sub) in m {
-                    if k == "patternProperties" {
-                        if let Some(p) = sub.as_object() {
-                            out.extend(p.keys().cloned());
-                        }
+                    if k == "patternProperties"
+                        && let Some(p) = sub.as_object()
+                    {
+                        out.extend(p.keys().cloned());
                     }
-                    if k == "pattern" {
-                        if let Some(p) = sub.as_str() {
-                            out.push(p.to_string());
-                        }
+                    if k == "pattern"
+                        && let Some(p) = sub.as_str()
+                    {
+                        out.push(p.to_string());
                     }
                     walk(sub, out);
                 }
