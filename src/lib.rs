@@ -13,5 +13,6 @@ pub mod progress;
 pub mod project;
 pub mod swarm;
 pub mod templates;
+pub mod terminal;
 
 pub use error::{Error, Result};

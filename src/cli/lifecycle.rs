@@ -1,13 +1,11 @@
 //! `rcompose start|stop|restart|kill|rm|pause|unpause`: act on the project's existing
 //! containers. start, stop and restart work without a compose file too.
 
-use std::ffi::OsString;
-
 use clap::Args;
 
 use super::GlobalArgs;
 use super::target::{block_on, engine, resolve};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ops::lifecycle::{self, Verb};
 
 #[derive(Debug, Args)]
@@ -52,21 +50,10 @@ pub struct RmArgs {
 async fn apply(global: &GlobalArgs, services: &[String], verb: Verb) -> Result<i32> {
     let engine = engine().await?;
     let target = resolve(global, &[], &engine).await?;
-    check_services(&target, services)?;
+    target.check_services(services)?;
     let list = lifecycle::containers_of(&engine.docker, &target.name, services).await?;
     lifecycle::apply(&engine.docker, &list, &verb, &global.progress("Running")).await?;
     Ok(0)
-}
-
-fn check_services(target: &super::target::Target, services: &[String]) -> Result<()> {
-    if let Some(project) = target.project() {
-        for s in services {
-            if !project.services.contains_key(s) {
-                return Err(Error::new(format!("no such service: {s}")));
-            }
-        }
-    }
-    Ok(())
 }
 
 pub fn start(global: GlobalArgs, args: ServicesArgs) -> Result<i32> {
@@ -115,7 +102,7 @@ pub fn rm(global: GlobalArgs, args: RmArgs) -> Result<i32> {
     block_on(async {
         let engine = engine().await?;
         let target = resolve(&global, &[], &engine).await?;
-        check_services(&target, &args.services)?;
+        target.check_services(&args.services)?;
         let list = lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?;
         let removed = lifecycle::rm(
             &engine.docker,
@@ -130,59 +117,4 @@ pub fn rm(global: GlobalArgs, args: RmArgs) -> Result<i32> {
         }
         Ok(0)
     })
-}
-
-/// `rm -f` as docker compose spells it: `-f` after `rm` means `--force`, not the global
-/// `--file` (clap's global options would otherwise claim it).
-pub fn compat_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
-    let mut out = Vec::new();
-    let mut after_rm = false;
-    for arg in args {
-        if !after_rm {
-            after_rm = arg == "rm";
-            out.push(arg);
-            continue;
-        }
-        match arg.to_str() {
-            Some(flags)
-                if flags.starts_with('-')
-                    && !flags.starts_with("--")
-                    && flags.len() > 1
-                    && flags.contains('f') =>
-            {
-                out.push(OsString::from("--force"));
-                let rest: String = flags[1..].chars().filter(|&c| c != 'f').collect();
-                if !rest.is_empty() {
-                    out.push(OsString::from(format!("-{rest}")));
-                }
-            }
-            _ => out.push(arg),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(list: &[&str]) -> Vec<String> {
-        compat_args(list.iter().map(OsString::from))
-            .into_iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect()
-    }
-
-    #[test]
-    fn rm_dash_f_means_force() {
-        assert_eq!(
-            args(&["rcompose", "-f", "x.yml", "rm", "-fsv", "web"]),
-            ["rcompose", "-f", "x.yml", "rm", "--force", "-sv", "web"]
-        );
-        assert_eq!(
-            args(&["rcompose", "rm", "-f"]),
-            ["rcompose", "rm", "--force"]
-        );
-        assert_eq!(args(&["rcompose", "up", "-d"]), ["rcompose", "up", "-d"]);
-    }
 }

@@ -1,18 +1,35 @@
 //! Command line: the clap definitions of the global options and one file per verb, each a thin
 //! call into `project::load` and `ops`.
 
+pub mod attach;
 pub mod build;
+pub mod compat;
+pub mod completion;
 pub mod config;
 pub mod convert;
+pub mod cp;
 pub mod down;
+pub mod events;
+pub mod exec;
+pub mod graph;
+pub mod images;
 pub mod lifecycle;
+pub mod logs;
+pub mod ls;
 pub mod new;
+pub mod port;
 pub mod ps;
 pub mod pull;
 pub mod push;
+pub mod run;
+pub mod scale;
+pub mod stats;
 pub mod swarm;
 pub mod target;
+pub mod top;
 pub mod up;
+pub mod version;
+pub mod wait;
 
 use std::path::PathBuf;
 
@@ -130,6 +147,41 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Push service images
     Push(push::PushArgs),
+    /// View output from containers
+    Logs(logs::LogsArgs),
+    /// Execute a command in a running container
+    Exec(exec::ExecArgs),
+    /// Run a one-off command on a service
+    Run(run::RunArgs),
+    /// List running compose projects
+    Ls(ls::LsArgs),
+    /// Print the public port for a port binding
+    Port(port::PortArgs),
+    /// Display the running processes
+    Top(top::TopArgs),
+    /// List images used by the created containers
+    Images(images::ImagesArgs),
+    /// Receive real time events from containers
+    Events(events::EventsArgs),
+    /// Block until the first service container stops; exit with its code
+    Wait(wait::WaitArgs),
+    /// Show the rcompose and Docker Engine versions
+    Version(version::VersionArgs),
+    /// Copy files/folders between a service container and the local filesystem
+    Cp(cp::CpArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(stats::StatsArgs),
+    /// Attach local standard input, output, and error streams to a service's running container
+    Attach(attach::AttachArgs),
+    /// Scale services (SERVICE=NUM)
+    Scale(scale::ScaleArgs),
+    /// Show the dependency graph of the services (Graphviz DOT or Mermaid)
+    Graph(graph::GraphArgs),
+    /// Print a shell completion script
+    Completion(completion::CompletionArgs),
+    /// Print the man page (roff)
+    #[command(hide = true)]
+    Man,
     /// Deploy the project to Docker Swarm as a stack, list its tasks, remove it
     Swarm(swarm::SwarmArgs),
 }
@@ -181,7 +233,7 @@ pub fn load_project(opts: &load::Options) -> Result<Loaded> {
 
 /// Parse arguments, run the verb and turn the outcome into an exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse_from(lifecycle::compat_args(std::env::args_os())) {
+    let cli = match Cli::try_parse_from(compat::args(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 1 } else { 0 };
@@ -218,6 +270,23 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Pull(args) => pull::run(global, args),
         Command::Build(args) => build::run(global, args),
         Command::Push(args) => push::run(global, args),
+        Command::Logs(args) => logs::run(global, args),
+        Command::Exec(args) => exec::run(global, args),
+        Command::Run(args) => run::run(global, args),
+        Command::Ls(args) => ls::run(args),
+        Command::Port(args) => port::run(global, args),
+        Command::Top(args) => top::run(global, args),
+        Command::Images(args) => images::run(global, args),
+        Command::Events(args) => events::run(global, args),
+        Command::Wait(args) => wait::run(global, args),
+        Command::Version(args) => version::run(args),
+        Command::Cp(args) => cp::run(global, args),
+        Command::Stats(args) => stats::run(global, args),
+        Command::Attach(args) => attach::run(global, args),
+        Command::Scale(args) => scale::run(global, args),
+        Command::Graph(args) => graph::run(global, args),
+        Command::Completion(args) => completion::completion(args),
+        Command::Man => completion::man(),
         Command::Swarm(args) => swarm::run(global, args),
     }
 }

@@ -25,6 +25,18 @@ impl Target {
     pub fn project(&self) -> Option<&crate::project::model::Project> {
         self.loaded.as_ref().map(|l| &l.project)
     }
+
+    /// With a loaded project, every name in `services` must be one of its services.
+    pub fn check_services(&self, services: &[String]) -> Result<()> {
+        if let Some(project) = self.project() {
+            for s in services {
+                if !project.services.contains_key(s) {
+                    return Err(Error::new(format!("no such service: {s}")));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Run `f` on a fresh tokio runtime.

@@ -12,10 +12,10 @@ use super::target::{block_on, context_of, engine};
 use crate::engine::events::Subscription;
 use crate::error::{Error, Result};
 use crate::ops::attach::{self, End};
-use crate::ops::images::{self, BuildMode};
 use crate::ops::lifecycle::{self, Verb};
 use crate::ops::plan::{self, RecreatePolicy};
 use crate::ops::pull::PullPolicy;
+use crate::ops::up_images::{self, BuildMode};
 use crate::ops::{build, up};
 
 #[derive(Debug, Args)]
@@ -86,8 +86,8 @@ pub struct ImageArgs {
 }
 
 impl ImageArgs {
-    fn options(&self, loaded: &crate::project::load::Loaded) -> images::Options {
-        images::Options {
+    fn options(&self, loaded: &crate::project::load::Loaded) -> up_images::Options {
+        up_images::Options {
             build_mode: if self.build {
                 BuildMode::Always
             } else if self.no_build {
@@ -129,6 +129,30 @@ pub struct CreateArgs {
     pub args: Vec<String>,
 }
 
+impl UpArgs {
+    /// `up -d` of `services`, every other option at its default.
+    pub fn detached(services: Vec<String>) -> UpArgs {
+        UpArgs {
+            detach: true,
+            wait: false,
+            wait_timeout: None,
+            no_deps: false,
+            force_recreate: false,
+            no_recreate: false,
+            remove_orphans: false,
+            scale: Vec::new(),
+            abort_on_container_exit: false,
+            exit_code_from: None,
+            no_start: false,
+            dry_run: false,
+            parallel: None,
+            timeout: None,
+            images: ImageArgs::default(),
+            args: services,
+        }
+    }
+}
+
 fn parse_scale(items: &[String]) -> Result<BTreeMap<String, u32>> {
     items
         .iter()
@@ -146,22 +170,14 @@ fn parse_scale(items: &[String]) -> Result<BTreeMap<String, u32>> {
 
 pub fn run_create(global: GlobalArgs, args: CreateArgs) -> Result<i32> {
     let up_args = UpArgs {
-        detach: true,
-        wait: false,
-        wait_timeout: None,
-        no_deps: false,
         force_recreate: args.force_recreate,
         no_recreate: args.no_recreate,
         remove_orphans: args.remove_orphans,
         scale: args.scale,
-        abort_on_container_exit: false,
-        exit_code_from: None,
         no_start: true,
         dry_run: args.dry_run,
-        parallel: None,
-        timeout: None,
         images: args.images,
-        args: args.args,
+        ..UpArgs::detached(args.args)
     };
     run(global, up_args)
 }
@@ -221,7 +237,14 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         if detach {
             return Ok(0);
         }
-        let end = attach::attach(&engine.docker, &converged.containers, &events, abort).await?;
+        let end = attach::attach(
+            &engine.docker,
+            &loaded.project.name,
+            &converged.containers,
+            &events,
+            abort,
+        )
+        .await?;
         let code: i64 = match &end {
             End::AllStopped => 0,
             End::Exited { service, code } => match &args.exit_code_from {

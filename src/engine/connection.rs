@@ -97,6 +97,36 @@ pub async fn connect_to(settings: &Settings) -> Result<Engine> {
     })
 }
 
+/// What the daemon says about itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerVersion {
+    /// Docker Engine version, such as `20.10.24`.
+    pub version: String,
+    /// The newest API version the daemon offers.
+    pub api_version: String,
+    pub os: String,
+    pub arch: String,
+}
+
+impl Engine {
+    /// Ask the daemon for its version.
+    pub async fn server_version(&self) -> Result<ServerVersion> {
+        let v = self.docker.version().await.map_err(|e| {
+            Error::new(format!(
+                "cannot read the version of the Docker daemon at {}: {}",
+                self.host,
+                reason(&e)
+            ))
+        })?;
+        Ok(ServerVersion {
+            version: v.version.unwrap_or_default(),
+            api_version: v.api_version.unwrap_or_default(),
+            os: v.os.unwrap_or_default(),
+            arch: v.arch.unwrap_or_default(),
+        })
+    }
+}
+
 /// Build the bollard client for `settings` (this does not talk to the daemon yet).
 fn client_for(settings: &Settings) -> Result<Docker> {
     let host = settings.host.as_str();

@@ -41,7 +41,17 @@ pub struct ContainerEvent {
     /// Container name, without the leading `/`.
     pub name: String,
     pub service: String,
+    /// Replica number (`container-number` label), when set.
+    pub number: Option<u32>,
+    /// A one-off (`run`) container.
+    pub oneoff: bool,
     pub action: Action,
+    /// The engine's word for the action (`start`, `health_status: healthy`, `exec_start: sh`).
+    pub raw_action: String,
+    /// When it happened, in nanoseconds since the Unix epoch (0 when the engine did not say).
+    pub time_nano: i64,
+    /// The event's attributes: the container's labels, `name`, `image`, `exitCode`...
+    pub attributes: HashMap<String, String>,
 }
 
 impl ContainerEvent {
@@ -52,11 +62,24 @@ impl ContainerEvent {
         let attributes = actor.attributes.unwrap_or_default();
         let raw = message.action?;
         let action = parse_action(&raw, &attributes);
+        let time_nano = message
+            .time_nano
+            .or_else(|| message.time.map(|t| t.saturating_mul(1_000_000_000)))
+            .unwrap_or(0);
         Some(ContainerEvent {
             id,
             name: attributes.get("name").cloned().unwrap_or_default(),
             service: attributes.get(labels::SERVICE).cloned().unwrap_or_default(),
+            number: attributes
+                .get(labels::CONTAINER_NUMBER)
+                .and_then(|n| n.parse().ok()),
+            oneoff: attributes
+                .get(labels::ONEOFF)
+                .is_some_and(|v| v.eq_ignore_ascii_case(labels::ONEOFF_TRUE)),
             action,
+            raw_action: raw,
+            time_nano,
+            attributes,
         })
     }
 }
@@ -118,9 +141,17 @@ impl Subscription {
     /// whose events matter. The engine is asked for events since a moment before this call,
     /// so events are not lost while the stream is being set up.
     pub fn start(docker: &Docker, project: &str) -> Subscription {
-        let since = SystemTime::now()
-            .checked_sub(Duration::from_secs(1))
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        let since = SystemTime::now().checked_sub(Duration::from_secs(1));
+        Subscription::start_at(docker, project, since)
+    }
+
+    /// Subscribe to the container events of `project` that happen from `since` on (the
+    /// engine's own clock; `None`: from the moment the stream is set up).
+    pub fn start_at(docker: &Docker, project: &str, since: Option<SystemTime>) -> Subscription {
+        let since = since
+            .unwrap_or_else(SystemTime::now)
+            .duration_since(UNIX_EPOCH)
+            .ok()
             .map(|d| format!("{}.{:09}", d.as_secs(), d.subsec_nanos()))
             .unwrap_or_else(|| "0".to_string());
         let filters = HashMap::from([
@@ -295,7 +326,15 @@ mod tests {
                 id: "abc".to_string(),
                 name: "p-web-1".to_string(),
                 service: "web".to_string(),
+                number: None,
+                oneoff: false,
                 action: Action::Health(Health::Healthy),
+                raw_action: "health_status: healthy".to_string(),
+                time_nano: 0,
+                attributes: HashMap::from([
+                    ("name".to_string(), "p-web-1".to_string()),
+                    (labels::SERVICE.to_string(), "web".to_string()),
+                ]),
             })
         );
         let die = parse_action("die", &HashMap::from([("exitCode".into(), "3".into())]));

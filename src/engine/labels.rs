@@ -32,6 +32,8 @@ pub const NETWORK: &str = "com.docker.compose.network";
 pub const VOLUME: &str = "com.docker.compose.volume";
 /// Set on a container created to replace another one: the replaced container's ID.
 pub const REPLACE: &str = "com.docker.compose.replace";
+/// Full random identifier of a one-off (`run`) container; its name holds the first 12 chars.
+pub const SLUG: &str = "com.docker.compose.slug";
 
 /// Swarm stack an object belongs to (services, networks, configs, secrets, volumes and
 /// containers made by `swarm up`, as `docker stack deploy` labels them).
@@ -60,6 +62,15 @@ pub fn container_name(project: &str, service: &str, number: u32) -> String {
 pub fn oneoff_container_name(project: &str, service: &str, id: &str) -> String {
     let short: String = id.chars().take(12).collect();
     format!("{project}-{service}-run-{short}")
+}
+
+/// How a container is named in multiplexed output (`web-1 | ...`): its name without the
+/// `<project>-` prefix, or the whole name when `container_name:` chose another one.
+pub fn display_name<'a>(project: &str, name: &'a str) -> &'a str {
+    name.strip_prefix(project)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(name)
 }
 
 /// Engine name of the network declared under key `key`: `<project>_<key>`.
@@ -127,6 +138,17 @@ mod tests {
     }
 
     #[test]
+    fn display_names_drop_the_project() {
+        assert_eq!(display_name("app", "app-web-1"), "web-1");
+        assert_eq!(
+            display_name("app", "app-web-run-0123456789ab"),
+            "web-run-0123456789ab"
+        );
+        assert_eq!(display_name("app", "custom"), "custom");
+        assert_eq!(display_name("app", "application-1"), "application-1");
+    }
+
+    #[test]
     fn networks_and_volumes_use_underscores() {
         assert_eq!(network_name("app", "default"), "app_default");
         assert_eq!(volume_name("app", "data"), "app_data");
@@ -171,6 +193,7 @@ mod tests {
             NETWORK,
             VOLUME,
             REPLACE,
+            SLUG,
         ] {
             assert!(label.starts_with("com.docker.compose."), "{label}");
         }

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod events;
 pub mod images;
 pub mod labels;
+pub mod logs;
 pub mod observe;
 pub mod raw;
 pub mod resources;

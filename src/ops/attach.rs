@@ -1,19 +1,18 @@
-//! Attached `up`: the output of the project's containers multiplexed as `name | line` with a
-//! colour per container, until they all stop, one exits (`--abort-on-container-exit`), or the
-//! user presses Ctrl-C (first: stop gracefully; second: kill).
+//! Attached `up`: the output of the project's containers through the `logs` multiplexer
+//! (`web-1  | line`, a colour per container) until they all stop, one exits
+//! (`--abort-on-container-exit`), or the user presses Ctrl-C (first: stop gracefully; second:
+//! kill).
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use bollard::Docker;
-use bollard::query_parameters::LogsOptionsBuilder;
-use futures_util::StreamExt;
-use tokio::sync::mpsc;
 
 use crate::engine::events::{Action as EventAction, Subscription};
+use crate::engine::labels;
+use crate::engine::logs::Request;
 use crate::error::Result;
-
-const COLOURS: &[&str] = &["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"];
+use crate::ops::logs::{self, Multiplexer, Style};
 
 /// Why attaching ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,82 +25,68 @@ pub enum End {
     Interrupted,
 }
 
-/// Follow the output of `containers` (service → (id, name)) until the end condition.
+/// Follow the output of `containers` (service → (id, name)) of `project` until the end
+/// condition.
 pub async fn attach(
     docker: &Docker,
+    project: &str,
     containers: &BTreeMap<String, Vec<(String, String)>>,
     events: &Subscription,
     abort_on_exit: bool,
 ) -> Result<End> {
-    let colour = std::io::stdout().is_terminal();
-    let width = containers
-        .values()
-        .flatten()
-        .map(|(_, n)| n.chars().count())
-        .max()
-        .unwrap_or(0);
-    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
-    let mut followers = Vec::new();
-    let mut ids: BTreeMap<String, String> = BTreeMap::new();
-    for (i, (service, id, name)) in containers
-        .iter()
-        .flat_map(|(s, list)| list.iter().map(move |(id, n)| (s, id, n)))
-        .enumerate()
-    {
-        ids.insert(id.clone(), service.clone());
-        let prefix = if colour {
-            format!(
-                "\x1b[{}m{name:<width$} |\x1b[0m ",
-                COLOURS[i % COLOURS.len()]
-            )
-        } else {
-            format!("{name:<width$} | ")
-        };
-        let tx = tx.clone();
-        let docker = docker.clone();
-        let id = id.clone();
-        followers.push(tokio::spawn(async move {
-            let options = LogsOptionsBuilder::default()
-                .follow(true)
-                .stdout(true)
-                .stderr(true)
-                .build();
-            let mut stream = docker.logs(&id, Some(options));
-            let mut pending = String::new();
-            while let Some(Ok(chunk)) = stream.next().await {
-                pending.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
-                while let Some(i) = pending.find('\n') {
-                    let line: String = pending.drain(..=i).collect();
-                    let _ = tx.send(format!("{prefix}{}", line.trim_end_matches(['\n', '\r'])));
-                }
-            }
-            if !pending.is_empty() {
-                let _ = tx.send(format!("{prefix}{pending}"));
-            }
-        }));
+    let style = Style {
+        colour: std::io::stdout().is_terminal(),
+        prefix: true,
+        timestamps: false,
+    };
+    let request = Request {
+        follow: true,
+        ..Request::default()
+    };
+    let mut mux = Multiplexer::new(docker, request, style);
+    let mut services: BTreeMap<String, String> = BTreeMap::new();
+    for (service, list) in containers {
+        for (id, name) in list {
+            services.insert(id.clone(), service.clone());
+            mux.follow(id, labels::display_name(project, name));
+        }
     }
-    drop(tx);
+    if services.is_empty() {
+        return Ok(End::AllStopped);
+    }
     let mut exits = events.receiver();
     loop {
         tokio::select! {
-            line = rx.recv() => match line {
-                Some(line) => {
-                    let mut out = std::io::stdout().lock();
-                    let _ = writeln!(out, "{line}");
-                }
-                None => return Ok(End::AllStopped),
-            },
-            event = exits.recv(), if abort_on_exit => {
-                if let Ok(event) = event
-                    && let EventAction::Die(code) = event.action
-                    && let Some(service) = ids.get(&event.id)
+            message = mux.next() => {
+                let Some(message) = message else { return Ok(End::AllStopped) };
+                if mux.handle(message).is_some()
+                    && mux.active() == 0
+                    && !logs::any_up(docker, services.keys().map(String::as_str)).await?
                 {
-                    // Let the last lines of the exiting container through first.
-                    while let Ok(line) = rx.try_recv() {
-                        let mut out = std::io::stdout().lock();
-                        let _ = writeln!(out, "{line}");
+                    return Ok(End::AllStopped);
+                }
+            },
+            event = exits.recv() => {
+                let Ok(event) = event else { continue };
+                let Some(service) = services.get(&event.id) else { continue };
+                match event.action {
+                    // Restarted by its restart policy: read it again.
+                    EventAction::Start => {
+                        mux.follow(&event.id, labels::display_name(project, &event.name));
                     }
-                    return Ok(End::Exited { service: service.clone(), code: code.unwrap_or(-1) });
+                    EventAction::Die(code) if abort_on_exit => {
+                        // Let the last lines of the exiting container through first: its
+                        // reader ends once the engine has sent them all.
+                        while mux.is_active(&event.id) {
+                            match mux.next().await {
+                                Some(message) => { mux.handle(message); }
+                                None => break,
+                            }
+                        }
+                        mux.drain();
+                        return Ok(End::Exited { service: service.clone(), code: code.unwrap_or(-1) });
+                    }
+                    _ => {}
                 }
             }
             _ = tokio::signal::ctrl_c() => return Ok(End::Interrupted),

@@ -1,179 +1,154 @@
-//! The images `up` (and `create`) needs before creating containers: per service, kept when
-//! present, pulled or built as its `pull_policy` and `--build`/`--no-build`/`--pull` say.
-//! Pulls run all at once first, then builds (a failed pull of a service that can be built is
-//! only a warning).
-
-use std::collections::BTreeMap;
+//! `images`: the image each of the project's containers runs (repository, tag, ID, size), as a
+//! table or JSON.
 
 use bollard::Docker;
-use futures_util::future::join_all;
+use serde_json::json;
 
-use super::build;
-use super::pull::PullPolicy;
-use crate::engine::images;
-use crate::error::{Error, Result};
-use crate::progress::{Action, Progress};
-use crate::project::model::Project;
+use crate::engine::errors::{engine_error, is_not_found};
+use crate::engine::images::split_reference;
+use crate::engine::observe::ObservedContainer;
+use crate::error::Result;
 
-/// Whether `up` builds images.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum BuildMode {
-    /// Build images that are missing (and those with `pull_policy: build`).
-    #[default]
-    Missing,
-    /// `--build`: build every service that has a `build:` section.
-    Always,
-    /// `--no-build`: never build; a missing image that only a build can give is an error.
-    Never,
-}
-
-/// Options of the image step of `up`.
-#[derive(Clone, Debug, Default)]
-pub struct Options {
-    pub build_mode: BuildMode,
-    /// `--pull`: overrides each service's `pull_policy`.
-    pub pull: Option<PullPolicy>,
-    /// `--quiet-pull`: no layer progress.
-    pub quiet_pull: bool,
-    /// Builds (arguments, output...).
-    pub build: build::Options,
-    /// Variables that resolve build arguments given without a value.
-    pub environment: BTreeMap<String, String>,
-}
-
-/// What to do for one image.
+/// One row of `images`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Need {
-    Present(String),
-    Pull,
-    Build,
+pub struct ImageRow {
+    pub container: String,
+    pub repository: String,
+    pub tag: String,
+    /// Full ID (`sha256:...`).
+    pub id: String,
+    pub size: i64,
 }
 
-/// Make sure the images of `services` exist. Returns image name → ID.
-pub async fn ensure(
-    docker: &Docker,
-    project: &Project,
-    services: &[String],
-    options: &Options,
-    progress: &Progress,
-) -> Result<BTreeMap<String, String>> {
-    // Image → (first service using it, what to do).
-    let mut needs: BTreeMap<String, (String, Need)> = BTreeMap::new();
-    for name in services {
-        let Some(service) = project.services.get(name) else {
-            continue;
-        };
-        let image = service.image_name(&project.name, name);
-        if needs.contains_key(&image) {
-            continue;
-        }
-        let policy = match options.pull {
-            Some(policy) => policy,
-            None => PullPolicy::of(name, service)?.unwrap_or(PullPolicy::Missing),
-        };
-        let buildable = service.build.is_some();
-        let named = service.image.as_deref().is_some_and(|i| !i.is_empty());
-        let wants_build =
-            buildable && (options.build_mode == BuildMode::Always || policy == PullPolicy::Build);
-        let need = if wants_build {
-            Need::Build
+/// The image of every container.
+pub async fn images(docker: &Docker, containers: &[ObservedContainer]) -> Result<Vec<ImageRow>> {
+    let mut rows = Vec::new();
+    for c in containers {
+        let reference = if c.image_id.is_empty() {
+            c.image.as_str()
         } else {
-            let local = images::local_id(docker, &image).await?;
-            match (policy, local) {
-                (PullPolicy::Always, _) if named => Need::Pull,
-                (_, Some(id)) => Need::Present(id),
-                (PullPolicy::Never, None) if !buildable => {
-                    return Err(Error::new(format!(
-                        "service \"{name}\": image {image} is not present and pull_policy is never"
-                    ))
-                    .with_hint(format!(
-                        "pull it first (rcompose pull --policy always {name}) or change its pull_policy"
-                    )));
-                }
-                (PullPolicy::Never, None) => Need::Build,
-                (_, None) if named => Need::Pull,
-                (_, None) => Need::Build,
+            c.image_id.as_str()
+        };
+        let inspect = match docker.inspect_image(reference).await {
+            Ok(i) => Some(i),
+            Err(e) if is_not_found(&e) => None,
+            Err(e) => {
+                return Err(engine_error(
+                    format!("cannot inspect image {reference}"),
+                    &e,
+                ));
             }
         };
-        if need == Need::Build && options.build_mode == BuildMode::Never {
-            return Err(Error::new(format!(
-                "service \"{name}\": image {image} must be built, and --no-build was given"
-            )));
-        }
-        needs.insert(image, (name.clone(), need));
-    }
-
-    let mut ids: BTreeMap<String, String> = BTreeMap::new();
-    let layers = !options.quiet_pull;
-    let pulls = needs
-        .iter()
-        .filter(|(_, (_, need))| *need == Need::Pull)
-        .map(|(image, (name, _))| async move {
-            let result = images::pull(docker, image, progress, layers).await;
-            (image.clone(), name.clone(), result)
+        let tags = inspect
+            .as_ref()
+            .and_then(|i| i.repo_tags.clone())
+            .unwrap_or_default();
+        // The tag the container was created with, else the image's first tag.
+        let tag = tags
+            .iter()
+            .find(|t| **t == c.image)
+            .or_else(|| tags.first())
+            .cloned();
+        let (repository, tag) = match tag {
+            Some(t) => {
+                let (repository, tag) = split_reference(&t);
+                (repository.to_string(), tag.to_string())
+            }
+            None => ("<none>".to_string(), "<none>".to_string()),
+        };
+        rows.push(ImageRow {
+            container: c.name.clone(),
+            repository,
+            tag,
+            id: inspect
+                .as_ref()
+                .and_then(|i| i.id.clone())
+                .unwrap_or_else(|| c.image_id.clone()),
+            size: inspect.as_ref().and_then(|i| i.size).unwrap_or(0),
         });
-    let mut to_build: Vec<String> = Vec::new();
-    let mut errors = Vec::new();
-    for (image, name, result) in join_all(pulls).await {
-        let buildable = project
-            .services
-            .get(&name)
-            .is_some_and(|s| s.build.is_some());
-        match result {
-            Ok(()) => {
-                ids.insert(image.clone(), images::pulled_id(docker, &image).await?);
-            }
-            Err(e) if buildable && options.build_mode != BuildMode::Never => {
-                progress.image(
-                    &image,
-                    Action::Warning(format!("{}; building it instead", e.message)),
-                );
-                to_build.push(name);
-            }
-            Err(e) => errors.push(e.message),
-        }
     }
-    if !errors.is_empty() {
-        return Err(Error::new(errors.join("\n")));
-    }
-    for (image, (name, need)) in &needs {
-        match need {
-            Need::Present(id) => {
-                ids.insert(image.clone(), id.clone());
-            }
-            Need::Build => to_build.push(name.clone()),
-            Need::Pull => {}
-        }
-    }
-    if !to_build.is_empty() {
-        let built = build::build_services(
-            docker,
-            project,
-            &options.environment,
-            &to_build,
-            &options.build,
-            progress,
-        )
-        .await?;
-        ids.extend(built);
-    }
-    Ok(ids)
+    Ok(rows)
 }
 
-/// The local IDs of the images of `services`, without pulling or building (`--dry-run`).
-pub async fn local(
-    docker: &Docker,
-    project: &Project,
-    services: &[String],
-) -> Result<BTreeMap<String, String>> {
-    let mut ids = BTreeMap::new();
-    for name in services {
-        if let Some(service) = project.services.get(name) {
-            let image = service.image_name(&project.name, name);
-            if let Some(id) = images::local_id(docker, &image).await? {
-                ids.insert(image, id);
-            }
-        }
+/// The first 12 hex digits of an image ID.
+fn short_id(id: &str) -> String {
+    id.trim_start_matches("sha256:").chars().take(12).collect()
+}
+
+/// A size as docker prints it: three significant digits, decimal units (`4.26MB`).
+pub fn human_size(bytes: i64) -> String {
+    const UNITS: &[&str] = &["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
     }
-    Ok(ids)
+    let decimals = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{value:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    format!("{text}{}", UNITS[unit])
+}
+
+/// CONTAINER REPOSITORY TAG IMAGE ID SIZE.
+pub fn table(rows: &[ImageRow]) -> String {
+    let mut out = vec![vec![
+        "CONTAINER".to_string(),
+        "REPOSITORY".to_string(),
+        "TAG".to_string(),
+        "IMAGE ID".to_string(),
+        "SIZE".to_string(),
+    ]];
+    for r in rows {
+        out.push(vec![
+            r.container.clone(),
+            r.repository.clone(),
+            r.tag.clone(),
+            short_id(&r.id),
+            human_size(r.size),
+        ]);
+    }
+    super::table::render(&out)
+}
+
+/// A JSON array with docker compose's keys.
+pub fn json(rows: &[ImageRow]) -> String {
+    let list: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "ContainerName": r.container,
+                "Repository": r.repository,
+                "Tag": r.tag,
+                "ID": r.id,
+                "Size": r.size,
+            })
+        })
+        .collect();
+    format!("{}\n", serde_json::Value::Array(list))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_docker() {
+        assert_eq!(human_size(0), "0B");
+        assert_eq!(human_size(999), "999B");
+        assert_eq!(human_size(1_400_000), "1.4MB");
+        assert_eq!(human_size(4_264_000), "4.26MB");
+        assert_eq!(human_size(141_234_567), "141MB");
+        assert_eq!(human_size(12_340_000_000), "12.3GB");
+    }
 }

@@ -2,15 +2,30 @@
 //! execute it or act on the project's containers and images.
 
 pub mod attach;
+pub mod attach_service;
 pub mod build;
+pub mod cp;
 pub mod down;
+pub mod events;
+pub mod exec;
+pub mod graph;
 pub mod images;
 pub mod lifecycle;
+pub mod logs;
+pub mod ls;
 pub mod plan;
+pub mod port;
 pub mod ps;
 pub mod pull;
 pub mod push;
+pub mod run;
+pub mod session;
+pub mod stats;
+pub mod table;
+pub mod top;
 pub mod up;
+pub mod up_images;
+pub mod wait;
 
 use std::collections::BTreeMap;
 

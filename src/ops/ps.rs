@@ -72,28 +72,7 @@ pub fn table(containers: &[ObservedContainer]) -> String {
             ports(c),
         ]);
     }
-    let mut widths = [0usize; 7];
-    for row in &rows {
-        for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(cell);
-                let pad = widths[i] - cell.chars().count() + 3;
-                line.push_str(&" ".repeat(pad));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    super::table::render(&rows)
 }
 
 /// One JSON object per line, with docker compose's keys.

@@ -17,8 +17,8 @@ use crate::engine::events::{Outcome, Subscription};
 use crate::engine::resources::{self, Ensured, NetworkSpec, VolumeSpec};
 use crate::engine::{containers, errors, observe};
 use crate::error::{Error, Result};
-use crate::ops::images;
 use crate::ops::plan::{self, Condition, Dependency, Plan, ServicePlan, Step};
+use crate::ops::up_images;
 use crate::progress::{Action, Progress};
 use crate::project::model::Project;
 
@@ -39,7 +39,7 @@ pub struct Options {
     /// `--dry-run`.
     pub dry_run: bool,
     /// How images are pulled and built before containers are created.
-    pub images: images::Options,
+    pub images: up_images::Options,
 }
 
 /// The containers `up` left in place, per service: (id, name).
@@ -67,9 +67,9 @@ pub async fn up(
     let selection = plan::plan(&project.name, &intents, &observed, &options.plan)?;
     let services: Vec<String> = selection.services().map(|s| s.service.clone()).collect();
     let image_ids = if options.dry_run {
-        images::local(docker, project, &services).await?
+        up_images::local(docker, project, &services).await?
     } else {
-        images::ensure(docker, project, &services, &options.images, progress).await?
+        up_images::ensure(docker, project, &services, &options.images, progress).await?
     };
     for intent in &mut intents {
         if let Some(service) = project.services.get(&intent.service) {
@@ -124,9 +124,20 @@ async fn ensure_networks_and_volumes(
     plan: &Plan,
     progress: &Progress,
 ) -> Result<()> {
+    let services: Vec<&str> = plan.services().map(|s| s.service.as_str()).collect();
+    ensure_resources(docker, project, &services, progress).await
+}
+
+/// Create the networks `services` join and the project's volumes, when missing.
+pub async fn ensure_resources(
+    docker: &Docker,
+    project: &Project,
+    services: &[&str],
+    progress: &Progress,
+) -> Result<()> {
     let mut keys: Vec<String> = Vec::new();
-    for service in plan.services() {
-        if let Some(s) = project.services.get(&service.service) {
+    for service in services {
+        if let Some(s) = project.services.get(*service) {
             for key in convert::service_network_keys(s) {
                 if !keys.contains(&key) {
                     keys.push(key);
@@ -358,46 +369,7 @@ impl Run<'_> {
     }
 
     async fn create(&self, service: &str, spec: &ContainerSpec) -> Result<String> {
-        let options = CreateContainerOptionsBuilder::default()
-            .name(&spec.name)
-            .build();
-        let created = self
-            .docker
-            .create_container(Some(options), spec.body.clone())
-            .await
-            .map_err(|e| {
-                let err = errors::engine_error(
-                    format!("service \"{service}\": cannot create container {}", spec.name),
-                    &e,
-                );
-                if errors::is_conflict(&e) {
-                    err.with_hint(format!(
-                        "a container named {} already exists and does not belong to this project: remove or rename it",
-                        spec.name
-                    ))
-                } else {
-                    err
-                }
-            })?;
-        for (network, endpoint) in &spec.extra_networks {
-            let request = NetworkConnectRequest {
-                container: created.id.clone(),
-                endpoint_config: Some(endpoint.clone()),
-            };
-            self.docker
-                .connect_network(network, request)
-                .await
-                .map_err(|e| {
-                    errors::engine_error(
-                        format!(
-                            "cannot connect container {} to network {network}",
-                            spec.name
-                        ),
-                        &e,
-                    )
-                })?;
-        }
-        Ok(created.id)
+        create_container(self.docker, service, spec).await
     }
 
     async fn start(&self, service: &str, id: &str, name: &str) -> Result<()> {
@@ -408,66 +380,15 @@ impl Run<'_> {
 
     async fn wait_dependency(&self, service: &str, dep: &Dependency) -> Result<()> {
         let containers = self.containers_of(&dep.service);
-        for (id, name) in containers {
-            let failure = match dep.condition {
-                Condition::Started => None,
-                Condition::Healthy => {
-                    self.progress.container(&name, Action::Waiting);
-                    match self.events.wait_healthy(&id, None).await? {
-                        Outcome::Healthy => {
-                            self.progress.container(&name, Action::Healthy);
-                            None
-                        }
-                        Outcome::Unhealthy => Some(format!("container {name} is unhealthy")),
-                        Outcome::NoHealthcheck => {
-                            Some(format!("container {name} has no healthcheck configured"))
-                        }
-                        Outcome::Exited(code) => {
-                            self.progress.container(&name, Action::Exited(code));
-                            Some(format!("container {name} exited ({code})"))
-                        }
-                        other => Some(format!("container {name}: {other:?}")),
-                    }
-                }
-                Condition::CompletedSuccessfully => {
-                    self.progress.container(&name, Action::Waiting);
-                    match self.events.wait_completed(&id, None).await? {
-                        Outcome::Exited(0) => {
-                            self.progress.container(&name, Action::Exited(0));
-                            None
-                        }
-                        Outcome::Exited(code) => {
-                            self.progress.container(&name, Action::Exited(code));
-                            Some(format!(
-                                "service \"{}\" didn't complete successfully: exit {code}",
-                                dep.service
-                            ))
-                        }
-                        other => Some(format!("container {name}: {other:?}")),
-                    }
-                }
-            };
-            if let Some(reason) = failure {
-                if !dep.required {
-                    self.progress.container(
-                        &name,
-                        Action::Warning(format!("optional dependency of {service}: {reason}")),
-                    );
-                    continue;
-                }
-                let logs = containers::last_log_lines(self.docker, &id, FAILED_LOG_LINES).await;
-                let mut err = Error::new(format!(
-                    "dependency failed to start: {reason} (needed by service \"{service}\")"
-                ))
-                .with_exit_code(1);
-                if !logs.is_empty() {
-                    let shown: Vec<String> = logs.iter().map(|l| format!("    {l}")).collect();
-                    err = err.with_hint(format!("last log lines of {name}:\n{}", shown.join("\n")));
-                }
-                return Err(err);
-            }
-        }
-        Ok(())
+        wait_dependency(
+            self.docker,
+            self.events,
+            self.progress,
+            &containers,
+            service,
+            dep,
+        )
+        .await
     }
 
     /// `--wait`: every container running (healthy where it has a healthcheck); one-shot
@@ -538,4 +459,124 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
+
+/// Create the container of `spec` for `service` and connect it to its other networks; its ID.
+pub async fn create_container(
+    docker: &Docker,
+    service: &str,
+    spec: &ContainerSpec,
+) -> Result<String> {
+    let options = CreateContainerOptionsBuilder::default()
+        .name(&spec.name)
+        .build();
+    let created = docker
+        .create_container(Some(options), spec.body.clone())
+        .await
+        .map_err(|e| {
+            let err = errors::engine_error(
+                format!("service \"{service}\": cannot create container {}", spec.name),
+                &e,
+            );
+            if errors::is_conflict(&e) {
+                err.with_hint(format!(
+                    "a container named {} already exists and does not belong to this project: remove or rename it",
+                    spec.name
+                ))
+            } else {
+                err
+            }
+        })?;
+    for (network, endpoint) in &spec.extra_networks {
+        let request = NetworkConnectRequest {
+            container: created.id.clone(),
+            endpoint_config: Some(endpoint.clone()),
+        };
+        docker
+            .connect_network(network, request)
+            .await
+            .map_err(|e| {
+                errors::engine_error(
+                    format!(
+                        "cannot connect container {} to network {network}",
+                        spec.name
+                    ),
+                    &e,
+                )
+            })?;
+    }
+    Ok(created.id)
+}
+
+/// Wait until the containers of dependency `dep` of `service` (`containers`: (id, name))
+/// meet its condition; an error with the dependency's last log lines when one fails.
+pub async fn wait_dependency(
+    docker: &Docker,
+    events: &Subscription,
+    progress: &Progress,
+    containers: &[(String, String)],
+    service: &str,
+    dep: &Dependency,
+) -> Result<()> {
+    for (id, name) in containers {
+        let (id, name) = (id.clone(), name.clone());
+        let failure = match dep.condition {
+            Condition::Started => None,
+            Condition::Healthy => {
+                progress.container(&name, Action::Waiting);
+                match events.wait_healthy(&id, None).await? {
+                    Outcome::Healthy => {
+                        progress.container(&name, Action::Healthy);
+                        None
+                    }
+                    Outcome::Unhealthy => Some(format!("container {name} is unhealthy")),
+                    Outcome::NoHealthcheck => {
+                        Some(format!("container {name} has no healthcheck configured"))
+                    }
+                    Outcome::Exited(code) => {
+                        progress.container(&name, Action::Exited(code));
+                        Some(format!("container {name} exited ({code})"))
+                    }
+                    other => Some(format!("container {name}: {other:?}")),
+                }
+            }
+            Condition::CompletedSuccessfully => {
+                progress.container(&name, Action::Waiting);
+                match events.wait_completed(&id, None).await? {
+                    Outcome::Exited(0) => {
+                        progress.container(&name, Action::Exited(0));
+                        None
+                    }
+                    Outcome::Exited(code) => {
+                        progress.container(&name, Action::Exited(code));
+                        Some(format!(
+                            "service \"{}\" didn't complete successfully: exit {code}",
+                            dep.service
+                        ))
+                    }
+                    other => Some(format!("container {name}: {other:?}")),
+                }
+            }
+        };
+        if let Some(reason) = failure {
+            if !dep.required {
+                progress.container(
+                    &name,
+                    Action::Warning(format!("optional dependency of {service}: {reason}")),
+                );
+                continue;
+            }
+            let logs = containers::last_log_lines(docker, &id, FAILED_LOG_LINES).await;
+            let mut err = Error::new(format!(
+                "dependency failed to start: {reason} (needed by service \"{service}\")"
+            ))
+            .with_exit_code(1);
+            if !logs.is_empty() {
+                let shown: Vec<String> = logs.iter().map(|l| format!("    {l}")).collect();
+                err = err.with_hint(format!("last log lines of {name}:\n{}", shown.join("\n")));
+            }
+            return Err(err);
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,89 @@
+//! `rcompose logs`: the output of the project's containers, multiplexed with `service-n |`
+//! prefixes. Works without a compose file, finding the project on the engine.
+
+use std::io::IsTerminal;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::Args;
+
+use super::GlobalArgs;
+use super::target::{block_on, engine, resolve};
+use crate::engine::logs::Request;
+use crate::error::{Error, Result};
+use crate::ops::logs::{self, Options, Style};
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Follow log output (also shows containers that start later)
+    #[arg(long)]
+    pub follow: bool,
+    /// Number of lines to show from the end of the logs of each container
+    #[arg(short = 'n', long, value_name = "N", default_value = "all")]
+    pub tail: String,
+    /// Show logs since a timestamp (2024-05-01T10:00:00Z) or relative time (42m)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Show logs before a timestamp (2024-05-01T10:00:00Z) or relative time (42m)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Show timestamps
+    #[arg(short, long)]
+    pub timestamps: bool,
+    /// Produce monochrome output
+    #[arg(long)]
+    pub no_color: bool,
+    /// Don't print a prefix in logs
+    #[arg(long)]
+    pub no_log_prefix: bool,
+    /// Index of the container if the service has multiple replicas
+    #[arg(long, value_name = "N")]
+    pub index: Option<u32>,
+    /// Services (all when none is given; a `.yml` file given here is taken as a compose file)
+    pub args: Vec<String>,
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn time_option(flag: &str, text: Option<&String>) -> Result<Option<i64>> {
+    text.map(|t| logs::parse_time(t, now()).map_err(|e| Error::new(format!("--{flag}: {e}"))))
+        .transpose()
+}
+
+pub fn run(mut global: GlobalArgs, args: LogsArgs) -> Result<i32> {
+    let services = global.take_file_arguments(&args.args);
+    let tail = match args.tail.as_str() {
+        "all" | "-1" => None,
+        n if n.parse::<u64>().is_ok() => Some(n.to_string()),
+        other => {
+            return Err(Error::new(format!("invalid --tail {other:?}"))
+                .with_hint("give a number of lines, or `all`"));
+        }
+    };
+    let options = Options {
+        services: services.clone(),
+        index: args.index,
+        request: Request {
+            follow: args.follow,
+            tail,
+            since: time_option("since", args.since.as_ref())?,
+            until: time_option("until", args.until.as_ref())?,
+        },
+        style: Style {
+            colour: !args.no_color && std::io::stdout().is_terminal(),
+            prefix: !args.no_log_prefix,
+            timestamps: args.timestamps,
+        },
+    };
+    block_on(async {
+        let engine = engine().await?;
+        let target = resolve(&global, &services, &engine).await?;
+        target.check_services(&services)?;
+        logs::logs(&engine.docker, &target.name, &options).await?;
+        Ok(0)
+    })
+}

@@ -1,0 +1,136 @@
+//! `rcompose run SERVICE [COMMAND...]`: a one-off container of a service, after its
+//! dependencies; the container's exit code becomes rcompose's.
+
+use clap::Args;
+
+use super::GlobalArgs;
+use super::target::{block_on, context_of, engine};
+use crate::error::{Error, Result};
+use crate::ops::run::{self, Options, Ran};
+use crate::progress::Progress;
+use crate::terminal;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run the container in the background and print its name
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Disable pseudo-TTY allocation (by default one is allocated when stdin is a terminal)
+    #[arg(short = 'T', long = "no-TTY")]
+    pub no_tty: bool,
+    /// Keep standard input open (default: yes)
+    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL", hide = true)]
+    pub interactive: bool,
+    /// Set environment variables (KEY=VALUE, or KEY to take it from here; repeatable)
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Bind mount a volume (repeatable)
+    #[arg(short, long = "volume", value_name = "SPEC")]
+    pub volumes: Vec<String>,
+    /// Publish a container's port to the host (`-p` after `run`; repeatable)
+    #[arg(long = "publish", value_name = "PORTS")]
+    pub publish: Vec<String>,
+    /// Run with the service's ports published
+    #[arg(long)]
+    pub service_ports: bool,
+    /// Don't start linked services
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Override the entrypoint of the image
+    #[arg(long, value_name = "CMD")]
+    pub entrypoint: Option<String>,
+    /// Assign a name to the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Run as this user
+    #[arg(short, long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Working directory inside the container
+    #[arg(short, long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// Add or override a label (KEY=VALUE; repeatable)
+    #[arg(short, long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// Use the service's network aliases in the networks it joins
+    #[arg(long)]
+    pub use_aliases: bool,
+    /// The service
+    pub service: String,
+    /// The command and its arguments (default: the service's command)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+/// `-e KEY=VALUE` as given; `-e KEY` takes KEY's value from rcompose's environment (and is
+/// dropped when unset), as docker does.
+pub fn environment(pairs: &[String]) -> Vec<String> {
+    pairs
+        .iter()
+        .filter_map(|pair| {
+            if pair.contains('=') {
+                Some(pair.clone())
+            } else {
+                std::env::var(pair)
+                    .ok()
+                    .map(|value| format!("{pair}={value}"))
+            }
+        })
+        .collect()
+}
+
+pub fn run(global: GlobalArgs, args: RunArgs) -> Result<i32> {
+    let opts = global.load_options(std::slice::from_ref(&args.service))?;
+    let loaded = super::load_project(&opts)?;
+    if !loaded.project.services.contains_key(&args.service) {
+        return Err(Error::new(format!("no such service: {}", args.service)));
+    }
+    let entrypoint = args
+        .entrypoint
+        .as_deref()
+        .map(|e| {
+            shell_words::split(e)
+                .map_err(|err| Error::new(format!("invalid --entrypoint {e:?}: {err}")))
+        })
+        .transpose()?;
+    let options = Options {
+        service: args.service,
+        command: args.command,
+        entrypoint,
+        name: args.name,
+        detach: args.detach,
+        remove: args.rm,
+        tty: !args.no_tty && !args.detach && terminal::stdin_is_terminal(),
+        interactive: args.interactive && !args.detach,
+        env: environment(&args.env),
+        volumes: args.volumes,
+        publish: args.publish,
+        service_ports: args.service_ports,
+        no_deps: args.no_deps,
+        user: args.user,
+        workdir: args.workdir,
+        labels: args.labels,
+        use_aliases: args.use_aliases,
+    };
+    let context = context_of(&loaded);
+    block_on(async {
+        let engine = engine().await?;
+        let ran = run::run(
+            &engine.docker,
+            &loaded.project,
+            &context,
+            &options,
+            &Progress::plain(),
+        )
+        .await?;
+        match ran {
+            Ran::Detached(name) => {
+                super::write_output(&format!("{name}\n"), None)?;
+                Ok(0)
+            }
+            Ran::Exited(code) => Ok(i32::try_from(code).unwrap_or(1)),
+        }
+    })
+}

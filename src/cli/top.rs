@@ -1,0 +1,27 @@
+//! `rcompose top`: the processes running in the project's containers.
+
+use clap::Args;
+
+use super::GlobalArgs;
+use super::target::{block_on, engine, resolve};
+use crate::error::Result;
+use crate::ops::lifecycle::containers_of;
+use crate::ops::top;
+
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// Services (all when none is given)
+    pub services: Vec<String>,
+}
+
+pub fn run(global: GlobalArgs, args: TopArgs) -> Result<i32> {
+    block_on(async {
+        let engine = engine().await?;
+        let target = resolve(&global, &[], &engine).await?;
+        target.check_services(&args.services)?;
+        let list = containers_of(&engine.docker, &target.name, &args.services).await?;
+        let text = top::top(&engine.docker, &list).await?;
+        super::write_output(&text, None)?;
+        Ok(0)
+    })
+}

@@ -1,0 +1,522 @@
+//! `logs`, and the multiplexer that `up` (attached) shares with it: the output of several
+//! containers as `web-1  | line`, one colour per container, each line shown once and in order
+//! per container — also when a followed container restarts or a new one starts (the engine's
+//! `start` events say when), which is followed again from the last timestamp shown.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use bollard::Docker;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+
+use crate::engine::containers;
+use crate::engine::events::{Action, Subscription};
+use crate::engine::labels;
+use crate::engine::logs::{self, Line, Message, Request};
+use crate::engine::observe::{self, ObservedContainer, State};
+use crate::error::Result;
+
+/// ANSI colours given to containers in turn, as docker compose does.
+const COLOURS: &[&str] = &["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"];
+
+/// How lines are shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Style {
+    /// Colour the `name |` prefix.
+    pub colour: bool,
+    /// Show the `name |` prefix (`--no-log-prefix` turns it off).
+    pub prefix: bool,
+    /// Show the engine's timestamp before each line (`-t`).
+    pub timestamps: bool,
+}
+
+/// One followed container.
+struct Followed {
+    label: String,
+    colour: &'static str,
+    /// A reader is running for it.
+    active: bool,
+    /// It started again while its reader was still running: read it again when that one ends.
+    again: bool,
+    /// The last timestamp shown, and how many lines carried it.
+    last: Option<(String, usize)>,
+    /// Lines at the last timestamp still to skip (they were shown by the previous reader).
+    skip: usize,
+}
+
+/// Several containers' output, merged into one stream of prefixed lines on stdout.
+pub struct Multiplexer {
+    docker: Docker,
+    request: Request,
+    style: Style,
+    tx: UnboundedSender<Message>,
+    rx: UnboundedReceiver<Message>,
+    followed: HashMap<String, Followed>,
+    width: usize,
+}
+
+impl Multiplexer {
+    pub fn new(docker: &Docker, request: Request, style: Style) -> Multiplexer {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Multiplexer {
+            docker: docker.clone(),
+            request,
+            style,
+            tx,
+            rx,
+            followed: HashMap::new(),
+            width: 0,
+        }
+    }
+
+    /// Show the output of container `id` under `label`. A container already being read is read
+    /// again (from the last line shown) once its current reader ends.
+    pub fn follow(&mut self, id: &str, label: &str) {
+        self.width = self.width.max(label.chars().count());
+        let colour = COLOURS[self.followed.len() % COLOURS.len()];
+        let entry = self.followed.entry(id.to_string());
+        let followed = entry.or_insert_with(|| Followed {
+            label: label.to_string(),
+            colour,
+            active: false,
+            again: false,
+            last: None,
+            skip: 0,
+        });
+        if followed.active {
+            followed.again = true;
+            return;
+        }
+        followed.active = true;
+        let request = match &followed.last {
+            // Read again from the second of the last line shown; `handle` drops what was shown.
+            Some((timestamp, count)) => {
+                followed.skip = *count;
+                Request {
+                    follow: self.request.follow,
+                    tail: None,
+                    since: unix_seconds_of(timestamp).or(self.request.since),
+                    until: self.request.until,
+                }
+            }
+            None => self.request.clone(),
+        };
+        logs::spawn(&self.docker, id, &request, self.tx.clone());
+    }
+
+    /// How many containers are being read.
+    pub fn active(&self) -> usize {
+        self.followed.values().filter(|f| f.active).count()
+    }
+
+    /// Whether container `id` is being read.
+    pub fn is_active(&self, id: &str) -> bool {
+        self.followed.get(id).is_some_and(|f| f.active)
+    }
+
+    /// The next message of a reader.
+    pub async fn next(&mut self) -> Option<Message> {
+        self.rx.recv().await
+    }
+
+    /// Show a line, or note that a reader ended; returns the container whose reader ended.
+    pub fn handle(&mut self, message: Message) -> Option<String> {
+        match message {
+            Message::Line { id, line } => {
+                if let Some(text) = self.accept(&id, &line) {
+                    let mut out = std::io::stdout().lock();
+                    // A closed pipe (`| head`) is not worth an error.
+                    let _ = writeln!(out, "{text}");
+                }
+                None
+            }
+            Message::Ended { id, error } => {
+                if let Some(error) = error {
+                    eprintln!("WARN cannot read the logs of {id}: {error}");
+                }
+                let again = match self.followed.get_mut(&id) {
+                    Some(f) => {
+                        f.active = false;
+                        std::mem::take(&mut f.again)
+                    }
+                    None => false,
+                };
+                if again && let Some(label) = self.followed.get(&id).map(|f| f.label.clone()) {
+                    self.follow(&id, &label);
+                }
+                Some(id)
+            }
+        }
+    }
+
+    /// Show every message already received, without waiting.
+    pub fn drain(&mut self) {
+        while let Ok(message) = self.rx.try_recv() {
+            self.handle(message);
+        }
+    }
+
+    /// The text to print for `line` of `id`, or `None` when it was shown already.
+    fn accept(&mut self, id: &str, line: &Line) -> Option<String> {
+        let width = self.width;
+        let style = self.style;
+        let f = self.followed.get_mut(id)?;
+        if !line.timestamp.is_empty() {
+            match &mut f.last {
+                Some((last, count)) if line.timestamp == *last => {
+                    if f.skip > 0 {
+                        f.skip -= 1;
+                        return None;
+                    }
+                    *count += 1;
+                }
+                Some((last, _)) if line.timestamp < *last => return None,
+                _ => {
+                    f.last = Some((line.timestamp.clone(), 1));
+                    f.skip = 0;
+                }
+            }
+        }
+        Some(render(style, &f.label, f.colour, width, line))
+    }
+}
+
+/// `web-1  | text`, coloured and timestamped as `style` says.
+pub fn render(style: Style, label: &str, colour: &str, width: usize, line: &Line) -> String {
+    let mut text = String::new();
+    if style.prefix {
+        if style.colour {
+            text.push_str(&format!("\x1b[{colour}m{label:<width$} |\x1b[0m "));
+        } else {
+            text.push_str(&format!("{label:<width$} | "));
+        }
+    }
+    if style.timestamps && !line.timestamp.is_empty() {
+        text.push_str(&line.timestamp);
+        text.push(' ');
+    }
+    text.push_str(&line.text);
+    text
+}
+
+/// Whether any of `ids` is running or about to run again (restarting, paused).
+pub async fn any_up(docker: &Docker, ids: impl IntoIterator<Item = &str>) -> Result<bool> {
+    for id in ids {
+        if let Some(status) = containers::status(docker, id).await?
+            && status.state.is_up()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Options of `logs`.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Services to show (all when empty).
+    pub services: Vec<String>,
+    /// `--index`: only this replica.
+    pub index: Option<u32>,
+    pub request: Request,
+    pub style: Style,
+}
+
+impl Options {
+    fn selects(&self, service: &str, number: Option<u32>, oneoff: bool) -> bool {
+        !oneoff
+            && (self.services.is_empty() || self.services.iter().any(|s| s == service))
+            && self.index.is_none_or(|i| number == Some(i))
+    }
+}
+
+/// Show the logs of the project's service containers, stopped ones too. With `follow`, keep
+/// showing new lines, and the lines of containers that start later, until every followed
+/// container has stopped or the user presses Ctrl-C.
+pub async fn logs(docker: &Docker, project: &str, options: &Options) -> Result<()> {
+    let follow = options.request.follow;
+    // Subscribe before listing, so that a container starting in between is not missed.
+    let events = follow.then(|| Subscription::start(docker, project));
+    let mut starts = events.as_ref().map(Subscription::receiver);
+    let containers: Vec<ObservedContainer> = observe::project_containers(docker, project)
+        .await?
+        .into_iter()
+        .filter(|c| options.selects(&c.service, Some(c.number), c.oneoff))
+        .collect();
+    let mut mux = Multiplexer::new(docker, options.request.clone(), options.style);
+    for c in &containers {
+        mux.follow(&c.id, labels::display_name(project, &c.name));
+    }
+    let mut known: Vec<String> = containers.iter().map(|c| c.id.clone()).collect();
+    if known.is_empty() && !follow {
+        return Ok(());
+    }
+    loop {
+        tokio::select! {
+            message = mux.next() => {
+                let Some(message) = message else { break };
+                if mux.handle(message).is_some()
+                    && mux.active() == 0
+                    && !(follow && any_up(docker, known.iter().map(String::as_str)).await?)
+                {
+                    break;
+                }
+            }
+            event = recv(&mut starts) => match event {
+                Ok(event) => {
+                    if event.action == Action::Start
+                        && options.selects(&event.service, event.number, event.oneoff)
+                    {
+                        if !known.contains(&event.id) {
+                            known.push(event.id.clone());
+                        }
+                        mux.follow(&event.id, labels::display_name(project, &event.name));
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    // Missed events: look at the engine instead.
+                    for c in observe::project_containers(docker, project).await? {
+                        if options.selects(&c.service, Some(c.number), c.oneoff)
+                            && c.state == State::Running
+                            && !known.contains(&c.id)
+                        {
+                            known.push(c.id.clone());
+                            mux.follow(&c.id, labels::display_name(project, &c.name));
+                        }
+                    }
+                }
+                Err(RecvError::Closed) => starts = None,
+            },
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    mux.drain();
+    Ok(())
+}
+
+/// The next event of an optional receiver (never resolves when there is none).
+pub async fn recv(
+    receiver: &mut Option<tokio::sync::broadcast::Receiver<crate::engine::events::ContainerEvent>>,
+) -> std::result::Result<crate::engine::events::ContainerEvent, RecvError> {
+    match receiver {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Unix seconds of an RFC 3339 timestamp (`2024-05-01T10:00:00.123456789Z`, or with an offset).
+pub fn unix_seconds_of(timestamp: &str) -> Option<i64> {
+    let (date, rest) = timestamp
+        .split_once(['T', 't', ' '])
+        .unwrap_or((timestamp, ""));
+    let mut parts = date.splitn(3, '-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: i64 = parts.next()?.parse().ok()?;
+    let day: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    if rest.is_empty() {
+        return Some(days * 86_400);
+    }
+    // Time of day, then an optional fraction, then Z or ±hh:mm (no zone: UTC).
+    let zone_at = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
+    let (clock, zone) = rest.split_at(zone_at);
+    let clock = clock.split('.').next()?;
+    let mut hms = clock.split(':');
+    let h: i64 = hms.next()?.parse().ok()?;
+    let m: i64 = hms.next().unwrap_or("0").parse().ok()?;
+    let s: i64 = hms.next().unwrap_or("0").parse().ok()?;
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let offset = match zone.chars().next() {
+        None | Some('Z' | 'z') => 0,
+        Some(sign) => {
+            let (oh, om) = zone[1..].split_once(':').unwrap_or((&zone[1..], "0"));
+            let secs = oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60;
+            if sign == '-' { -secs } else { secs }
+        }
+    };
+    Some(days * 86_400 + h * 3600 + m * 60 + s - offset)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A Go-style duration (`90s`, `10m`, `1h30m`, `1.5h`) in seconds.
+fn duration_seconds(text: &str) -> Option<f64> {
+    let mut total = 0.0;
+    let mut rest = text;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return None;
+        }
+        let value: f64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        total += value * factor;
+        rest = &rest[unit_len..];
+    }
+    Some(total)
+}
+
+/// `--since` / `--until`: an RFC 3339 date or date-time (UTC when no zone is given), a Unix
+/// timestamp, or a duration before `now` (`42m`). Unix seconds.
+pub fn parse_time(text: &str, now: i64) -> std::result::Result<i64, String> {
+    let text = text.trim();
+    let bad = || {
+        format!(
+            "invalid time {text:?}: use a date (2024-05-01T10:00:00Z), a Unix timestamp or a duration such as 42m"
+        )
+    };
+    if let Some(seconds) = duration_seconds(text) {
+        return Ok(now - seconds.ceil() as i64);
+    }
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        let whole = text.split('.').next().unwrap_or(text);
+        return whole.parse().map_err(|_| bad());
+    }
+    unix_seconds_of(text).ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(ts: &str, text: &str) -> Line {
+        Line {
+            timestamp: ts.to_string(),
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn lines_are_prefixed_like_docker_compose() {
+        let plain = Style {
+            colour: false,
+            prefix: true,
+            timestamps: false,
+        };
+        assert_eq!(
+            render(
+                plain,
+                "web-1",
+                "36",
+                8,
+                &line("2024-01-01T00:00:00.000000000Z", "hi")
+            ),
+            "web-1    | hi"
+        );
+        let coloured = Style {
+            colour: true,
+            ..plain
+        };
+        assert_eq!(
+            render(coloured, "db-1", "33", 4, &line("", "x")),
+            "\x1b[33mdb-1 |\x1b[0m x"
+        );
+        let bare = Style {
+            colour: false,
+            prefix: false,
+            timestamps: true,
+        };
+        assert_eq!(
+            render(
+                bare,
+                "web-1",
+                "36",
+                5,
+                &line("2024-01-01T00:00:00.000000000Z", "hi")
+            ),
+            "2024-01-01T00:00:00.000000000Z hi"
+        );
+    }
+
+    #[tokio::test]
+    async fn lines_shown_before_a_restart_are_not_shown_again() {
+        // An engine client is only needed to spawn readers, which this test never does.
+        let Ok(docker) =
+            Docker::connect_with_http("http://127.0.0.1:9", 1, bollard::API_DEFAULT_VERSION)
+        else {
+            return;
+        };
+        let style = Style {
+            colour: false,
+            prefix: false,
+            timestamps: false,
+        };
+        let mut mux = Multiplexer::new(&docker, Request::default(), style);
+        mux.followed.insert(
+            "c".to_string(),
+            Followed {
+                label: "web-1".to_string(),
+                colour: "36",
+                active: true,
+                again: false,
+                last: None,
+                skip: 0,
+            },
+        );
+        let t1 = "2024-01-01T00:00:01.000000000Z";
+        let t2 = "2024-01-01T00:00:02.000000000Z";
+        assert!(mux.accept("c", &line(t1, "a")).is_some());
+        assert!(mux.accept("c", &line(t2, "b")).is_some());
+        assert!(mux.accept("c", &line(t2, "c")).is_some());
+        // A new reader from second 2 repeats b and c, then goes on.
+        if let Some(f) = mux.followed.get_mut("c") {
+            f.skip = f.last.as_ref().map_or(0, |l| l.1);
+        }
+        assert_eq!(mux.accept("c", &line(t1, "a")), None);
+        assert_eq!(mux.accept("c", &line(t2, "b")), None);
+        assert_eq!(mux.accept("c", &line(t2, "c")), None);
+        assert_eq!(mux.accept("c", &line(t2, "d")).as_deref(), Some("d"));
+        assert_eq!(
+            mux.accept("c", &line("2024-01-01T00:00:03.000000000Z", "e"))
+                .as_deref(),
+            Some("e")
+        );
+    }
+
+    #[test]
+    fn times_are_dates_timestamps_or_durations() {
+        let now = 1_700_000_000;
+        assert_eq!(parse_time("42m", now), Ok(now - 42 * 60));
+        assert_eq!(parse_time("1h30m", now), Ok(now - 5400));
+        assert_eq!(parse_time("1699999999", now), Ok(1_699_999_999));
+        assert_eq!(parse_time("1699999999.5", now), Ok(1_699_999_999));
+        assert_eq!(parse_time("1970-01-02", now), Ok(86_400));
+        assert_eq!(parse_time("2023-11-14T22:13:20Z", now), Ok(now));
+        assert_eq!(parse_time("2023-11-14T23:13:20+01:00", now), Ok(now));
+        assert_eq!(parse_time("2023-11-14T22:13:20.999999999Z", now), Ok(now));
+        assert!(parse_time("yesterday", now).is_err());
+        assert!(parse_time("", now).is_err());
+    }
+}

@@ -1,0 +1,136 @@
+//! Verbs that need no engine: `graph` (snapshots of the Elastic stack in DOT and Mermaid),
+//! `completion` and the hidden `man`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn rcompose(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rcompose"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .env_remove("COMPOSE_PROJECT_NAME")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run rcompose: {e}"))
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn graph_of_the_elastic_stack_as_dot() {
+    let out = ok(&rcompose(&["graph", "stacks/elastic.yml"]));
+    assert_eq!(
+        out,
+        r#"digraph "elastic" {
+  rankdir=LR;
+  node [shape=box];
+  "es01";
+  "es02";
+  "es03";
+  "kibana";
+  "setup";
+  "es01" -> "es02" [label="service_started"];
+  "es01" -> "kibana" [label="service_healthy"];
+  "es02" -> "es03" [label="service_started"];
+  "es02" -> "kibana" [label="service_healthy"];
+  "es03" -> "kibana" [label="service_healthy"];
+  "setup" -> "es01" [label="service_healthy"];
+}
+"#
+    );
+}
+
+#[test]
+fn graph_of_the_elastic_stack_as_mermaid() {
+    let out = ok(&rcompose(&[
+        "graph",
+        "--format",
+        "mermaid",
+        "stacks/elastic.yml",
+    ]));
+    assert_eq!(
+        out,
+        r#"flowchart LR
+  es01["es01"]
+  es02["es02"]
+  es03["es03"]
+  kibana["kibana"]
+  setup["setup"]
+  es01 -->|service_started| es02
+  es01 -->|service_healthy| kibana
+  es02 -->|service_started| es03
+  es02 -->|service_healthy| kibana
+  es03 -->|service_healthy| kibana
+  setup -->|service_healthy| es01
+"#
+    );
+}
+
+#[test]
+fn graph_marks_optional_and_restarting_dependencies() {
+    let dir = std::env::temp_dir().join(format!("rcompose-graph-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("compose.yml");
+    std::fs::write(
+        &file,
+        r#"name: shop
+services:
+  web-app:
+    image: x
+    depends_on:
+      cache: {condition: service_started, required: false}
+      db: {condition: service_healthy, restart: true}
+    links: [search]
+  db: {image: x}
+  cache: {image: x}
+  search: {image: x}
+"#,
+    )
+    .expect("write compose file");
+    let path = file.display().to_string();
+    let dot = ok(&rcompose(&["-f", &path, "graph"]));
+    assert!(
+        dot.contains(r#""cache" -> "web-app" [label="service_started, optional", style=dashed];"#),
+        "{dot}"
+    );
+    assert!(
+        dot.contains(r#""db" -> "web-app" [label="service_healthy, restart"];"#),
+        "{dot}"
+    );
+    assert!(
+        dot.contains(r#""search" -> "web-app" [label="service_started"];"#),
+        "{dot}"
+    );
+    let mermaid = ok(&rcompose(&["-f", &path, "graph", "--format", "mermaid"]));
+    assert!(mermaid.contains("  web_app[\"web-app\"]\n"), "{mermaid}");
+    assert!(
+        mermaid.contains("  cache -.->|service_started, optional| web_app\n"),
+        "{mermaid}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn completions_and_man_page_are_generated() {
+    let bash = ok(&rcompose(&["completion", "bash"]));
+    assert!(
+        bash.contains("_rcompose()") && bash.contains("logs"),
+        "bash completion"
+    );
+    let zsh = ok(&rcompose(&["completion", "zsh"]));
+    assert!(zsh.starts_with("#compdef rcompose"), "zsh completion");
+    let fish = ok(&rcompose(&["completion", "fish"]));
+    assert!(fish.contains("complete -c rcompose"), "fish completion");
+    let man = ok(&rcompose(&["man"]));
+    assert!(man.contains(".TH rcompose 1"), "man page");
+    assert!(man.contains("logs"), "man page lists the verbs");
+    let help = ok(&rcompose(&["--help"]));
+    assert!(!help.contains("\n  man "), "man is hidden from --help");
+}
