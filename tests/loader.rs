@@ -30,6 +30,25 @@ impl Dir {
         Dir(path)
     }
 
+    /// A scratch copy of `tests/fixtures/valid/<name>` (tests may add files to it).
+    fn fixture(name: &str) -> Dir {
+        fn copy(from: &Path, to: &Path) {
+            std::fs::create_dir_all(to).expect("create dir");
+            for entry in std::fs::read_dir(from).expect("read fixture dir") {
+                let entry = entry.expect("entry");
+                let target = to.join(entry.file_name());
+                if entry.path().is_dir() {
+                    copy(&entry.path(), &target);
+                } else {
+                    std::fs::copy(entry.path(), &target).expect("copy fixture file");
+                }
+            }
+        }
+        let dir = Dir::new(name);
+        copy(&repo().join("tests/fixtures/valid").join(name), &dir.0);
+        dir
+    }
+
     fn write(&self, rel: &str, content: &str) -> PathBuf {
         let path = self.0.join(rel);
         if let Some(parent) = path.parent() {
@@ -226,15 +245,7 @@ fn yml_argument_is_taken_as_the_compose_file() {
 
 #[test]
 fn discovery_finds_files_in_parents_and_merges_the_override() {
-    let dir = Dir::new("My_Project");
-    dir.write(
-        "compose.yaml",
-        "services:\n  web:\n    image: busybox\n    environment: [A=1]\n",
-    );
-    dir.write(
-        "compose.override.yaml",
-        "services:\n  web:\n    environment:\n      B: '2'\n",
-    );
+    let dir = Dir::fixture("My_Project");
     std::fs::create_dir_all(dir.0.join("sub/deeper")).expect("mkdir");
     let v = ok_json(&dir.0.join("sub/deeper"), &[], &[]);
     assert_eq!(v["name"], "my_project");
@@ -287,15 +298,7 @@ fn project_name_precedence() {
 
 #[test]
 fn dotenv_and_process_environment() {
-    let dir = Dir::new("envs");
-    dir.write(
-        ".env",
-        "# comment\nexport TAG=1.0\nQUOTED='lit $TAG'\nDOUBLE=\"v${TAG}\\tx\"\nEMPTY=\nOVER=fromfile\nSPACED =  trimmed  \n",
-    );
-    dir.write(
-        "compose.yaml",
-        "services:\n  a:\n    image: \"img:${TAG}\"\n    environment:\n      Q: $QUOTED\n      D: ${DOUBLE}\n      E: \"[${EMPTY}]\"\n      O: $OVER\n      S: \"[${SPACED}]\"\n",
-    );
+    let dir = Dir::fixture("envs");
     let v = ok_json(&dir.0, &[], &[("OVER", "fromprocess")]);
     let env = &v["services"]["a"]["environment"];
     assert_eq!(v["services"]["a"]["image"], "img:1.0");
@@ -312,17 +315,7 @@ fn dotenv_and_process_environment() {
 
 #[test]
 fn interpolation_forms() {
-    let dir = Dir::new("interp");
-    dir.write(
-        "compose.yaml",
-        concat!(
-            "services:\n  a:\n    image: x\n    labels:\n",
-            "      plain: $SET\n      braced: ${SET}\n      dash: ${UNSET-d1}\n",
-            "      colon_dash: ${EMPTY:-d2}\n      dash_empty: \"[${EMPTY-d3}]\"\n",
-            "      plus: ${SET+alt}\n      colon_plus: \"[${EMPTY:+alt}]\"\n",
-            "      nested: ${UNSET:-${SET:-no}}\n      dollar: $$SET\n      unset: \"[${UNSET}]\"\n",
-        ),
-    );
+    let dir = Dir::fixture("interp");
     let out = rcompose(
         &dir.0,
         &["config", "--format", "json"],
@@ -354,16 +347,7 @@ fn interpolation_forms() {
 
 #[test]
 fn extends_same_file_and_other_file_with_rebased_paths() {
-    let dir = Dir::new("ext");
-    dir.write(
-        "common/base.yml",
-        "services:\n  base:\n    image: busybox\n    env_file: ./base.env\n    volumes: ['./data:/data']\n    environment: {TZ: utc, PORT: '80'}\n",
-    );
-    dir.write("common/base.env", "FROM_BASE=1\n");
-    dir.write(
-        "compose.yaml",
-        "services:\n  common:\n    image: busybox\n    user: root\n  cli:\n    extends: common\n    command: echo\n  web:\n    extends:\n      file: common/base.yml\n      service: base\n    environment:\n      PORT: '8080'\n",
-    );
+    let dir = Dir::fixture("ext");
     let v = ok_json(&dir.0, &[], &[]);
     let root = dir.0.to_string_lossy().into_owned();
     assert_eq!(v["services"]["cli"]["user"], "root");
@@ -377,16 +361,7 @@ fn extends_same_file_and_other_file_with_rebased_paths() {
 
 #[test]
 fn include_loads_other_projects_with_their_own_directory() {
-    let dir = Dir::new("inc");
-    dir.write(
-        "lib/compose.yaml",
-        "services:\n  db:\n    image: \"db:${DB_TAG}\"\n    volumes: ['./initdb:/init']\n",
-    );
-    dir.write("lib/.env", "DB_TAG=15\n");
-    dir.write(
-        "compose.yaml",
-        "include:\n  - lib/compose.yaml\nservices:\n  app:\n    image: app\n    depends_on: [db]\n",
-    );
+    let dir = Dir::fixture("inc");
     let v = ok_json(&dir.0, &[], &[]);
     let root = dir.0.to_string_lossy().into_owned();
     assert_eq!(v["services"]["db"]["image"], "db:15");
@@ -406,11 +381,7 @@ fn include_loads_other_projects_with_their_own_directory() {
 
 #[test]
 fn profiles_select_services() {
-    let dir = Dir::new("prof");
-    dir.write(
-        "compose.yaml",
-        "services:\n  always:\n    image: a\n  debug:\n    image: d\n    profiles: [debug]\n  tools:\n    image: t\n    profiles: [tools, debug]\n",
-    );
+    let dir = Dir::fixture("prof");
     let services = |args: &[&str], env: &[(&str, &str)]| -> Vec<String> {
         let v = ok_json(&dir.0, args, env);
         v["services"]
@@ -432,15 +403,7 @@ fn profiles_select_services() {
 
 #[test]
 fn reset_and_override_tags_across_files() {
-    let dir = Dir::new("tags");
-    dir.write(
-        "compose.yaml",
-        "services:\n  app:\n    image: myapp\n    ports: ['8080:80']\n    environment:\n      FOO: BAR\n",
-    );
-    dir.write(
-        "compose.override.yaml",
-        "services:\n  app:\n    ports: !override ['8443:443']\n    environment:\n      FOO: !reset null\n",
-    );
+    let dir = Dir::fixture("tags");
     let v = ok_json(&dir.0, &[], &[]);
     let ports = v["services"]["app"]["ports"].as_array().expect("ports");
     assert_eq!(ports.len(), 1);
@@ -477,11 +440,7 @@ fn stdin_and_compose_file_variable() {
 
 #[test]
 fn config_listing_flags_and_output_file() {
-    let dir = Dir::new("listing");
-    dir.write(
-        "compose.yaml",
-        "services:\n  web:\n    image: nginx\n    networks: [front]\n    volumes: ['data:/d']\n  app:\n    build: .\nnetworks:\n  front: {}\nvolumes:\n  data: {}\n",
-    );
+    let dir = Dir::fixture("listing");
     let text = |args: &[&str]| {
         let out = rcompose(&dir.0, args, &[]);
         assert!(out.status.success(), "{}", stderr(&out));

@@ -244,6 +244,7 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
+            let e = relative_to_cwd(e);
             eprintln!("error: {e}");
             e.exit_code
         }
@@ -289,6 +290,16 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Man => completion::man(),
         Command::Swarm(args) => swarm::run(global, args),
     }
+}
+
+/// Show a file under the current directory by its relative path, as the user typed it.
+fn relative_to_cwd(mut e: Error) -> Error {
+    if let (Some(mark), Ok(cwd)) = (&mut e.mark, std::env::current_dir())
+        && let Ok(relative) = std::path::Path::new(&*mark.file).strip_prefix(&cwd)
+    {
+        mark.file = std::sync::Arc::from(relative.to_string_lossy().as_ref());
+    }
+    e
 }
 
 /// Write text to a file given with `-o`, or to standard output.
