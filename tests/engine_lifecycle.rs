@@ -244,13 +244,11 @@ fn missing_image_is_one_clear_line() {
     let out = p.rcompose(&["-p", &p.name, "up", "-d"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    let line = err
-        .lines()
-        .find(|l| l.contains("rcompose-test/does-not-exist:1"))
-        .unwrap_or_default();
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
     assert!(
-        line.starts_with(
-            "error: image rcompose-test/does-not-exist:1 not found locally and cannot be pulled: "
+        errors[0].starts_with(
+            "error: cannot pull rcompose-test/does-not-exist:1 from registry docker.io: "
         ),
         "{err}"
     );

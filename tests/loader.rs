@@ -464,3 +464,14 @@ fn config_listing_flags_and_output_file() {
     let second = ok_json(&dir.0.join("again"), &["-p", "l"], &[]);
     assert_eq!(first["services"]["web"], second["services"]["web"]);
 }
+
+#[test]
+fn project_directory_sets_the_base_for_discovery_env_and_paths() {
+    let dir = Dir::fixture("envs");
+    let elsewhere = Dir::new("elsewhere");
+    let project_dir = dir.0.to_string_lossy().into_owned();
+    let v = ok_json(&elsewhere.0, &["--project-directory", &project_dir], &[]);
+    // The compose file and its .env are found in the project directory, not the cwd.
+    assert_eq!(v["services"]["a"]["image"], "img:1.0");
+    assert_eq!(v["name"], "envs");
+}

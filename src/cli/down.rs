@@ -7,7 +7,6 @@ use super::GlobalArgs;
 use super::target::{block_on, engine, resolve};
 use crate::error::Result;
 use crate::ops::down::{self, RemoveImages};
-use crate::progress::Progress;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Rmi {
@@ -52,7 +51,7 @@ pub fn run(mut global: GlobalArgs, args: DownArgs) -> Result<i32> {
             &target.name,
             target.project(),
             &options,
-            &Progress::plain(),
+            &global.progress("Running"),
         )
         .await?;
         Ok(0)

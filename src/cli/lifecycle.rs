@@ -7,7 +7,6 @@ use super::GlobalArgs;
 use super::target::{block_on, engine, resolve};
 use crate::error::Result;
 use crate::ops::lifecycle::{self, Verb};
-use crate::progress::Progress;
 
 #[derive(Debug, Args)]
 pub struct ServicesArgs {
@@ -53,7 +52,7 @@ async fn apply(global: &GlobalArgs, services: &[String], verb: Verb) -> Result<i
     let target = resolve(global, &[], &engine).await?;
     target.check_services(services)?;
     let list = lifecycle::containers_of(&engine.docker, &target.name, services).await?;
-    lifecycle::apply(&engine.docker, &list, &verb, &Progress::plain()).await?;
+    lifecycle::apply(&engine.docker, &list, &verb, &global.progress("Running")).await?;
     Ok(0)
 }
 
@@ -110,7 +109,7 @@ pub fn rm(global: GlobalArgs, args: RmArgs) -> Result<i32> {
             &list,
             args.stop,
             args.volumes,
-            &Progress::plain(),
+            &global.progress("Running"),
         )
         .await?;
         if removed == 0 {

@@ -2,6 +2,7 @@
 //! call into `project::load` and `ops`.
 
 pub mod attach;
+pub mod build;
 pub mod compat;
 pub mod completion;
 pub mod config;
@@ -18,6 +19,8 @@ pub mod ls;
 pub mod new;
 pub mod port;
 pub mod ps;
+pub mod pull;
+pub mod push;
 pub mod run;
 pub mod scale;
 pub mod stats;
@@ -30,9 +33,10 @@ pub mod wait;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
+use crate::progress::{self, Progress};
 use crate::project::load::{self, Loaded};
 
 /// rcompose: run multi-container applications from compose files.
@@ -74,6 +78,37 @@ pub struct GlobalArgs {
         value_name = "PROFILE"
     )]
     pub profiles: Vec<String>,
+    /// How to show progress: auto (tty on a terminal, else plain), tty, plain, json, quiet
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "MODE",
+        env = "COMPOSE_PROGRESS"
+    )]
+    pub progress: Option<ProgressMode>,
+}
+
+/// `--progress` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressMode {
+    Auto,
+    Tty,
+    Plain,
+    Json,
+    Quiet,
+}
+
+impl From<ProgressMode> for progress::Mode {
+    fn from(mode: ProgressMode) -> progress::Mode {
+        match mode {
+            ProgressMode::Auto => progress::Mode::Auto,
+            ProgressMode::Tty => progress::Mode::Tty,
+            ProgressMode::Plain => progress::Mode::Plain,
+            ProgressMode::Json => progress::Mode::Json,
+            ProgressMode::Quiet => progress::Mode::Quiet,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,6 +141,12 @@ pub enum Command {
     Pause(lifecycle::ServicesArgs),
     /// Unpause containers
     Unpause(lifecycle::ServicesArgs),
+    /// Pull service images
+    Pull(pull::PullArgs),
+    /// Build or rebuild services
+    Build(build::BuildArgs),
+    /// Push service images
+    Push(push::PushArgs),
     /// View output from containers
     Logs(logs::LogsArgs),
     /// Execute a command in a running container
@@ -146,6 +187,12 @@ pub enum Command {
 }
 
 impl GlobalArgs {
+    /// The progress renderer `--progress` asks for; `title` heads the tty view.
+    pub fn progress(&self, title: &str) -> Progress {
+        let mode = self.progress.map(progress::Mode::from).unwrap_or_default();
+        Progress::for_mode(mode, title)
+    }
+
     /// Loader options from these arguments and the process.
     pub fn load_options(&self, services: &[String]) -> Result<load::Options> {
         let mut opts = load::Options::from_process()?;
@@ -221,6 +268,9 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Rm(args) => lifecycle::rm(global, args),
         Command::Pause(args) => lifecycle::pause(global, args),
         Command::Unpause(args) => lifecycle::unpause(global, args),
+        Command::Pull(args) => pull::run(global, args),
+        Command::Build(args) => build::run(global, args),
+        Command::Push(args) => push::run(global, args),
         Command::Logs(args) => logs::run(global, args),
         Command::Exec(args) => exec::run(global, args),
         Command::Run(args) => run::run(global, args),

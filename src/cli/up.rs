@@ -8,14 +8,16 @@ use clap::Args;
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::GlobalArgs;
+use super::pull::PolicyArg;
 use super::target::{block_on, context_of, engine};
 use crate::engine::events::Subscription;
 use crate::error::{Error, Result};
 use crate::ops::attach::{self, End};
 use crate::ops::lifecycle::{self, Verb};
 use crate::ops::plan::{self, RecreatePolicy};
-use crate::ops::up;
-use crate::progress::Progress;
+use crate::ops::pull::PullPolicy;
+use crate::ops::up_images::{self, BuildMode};
+use crate::ops::{build, up};
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
@@ -61,8 +63,48 @@ pub struct UpArgs {
     /// Seconds to wait for containers to stop when shutting down
     #[arg(short, long, value_name = "SECONDS")]
     pub timeout: Option<i64>,
+    #[command(flatten)]
+    pub images: ImageArgs,
     /// Services to start (a `.yml` file given here is taken as a compose file)
     pub args: Vec<String>,
+}
+
+/// How `up` and `create` get the images they need.
+#[derive(Debug, Args, Default)]
+pub struct ImageArgs {
+    /// Build images before starting containers
+    #[arg(long, conflicts_with = "no_build")]
+    pub build: bool,
+    /// Don't build an image, even if it's missing
+    #[arg(long)]
+    pub no_build: bool,
+    /// Pull images before running: always, missing, never, build (overrides pull_policy)
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub pull: Option<PolicyArg>,
+    /// Pull without printing layer progress
+    #[arg(long)]
+    pub quiet_pull: bool,
+}
+
+impl ImageArgs {
+    fn options(&self, loaded: &crate::project::load::Loaded) -> up_images::Options {
+        up_images::Options {
+            build_mode: if self.build {
+                BuildMode::Always
+            } else if self.no_build {
+                BuildMode::Never
+            } else {
+                BuildMode::Missing
+            },
+            pull: self.pull.map(PullPolicy::from),
+            quiet_pull: self.quiet_pull,
+            build: build::Options {
+                output: true,
+                ..build::Options::default()
+            },
+            environment: loaded.environment.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -82,6 +124,8 @@ pub struct CreateArgs {
     /// Print the plan and change nothing
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub images: ImageArgs,
     /// Services to create
     pub args: Vec<String>,
 }
@@ -104,6 +148,7 @@ impl UpArgs {
             dry_run: false,
             parallel: None,
             timeout: None,
+            images: ImageArgs::default(),
             args: services,
         }
     }
@@ -132,6 +177,7 @@ pub fn run_create(global: GlobalArgs, args: CreateArgs) -> Result<i32> {
         scale: args.scale,
         no_start: true,
         dry_run: args.dry_run,
+        images: args.images,
         ..UpArgs::detached(args.args)
     };
     run(global, up_args)
@@ -166,12 +212,13 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         wait: args.wait,
         wait_timeout: args.wait_timeout.map(Duration::from_secs),
         dry_run: args.dry_run,
+        images: args.images.options(&loaded),
     };
     let detach = args.detach || args.wait || args.no_start || args.dry_run;
     let abort = args.abort_on_container_exit || args.exit_code_from.is_some();
     let context = context_of(&loaded);
-    let progress = Progress::plain();
-    block_on(async {
+    let progress = global.progress("Running");
+    let result = block_on(async {
         // Ctrl-C from here on is ours: during the rollout it stops the rollout (the engine is
         // left in a state the next `up` converges from), and attached it stops the project.
         let mut interrupts = signal(SignalKind::interrupt())
@@ -189,6 +236,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         let converged = tokio::select! {
             converged = rollout => converged?,
             _ = interrupts.recv() => {
+                progress.finish();
                 eprintln!("interrupted: the rollout stopped; run `rcompose up` again to finish it");
                 if !detach {
                     eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
@@ -203,6 +251,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
                 return Ok(130);
             }
         };
+        progress.finish();
         if args.dry_run {
             super::write_output(&converged.plan.to_string(), None)?;
             return Ok(0i32);
@@ -254,5 +303,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             }
         }
         Ok(i32::try_from(code).unwrap_or(1))
-    })
+    });
+    progress.finish();
+    result
 }

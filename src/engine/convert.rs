@@ -174,6 +174,7 @@ pub fn intents(project: &Project, scale: &BTreeMap<String, u32>) -> Result<Vec<I
             container_name: service.container_name.clone(),
             config_hash: config_hash(service)?,
             depends_on,
+            image_id: None,
         });
     }
     Ok(intents)

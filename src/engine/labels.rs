@@ -100,6 +100,16 @@ pub fn volume_name(project: &str, key: &str) -> String {
     format!("{project}_{key}")
 }
 
+/// Labels of an image built for a service: project, service and compose version, as docker
+/// compose puts them on the images it builds.
+pub fn image_labels(project: &str, service: &str) -> Vec<(String, String)> {
+    vec![
+        (PROJECT.to_string(), project.to_string()),
+        (SERVICE.to_string(), service.to_string()),
+        (VERSION.to_string(), COMPOSE_VERSION.to_string()),
+    ]
+}
+
 /// Engine name of a swarm service, config or secret of stack `stack`: `<stack>_<key>`.
 pub fn stack_object_name(stack: &str, key: &str) -> String {
     format!("{stack}_{key}")

@@ -4,9 +4,12 @@
 //! where bollard's models lose fields ([`raw`]).
 
 pub mod archive;
+pub mod build;
 pub mod connection;
 pub mod containers;
+pub mod context;
 pub mod convert;
+pub mod dockerignore;
 pub mod errors;
 pub mod events;
 pub mod images;

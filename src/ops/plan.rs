@@ -49,6 +49,9 @@ pub struct Intent {
     /// Hash of the service configuration (label [`labels::CONFIG_HASH`]).
     pub config_hash: String,
     pub depends_on: Vec<Dependency>,
+    /// ID of the image the service runs now, when known: a container made from another
+    /// image (rebuilt, pulled anew) is recreated.
+    pub image_id: Option<String>,
 }
 
 impl Intent {
@@ -92,6 +95,8 @@ pub struct Options {
 pub enum Reason {
     New,
     ConfigChanged,
+    /// The service's image is not the one the container was created from.
+    ImageChanged,
     Forced,
     /// A `restart: true` dependency is being recreated.
     DependencyRecreated(String),
@@ -108,6 +113,7 @@ impl fmt::Display for Reason {
         match self {
             Reason::New => f.write_str("new"),
             Reason::ConfigChanged => f.write_str("configuration changed"),
+            Reason::ImageChanged => f.write_str("image changed"),
             Reason::Forced => f.write_str("--force-recreate"),
             Reason::DependencyRecreated(dep) => {
                 write!(f, "dependency {dep} is recreated (restart: true)")
@@ -401,12 +407,17 @@ fn service_steps(
         };
         let diverged = c.config_hash.as_deref() != Some(intent.config_hash.as_str());
         let expected = intent.container_name(project, number);
+        let image_changed = intent
+            .image_id
+            .as_deref()
+            .is_some_and(|id| !c.image_id.is_empty() && c.image_id != id);
         let recreate = match options.recreate {
             _ if labels::is_replacement_name(&c.name, &expected) => {
                 Some(Reason::InterruptedRecreate)
             }
             RecreatePolicy::Force => Some(Reason::Forced),
             RecreatePolicy::Diverged if diverged => Some(Reason::ConfigChanged),
+            RecreatePolicy::Diverged if image_changed => Some(Reason::ImageChanged),
             _ => None,
         };
         let existing = Existing::of(c);
@@ -454,6 +465,7 @@ mod tests {
             replicas: 1,
             container_name: None,
             config_hash: hash.to_string(),
+            image_id: None,
             depends_on: deps
                 .iter()
                 .map(|(s, condition, restart)| Dependency {
@@ -570,6 +582,30 @@ mod tests {
         assert!(matches!(steps["es02"], Step::Restart { .. }));
         assert!(matches!(steps["kibana"], Step::Keep { .. }));
         assert!(matches!(steps["setup"], Step::Keep { .. }));
+    }
+
+    #[test]
+    fn a_container_of_another_image_is_recreated() {
+        let mut observed = vec![container("web", 1, "h", State::Running)];
+        observed[0].image_id = "sha256:old".to_string();
+        let mut intents = vec![intent("web", "h", &[])];
+        let unknown = plan("p", &intents, &observed, &Options::default()).expect("plan");
+        assert!(!unknown.changes(), "no image ID known: nothing to compare");
+        intents[0].image_id = Some("sha256:old".to_string());
+        let same = plan("p", &intents, &observed, &Options::default()).expect("plan");
+        assert!(!same.changes());
+        intents[0].image_id = Some("sha256:new".to_string());
+        let rebuilt = plan("p", &intents, &observed, &Options::default()).expect("plan");
+        assert_eq!(
+            rebuilt.to_string(),
+            "project p\nwave 1:\n  service web\n    p-web-1: recreate and start (image changed)\n"
+        );
+        let never = Options {
+            recreate: RecreatePolicy::Never,
+            ..Options::default()
+        };
+        let kept = plan("p", &intents, &observed, &never).expect("plan");
+        assert!(!kept.changes());
     }
 
     #[test]

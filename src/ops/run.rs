@@ -14,7 +14,7 @@ use crate::engine::{containers, images, labels};
 use crate::error::{Error, Result};
 use crate::ops::plan;
 use crate::ops::session::{self, Session, Tty};
-use crate::ops::up;
+use crate::ops::{up, up_images};
 use crate::progress::Progress;
 use crate::project::model::{Project, Service, parse_port_spec, parse_volume_spec};
 
@@ -141,7 +141,19 @@ pub async fn run(
     changed.services.insert(name.clone(), one_off.clone());
     let network_ids = up::ensure_resources(docker, &changed, &[name.as_str()], progress).await?;
     let image = one_off.image_name(&project.name, name);
-    let image_id = images::ensure(docker, &image).await?;
+    // Pulled or built as `up` would (pull_policy, a `build:` section for a missing image).
+    let ids = up_images::ensure(
+        docker,
+        &changed,
+        std::slice::from_ref(name),
+        &up_images::Options::default(),
+        progress,
+    )
+    .await?;
+    let image_id = match ids.get(&image) {
+        Some(id) => id.clone(),
+        None => images::ensure(docker, &image).await?,
+    };
     let hash = convert::config_hash(&one_off)?;
     let mut spec = convert::container_spec(&changed, context, name, 1, &hash, Some(&image_id))?;
     let slug = slug();

@@ -18,9 +18,10 @@ use crate::engine::archive;
 use crate::engine::convert::{self, ContainerSpec, InjectedFile, InjectedSource, ProjectContext};
 use crate::engine::events::{Outcome, Subscription};
 use crate::engine::resources::{self, Ensured, NetworkSpec, VolumeSpec};
-use crate::engine::{containers, errors, images, labels, observe};
+use crate::engine::{containers, errors, labels, observe};
 use crate::error::{Error, Result};
 use crate::ops::plan::{self, Condition, Dependency, Existing, Plan, ServicePlan, Step};
+use crate::ops::up_images;
 use crate::progress::{Action, Progress};
 use crate::project::model::Project;
 
@@ -46,6 +47,8 @@ pub struct Options {
     pub wait_timeout: Option<Duration>,
     /// `--dry-run`.
     pub dry_run: bool,
+    /// How images are pulled and built before containers are created.
+    pub images: up_images::Options,
 }
 
 /// The containers `up` left in place, per service: (id, name).
@@ -67,7 +70,22 @@ pub async fn up(
     events: &Subscription,
 ) -> Result<Converged> {
     let observed = observe::project_containers(docker, &project.name).await?;
-    let intents = convert::intents(project, &options.scale)?;
+    let mut intents = convert::intents(project, &options.scale)?;
+    // The plan names the services involved; their images (pulled or built now) may make
+    // containers out of date, so the plan is made again with the image IDs.
+    let selection = plan::plan(&project.name, &intents, &observed, &options.plan)?;
+    let services: Vec<String> = selection.services().map(|s| s.service.clone()).collect();
+    let image_ids = if options.dry_run {
+        up_images::local(docker, project, &services).await?
+    } else {
+        up_images::ensure(docker, project, &services, &options.images, progress).await?
+    };
+    for intent in &mut intents {
+        if let Some(service) = project.services.get(&intent.service) {
+            let image = service.image_name(&project.name, &intent.service);
+            intent.image_id = image_ids.get(&image).cloned();
+        }
+    }
     let plan = plan::plan(&project.name, &intents, &observed, &options.plan)?;
     if options.dry_run {
         return Ok(Converged {
@@ -80,7 +98,6 @@ pub async fn up(
         .map(|i| (i.service.clone(), i.config_hash.clone()))
         .collect();
 
-    ensure_images(docker, project, &plan).await?;
     let network_ids = ensure_networks_and_volumes(docker, project, &plan, progress).await?;
     handle_orphans(docker, &plan, progress).await?;
 
@@ -99,7 +116,7 @@ pub async fn up(
             .wait_timeout
             .map(|t| tokio::time::Instant::now() + t),
         containers: Mutex::new(Running::new()),
-        images: Mutex::new(HashMap::new()),
+        images: Mutex::new(image_ids.into_iter().collect()),
     };
     for wave in &plan.waves {
         let results = join_all(wave.iter().map(|service| run.service(service))).await;
@@ -112,28 +129,6 @@ pub async fn up(
     }
     let containers = run.containers.into_inner().unwrap_or_default();
     Ok(Converged { plan, containers })
-}
-
-async fn ensure_images(docker: &Docker, project: &Project, plan: &Plan) -> Result<()> {
-    let mut needed: Vec<String> = Vec::new();
-    for service in plan.services() {
-        let creates = service
-            .steps
-            .iter()
-            .any(|s| matches!(s, Step::Create { .. } | Step::Recreate { .. }));
-        if let Some(s) = project.services.get(&service.service)
-            && creates
-        {
-            let image = s.image_name(&project.name, &service.service);
-            if !needed.contains(&image) {
-                needed.push(image);
-            }
-        }
-    }
-    for result in join_all(needed.iter().map(|image| images::ensure(docker, image))).await {
-        result?;
-    }
-    Ok(())
 }
 
 /// Engine name → ID of the project's networks. Containers refer to networks by ID: the
@@ -511,7 +506,7 @@ impl Run<'_> {
         let image_id = match cached {
             Some(id) => Some(id),
             None => {
-                let id = images::local_id(self.docker, &image).await?;
+                let id = crate::engine::images::local_id(self.docker, &image).await?;
                 if let (Some(id), Ok(mut m)) = (&id, self.images.lock()) {
                     m.insert(image.clone(), id.clone());
                 }
