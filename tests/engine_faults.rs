@@ -102,16 +102,24 @@ fn a_missing_image_with_no_registry_is_one_clear_line() {
         "services:\n  web:\n    image: localhost:1/rcompose-test/missing:1\n",
     );
     let err = failed(&p.rcompose(&["-p", &p.name, "up", "-d"]), "up");
-    let line = err
-        .lines()
-        .find(|l| l.starts_with("error:"))
-        .unwrap_or_default();
-    assert!(
-        line.starts_with(
-            "error: image localhost:1/rcompose-test/missing:1 not found locally and cannot be pulled: "
-        ),
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(
+        errors,
+        [
+            "error: cannot pull localhost:1/rcompose-test/missing:1 from registry localhost:1: connection refused"
+        ],
         "{err}"
     );
+    // With `pull_policy: never`, no registry is asked at all.
+    p.write(
+        "compose.yml",
+        "services:\n  web:\n    image: rcompose-test/missing:1\n    pull_policy: never\n",
+    );
+    let err = failed(&p.rcompose(&["-p", &p.name, "up", "-d"]), "up");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(errors[0].contains("rcompose-test/missing:1"), "{err}");
+    assert!(!err.contains("Pulling"), "{err}");
     assert!(p.ids("container").is_empty());
 }
 
