@@ -1,4 +1,5 @@
-//! Broken compose files: each gives a non-zero exit and a message naming the file and line.
+//! Broken compose files: each gives a non-zero exit and a message naming the file and line,
+//! within bounded memory.
 //! Broken `.env` files and generated hostile inputs (huge files, dense documents) are in
 //! `hostile_input.rs`.
 
@@ -187,6 +188,17 @@ fn every_broken_file_fails_with_file_line_and_reason() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    // The peak memory of the largest of those runs (this test binary starts no other child).
+    // SAFETY: an all-zero rusage is a valid value for getrusage to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid rusage to write into.
+    let measured = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert_eq!(measured, 0, "getrusage");
+    assert!(
+        usage.ru_maxrss < 500 * 1024,
+        "a broken file took {} MiB of memory",
+        usage.ru_maxrss / 1024
+    );
 }
 
 #[test]
