@@ -1,0 +1,925 @@
+#!/usr/bin/env python3
+# The rcompose benchmark (issue 7): generates stacks, times rcompose against docker-compose 1.29
+# and against the engine floor (bench/floor.rs) side by side, alternating the tools in every
+# round, and writes bench/RESULTS.md, bench/results.json and bench/plot.svg.
+#
+#     python3 bench/run.py            full run (20, 100 and 200 services)
+#     python3 bench/run.py --quick    smoke run (20 services, 2 rounds)
+#
+# See bench/README.md for what is measured and how.
+"""rcompose benchmark: rcompose vs docker-compose 1.29 vs the engine floor."""
+
+import argparse
+import calendar
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RCOMPOSE = ROOT / "target" / "release" / "rcompose"
+FLOOR = ROOT / "target" / "release" / "examples" / "floor"
+BEFORE = None  # --before PATH: another rcompose binary measured in the same rounds
+WORK = Path(tempfile.gettempdir()) / "rcompose-bench"
+HISTORY = BENCH / "history"
+
+# The test image, built exactly as tests/support/mod.rs builds it (same recipe label, so the
+# test suite and the benchmark share it). Never pulled.
+IMAGE = "rcompose-test/busybox:latest"
+IMAGE_RECIPE = "1"
+RECIPE_LABEL = "rcompose-test.recipe"
+DOCKERFILE = """FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin && mkdir -p /tmp /data /etc /root /var/www && chmod 1777 /tmp && echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd && echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >> /etc/passwd && echo 'root:x:0:' > /etc/group && echo 'nogroup:x:65534:' >> /etc/group"]
+CMD ["/bin/sh"]
+"""
+
+# A container that stops at once on SIGTERM (a bare `sleep` as PID 1 would wait out the stop
+# timeout, and `down` would measure that timeout).
+COMMAND = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+FAST_HEALTH = {"test": ["CMD", "true"], "interval": "1s", "timeout": "5s", "retries": 30}
+SLOW_HEALTH = {"test": ["CMD", "true"], "interval": "30s", "timeout": "5s", "retries": 3}
+CHAIN = 5  # s000 (healthy) <- s001 <- s002 <- s003 <- s004
+TIER = 25  # services per network
+
+# Every tool a run may measure, in the order tables show them.
+ALL_TOOLS = ["rcompose", "before", "docker-compose", "floor"]
+TOOLS = ["rcompose", "docker-compose", "floor"]
+OPS = ["up_cold", "up_nochange", "up_changed", "ps", "down"]
+OP_NAMES = {"up_cold": "up -d (cold)", "up_nochange": "up -d (nothing changed)",
+            "up_changed": "up -d (one service changed)", "ps": "ps", "down": "down -v"}
+
+# Every project the benchmark makes is named rcb<run>-...: unique per run, so that an engine
+# object a previous run could not remove (the engine sometimes keeps a network it claims still
+# has endpoints) never gets in the way.
+PREFIX = "rcb%04x" % (os.getpid() & 0xFFFF)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stacks
+
+
+def stack_model(n):
+    """Services of an n-service stack: a healthchecked hub, a chain hanging off it, and a
+    fan-out of the rest onto the hub (service_healthy) and the chain (service_started); named
+    volumes shared by every fifth service; slow healthchecks on every tenth; one network per
+    tier of 25 services."""
+    volumes = ["v%d" % i for i in range(max(2, n // 20))]
+    networks = ["t%d" % i for i in range((n + TIER - 1) // TIER)]
+    services = []
+    for i in range(n):
+        name = "s%03d" % i
+        deps = []
+        if 0 < i < CHAIN:
+            deps = [("s%03d" % (i - 1), "service_healthy" if i == 1 else "service_started")]
+        elif i >= CHAIN:
+            deps = [("s000", "service_healthy")] if i % 2 == 0 else [
+                ("s%03d" % (1 + i % (CHAIN - 1)), "service_started")]
+        health = FAST_HEALTH if i == 0 else (SLOW_HEALTH if i % 10 == 9 else None)
+        volume = volumes[0] if i == 0 else (volumes[(i // 5) % len(volumes)] if i % 5 == 0 else None)
+        services.append({"name": name, "deps": deps, "health": health, "volume": volume,
+                         "network": networks[i // TIER],
+                         # The last service is a leaf: changing it recreates it alone.
+                         "changeable": i == n - 1})
+    return {"services": services, "volumes": volumes, "networks": networks}
+
+
+def delay_model():
+    """db (healthy after its first probe) <- app1 <- app2 (healthchecked too) <- app3."""
+    def service(name, deps, health):
+        return {"name": name, "deps": deps, "health": health, "volume": None, "network": "t0",
+                "changeable": False}
+    return {"volumes": [], "networks": ["t0"], "services": [
+        service("db", [], FAST_HEALTH),
+        service("app1", [("db", "service_healthy")], FAST_HEALTH),
+        service("app2", [("app1", "service_healthy")], FAST_HEALTH),
+        service("app3", [("app2", "service_healthy")], None),
+    ]}
+
+
+def q(s):
+    return json.dumps(s)  # a JSON string is a valid YAML scalar
+
+
+def compose_yaml(model):
+    """A compose file both tools read: docker-compose 1.29 wants `version:` and no `name:`.
+    Subnets come from the environment (BENCH_SUBNET_<tier>), one per project."""
+    out = ['version: "2.4"', "services:"]
+    for s in model["services"]:
+        out.append("  %s:" % s["name"])
+        out.append("    image: %s" % IMAGE)
+        out.append("    command: [%s]" % ", ".join(q(a) for a in COMMAND))
+        out.append("    environment:")
+        out.append("      SERVICE: %s" % s["name"])
+        gen = '"${BENCH_GENERATION:-1}"' if s["changeable"] else '"1"'
+        out.append("      GENERATION: %s" % gen)
+        out.append("    networks: [%s]" % s["network"])
+        if s["volume"]:
+            out.append("    volumes:")
+            out.append("      - %s:/data" % s["volume"])
+        if s["health"]:
+            h = s["health"]
+            out.append("    healthcheck:")
+            out.append("      test: [%s]" % ", ".join(q(a) for a in h["test"]))
+            for key in ("interval", "timeout", "retries"):
+                out.append("      %s: %s" % (key, h[key]))
+        if s["deps"]:
+            out.append("    depends_on:")
+            for dep, condition in s["deps"]:
+                out.append("      %s:" % dep)
+                out.append("        condition: %s" % condition)
+    if model["volumes"]:
+        out.append("volumes:")
+        for v in model["volumes"]:
+            out.append("  %s: {}" % v)
+    out.append("networks:")
+    for i, net in enumerate(model["networks"]):
+        out += ["  %s:" % net, "    ipam:", "      config:",
+                "        - subnet: ${BENCH_SUBNET_%d}" % i]
+    return "\n".join(out) + "\n"
+
+
+def seconds_ns(text):
+    m = re.fullmatch(r"(\d+)(ms|s)", text)
+    return int(m.group(1)) * (1_000_000 if m.group(2) == "ms" else 1_000_000_000)
+
+
+def floor_spec(model, project, subnets):
+    """The same stack for bench/floor.rs, with engine names spelled out."""
+    return {
+        "project": project,
+        "image": IMAGE,
+        "networks": [{"name": "%s_%s" % (project, net), "subnet": subnet}
+                     for net, subnet in zip(model["networks"], subnets)],
+        "volumes": ["%s_%s" % (project, v) for v in model["volumes"]],
+        "services": [{
+            "name": s["name"],
+            "network": "%s_%s" % (project, s["network"]),
+            "container": "%s-%s-1" % (project, s["name"]),
+            "command": COMMAND,
+            "environment": ["SERVICE=%s" % s["name"], "GENERATION=1"],
+            "labels": {"com.docker.compose.service": s["name"],
+                       "com.docker.compose.container-number": "1",
+                       "com.docker.compose.oneoff": "False"},
+            "mounts": [["%s_%s" % (project, s["volume"]), "/data"]] if s["volume"] else [],
+            "healthcheck": None if not s["health"] else {
+                "test": s["health"]["test"],
+                "interval_ns": seconds_ns(s["health"]["interval"]),
+                "timeout_ns": seconds_ns(s["health"]["timeout"]),
+                "retries": s["health"]["retries"],
+            },
+            "depends_on": [{"service": d, "condition": c} for d, c in s["deps"]],
+        } for s in model["services"]],
+    }
+
+
+class Stack:
+    """One generated stack on disk: the compose file both tools read."""
+
+    def __init__(self, label, model):
+        self.label = label
+        self.model = model
+        self.services = len(model["services"])
+        self.dir = WORK / label
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.compose = self.dir / "compose.yml"
+        self.compose.write_text(compose_yaml(model))
+
+
+class Subnets:
+    """A /24 of 10.X.0.0/16 per network, X chosen so that no network on the engine uses it.
+
+    Every project gets its own networks and subnets, outside the engine's default address
+    pools: the engine (20.10, under load) now and then keeps a network it says still has
+    endpoints after all its containers are gone, and such a network must hold neither a default
+    pool that other users of the engine need nor a subnet the next round wants.
+    """
+
+    def __init__(self):
+        used = set()
+        ids = sh(["docker", "network", "ls", "-q"], check=False).split()
+        if ids:
+            for net in json.loads(sh(["docker", "network", "inspect"] + ids, check=False) or "[]"):
+                for pool in (net.get("IPAM") or {}).get("Config") or []:
+                    m = re.match(r"10\.(\d+)\.", pool.get("Subnet", ""))
+                    if m:
+                        used.add(int(m.group(1)))
+        self.free = [x for x in range(200, 255) if x not in used]
+        self.next = 0
+
+    def take(self):
+        if self.next >= 256 * len(self.free):
+            raise Failed("no free 10.X.0.0/16 left for the benchmark's networks")
+        x, y = self.free[self.next // 256], self.next % 256
+        self.next += 1
+        return "10.%d.%d.0/24" % (x, y)
+
+
+SUBNETS = None
+
+
+class Target:
+    """One tool's project for a stack in one round: its own name and subnets."""
+
+    SHORT = {"rcompose": "rc", "before": "rb", "docker-compose": "dc", "floor": "fl"}
+
+    def __init__(self, stack, tool, round_):
+        self.stack = stack
+        self.tool = tool
+        self.project = "%s-%s-%s-%d" % (PREFIX, self.SHORT[tool], stack.label, round_)
+        subnets = [SUBNETS.take() for _ in stack.model["networks"]]
+        self.env = {"BENCH_SUBNET_%d" % i: subnet for i, subnet in enumerate(subnets)}
+        if tool == "floor":
+            self.floor_file = stack.dir / ("%s.json" % self.project)
+            self.floor_file.write_text(json.dumps(floor_spec(stack.model, self.project, subnets)))
+
+    def cmd(self, verb):
+        """The command line of verb (`up`, `ps`, `down`, `config`)."""
+        if self.tool == "floor":
+            return [str(FLOOR), verb, str(self.floor_file)]
+        exe = {"rcompose": [str(RCOMPOSE)], "before": [str(BEFORE)],
+               "docker-compose": ["docker-compose"]}[self.tool]
+        base = exe + ["-p", self.project, "-f", str(self.stack.compose)]
+        return base + {"up": ["up", "-d"], "ps": ["ps"], "down": ["down", "-v"],
+                       "config": ["config"]}[verb]
+
+    def run(self, verb, env=None, rss=False):
+        return run(self.cmd(verb), env=dict(self.env, **(env or {})), rss=rss)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running things
+
+
+class Failed(Exception):
+    pass
+
+
+def run(cmd, env=None, rss=False, cwd=None):
+    """Run cmd; its wall time in seconds, with rss its peak RSS in KiB, and its output."""
+    full_env = dict(os.environ)
+    full_env.pop("COMPOSE_PROJECT_NAME", None)
+    full_env.pop("COMPOSE_FILE", None)
+    full_env.update(env or {})
+    report = None
+    if rss:
+        report = tempfile.NamedTemporaryFile(prefix="rcb-time-", delete=False)
+        report.close()
+        cmd = ["/usr/bin/time", "-v", "-o", report.name] + cmd
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=full_env, cwd=cwd or ROOT, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    peak = None
+    if report:
+        text = Path(report.name).read_text()
+        os.unlink(report.name)
+        m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+        peak = int(m.group(1)) if m else None
+    if proc.returncode != 0:
+        raise Failed("%s failed (%d):\n%s%s" % (" ".join(map(str, cmd)), proc.returncode,
+                                               proc.stdout.decode(errors="replace")[-2000:],
+                                               proc.stderr.decode(errors="replace")[-4000:]))
+    return elapsed, peak, proc.stdout.decode(errors="replace")
+
+
+def sh(cmd, check=True):
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise Failed("%s failed:\n%s" % (" ".join(cmd), proc.stderr))
+    return proc.stdout.strip()
+
+
+def purge(project):
+    """Remove whatever the engine still has for project (only objects with its exact label)."""
+    label = "label=com.docker.compose.project=%s" % project
+    ids = sh(["docker", "ps", "-aq", "--filter", label], check=False).split()
+    if ids:
+        sh(["docker", "rm", "-f", "-v"] + ids, check=False)
+    for kind in ("network", "volume"):
+        ids = sh(["docker", kind, "ls", "-q", "--filter", label], check=False).split()
+        if ids:
+            sh(["docker", kind, "rm"] + ids, check=False)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def rounds_order(r):
+    return TOOLS[r % len(TOOLS):] + TOOLS[:r % len(TOOLS)]
+
+
+def log(msg):
+    print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+def failed(results, stack, round_, tool, op, error):
+    """Record a failed operation (reported in RESULTS.md; its sample is left out)."""
+    line = (str(error).strip().splitlines() or ["?"])[-1][:300]
+    results.setdefault("failures", []).append(
+        {"stack": stack, "round": round_, "tool": tool, "op": op, "error": line})
+    log("  %s round %d %s: %s FAILED: %s" % (stack, round_, tool, op, line))
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurements
+
+
+def lifecycle(stack, runs, results):
+    """Per round and per tool (order rotating): up -d cold, up -d unchanged, up -d with one
+    service changed, ps, down -v. The floor does the cold up and the down."""
+    samples = {t: {} for t in TOOLS}
+    rss = {t: [] for t in TOOLS}
+    for r in range(runs):
+        for tool in rounds_order(r):
+            target = Target(stack, tool, r + 1)
+            s = samples[tool]
+            op = "up_cold"
+            try:
+                t, peak, _ = target.run("up", rss=True)
+                s.setdefault(op, []).append(t)
+                if peak:
+                    rss[tool].append(peak)
+                if tool != "floor":
+                    op = "up_nochange"
+                    t, _, _ = target.run("up")
+                    s.setdefault(op, []).append(t)
+                    op = "up_changed"
+                    t, _, _ = target.run("up", env={"BENCH_GENERATION": "2"})
+                    s.setdefault(op, []).append(t)
+                    op = "ps"
+                    t, _, out = target.run("ps")
+                    s.setdefault(op, []).append(t)
+                    if out.count("\n") < stack.services:
+                        raise Failed("%s ps listed too few containers:\n%s" % (tool, out))
+                op = "down"
+                t, _, _ = target.run("down")
+                s.setdefault(op, []).append(t)
+            except Failed as e:
+                failed(results, stack.label, r + 1, tool, op, e)
+            finally:
+                purge(target.project)
+            log("  %s round %d/%d %s: %s" % (stack.label, r + 1, runs, tool, ", ".join(
+                "%s %.2fs" % (k, v[-1]) for k, v in s.items())))
+    results["lifecycle"][stack.label] = {
+        "services": stack.services, "runs": runs, "samples": samples, "rss_kib": rss,
+    }
+
+
+def parse_time(text):
+    """RFC 3339 with nanoseconds (as the engine writes it) to Unix seconds (float)."""
+    m = re.fullmatch(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", text)
+    if not m:
+        raise Failed("cannot read time %r" % text)
+    y, mo, d, h, mi, s = (int(g) for g in m.groups()[:6])
+    frac = float("0." + m.group(7)) if m.group(7) else 0.0
+    secs = calendar.timegm((y, mo, d, h, mi, s)) + frac
+    zone = m.group(8)
+    if zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        secs -= sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+    return secs
+
+
+def inspect_service(project, service):
+    ids = sh(["docker", "ps", "-aq", "--filter", "label=com.docker.compose.project=%s" % project,
+              "--filter", "label=com.docker.compose.service=%s" % service]).split()
+    if len(ids) != 1:
+        raise Failed("expected one container of %s in %s, found %d" % (service, project, len(ids)))
+    return json.loads(sh(["docker", "inspect", ids[0]]))[0]
+
+
+def first_passing_probe_end(container):
+    log_entries = (container["State"].get("Health") or {}).get("Log") or []
+    passing = [e for e in log_entries if e.get("ExitCode") == 0]
+    if not passing:
+        raise Failed("no passing probe in %s" % container["Name"])
+    if len(log_entries) >= 5 and log_entries[0].get("ExitCode") == 0:
+        # The engine keeps five entries: the first passing one may have been dropped.
+        raise Failed("health log of %s is full; cannot find its first passing probe" % container["Name"])
+    return min(parse_time(e["End"]) for e in passing)
+
+
+def dependent_delays(runs, results):
+    """The delay between a dependency's first passing probe and its dependent's StartedAt, for
+    each tool, and the engine's own start latency for an already created container."""
+    stack = Stack("delay", delay_model())
+    pairs = [("db", "app1"), ("app1", "app2"), ("app2", "app3")]
+    tools = [t for t in TOOLS]
+    raw = {t: [] for t in tools}
+    latency = []
+    for r in range(runs):
+        _, _, out = run([str(FLOOR), "latency", IMAGE, "3", SUBNETS.take()])
+        for line in out.splitlines():
+            sample = json.loads(line)
+            latency.append(parse_time(sample["started_at"]) - sample["requested_ns"] / 1e9)
+        for tool in rounds_order(r):
+            target = Target(stack, tool, r + 1)
+            op = "up"
+            try:
+                target.run("up")
+                op = "inspect"
+                for dep, dependent in pairs:
+                    ready = first_passing_probe_end(inspect_service(target.project, dep))
+                    started = parse_time(inspect_service(target.project, dependent)["State"]["StartedAt"])
+                    raw[tool].append(started - ready)
+                op = "down"
+                target.run("down")
+            except Failed as e:
+                failed(results, "delay", r + 1, tool, op, e)
+            finally:
+                purge(target.project)
+        log("  delay round %d/%d: %s; engine start latency %.0f ms" % (
+            r + 1, runs, ", ".join("%s %.0f ms" % (t, 1000 * median(raw[t][-3:])) for t in tools if raw[t]),
+            1000 * median(latency[-3:])))
+    results["delay"] = {"runs": runs, "raw_s": raw, "engine_start_latency_s": latency}
+
+
+def alternate(commands, runs, warmup=1, env=None):
+    """Wall times of each named command, alternating them run by run."""
+    times = {name: [] for name in commands}
+    for _ in range(warmup):
+        for cmd in commands.values():
+            run(cmd, env=env)
+    for r in range(runs):
+        names = list(commands)
+        names = names[r % len(names):] + names[:r % len(names)]
+        for name in names:
+            t, _, _ = run(commands[name], env=env)
+            times[name].append(t)
+    return times
+
+
+def hyperfine(cmd, runs):
+    """Median wall time of cmd by hyperfine (no shell), or None without hyperfine."""
+    if not shutil.which("hyperfine"):
+        return None
+    out = WORK / "hyperfine.json"
+    subprocess.run(["hyperfine", "-N", "--warmup", "5", "--runs", str(runs), "--export-json",
+                    str(out), "--", " ".join(cmd)], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return json.loads(out.read_text())["results"][0]["median"]
+
+
+def exe(tool):
+    return {"rcompose": str(RCOMPOSE), "before": str(BEFORE), "docker-compose": "docker-compose"}[tool]
+
+
+def config_and_startup(stack, runs, results):
+    """`config` on the largest stack, `--version`, and `config -q` on stacks/elastic.yml."""
+    tools = [t for t in TOOLS if t != "floor"]
+    targets = {t: Target(stack, t, 0) for t in tools}
+    env = next(iter(targets.values())).env
+    config = alternate({t: targets[t].cmd("config") for t in tools}, runs, env=env)
+    version = alternate({t: [exe(t), "--version"] for t in tools}, 2 * runs)
+    elastic = {}
+    for t in tools:
+        if t == "docker-compose":
+            continue  # the Elastic file uses syntax docker-compose 1.29 does not read
+        cmd = [exe(t), "-f", "stacks/elastic.yml", "config", "-q"]
+        elastic[t] = {"hyperfine_s": hyperfine(cmd, 10 * runs),
+                      "own_timer_s": alternate({t: cmd}, 5 * runs)[t]}
+    results["config"] = {"stack": stack.label, "config_s": config, "version_s": version,
+                         "version_hyperfine_s": hyperfine([str(RCOMPOSE), "--version"], 10 * runs),
+                         "elastic_config_q": elastic}
+    log("  config (%s services): %s" % (stack.label, ", ".join(
+        "%s %s" % (t, ms(median(v))) for t, v in config.items())))
+    log("  --version: %s" % ", ".join("%s %s" % (t, ms(median(v))) for t, v in version.items()))
+    log("  config -q stacks/elastic.yml: %s" % ", ".join(
+        "%s %s" % (t, ms(e["hyperfine_s"] or median(e["own_timer_s"]))) for t, e in elastic.items()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Setup
+
+
+def ensure_tools(skip_build):
+    if not Path("/usr/bin/time").exists():
+        log("installing GNU time (apt)")
+        subprocess.run(["apt-get", "install", "-y", "time"], check=True, stdout=subprocess.DEVNULL)
+    if not shutil.which("hyperfine"):
+        log("installing hyperfine (apt, optional)")
+        subprocess.run(["apt-get", "install", "-y", "hyperfine"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    if "docker-compose" in TOOLS and not shutil.which("docker-compose"):
+        raise Failed("docker-compose (1.29, Debian's package) is needed: apt-get install docker-compose")
+    if not skip_build:
+        log("cargo build --release (rcompose and the floor)")
+        subprocess.run(["cargo", "build", "--release", "--bin", "rcompose", "--example", "floor"],
+                       cwd=ROOT, check=True)
+    for path in (RCOMPOSE, FLOOR) + ((BEFORE,) if BEFORE else ()):
+        if not Path(path).exists():
+            raise Failed("%s is missing (run without --no-build?)" % path)
+    ensure_image()
+
+
+def ensure_image():
+    recipe = sh(["docker", "image", "inspect", "--format",
+                 '{{ index .Config.Labels "%s" }}' % RECIPE_LABEL, IMAGE], check=False)
+    if recipe == IMAGE_RECIPE:
+        return
+    log("building %s from the host's static busybox" % IMAGE)
+    if not Path("/bin/busybox").exists():
+        raise Failed("/bin/busybox is missing: apt-get install busybox-static")
+    with tempfile.TemporaryDirectory(prefix="rcb-image-") as context:
+        shutil.copy("/bin/busybox", Path(context) / "busybox")
+        (Path(context) / "Dockerfile").write_text(DOCKERFILE)
+        tag = "rcompose-test/busybox:build-bench-%d" % os.getpid()
+        subprocess.run(["docker", "build", "-q", "--label", "%s=%s" % (RECIPE_LABEL, IMAGE_RECIPE),
+                        "-t", tag, context], env=dict(os.environ, DOCKER_BUILDKIT="0"),
+                       check=True, stdout=subprocess.DEVNULL)
+        sh(["docker", "tag", tag, IMAGE])
+        sh(["docker", "rmi", tag], check=False)
+
+
+def ensure_matplotlib():
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        log("installing matplotlib (pip)")
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "matplotlib"],
+                       check=True)
+
+
+def machine():
+    def out(cmd):
+        try:
+            return sh(cmd)
+        except (Failed, OSError):
+            return "?"
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": out(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
+        "dirty": bool(out(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"])),
+        "cpus": os.cpu_count(),
+        "kernel": platform.release(),
+        "engine": out(["docker", "version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})"]),
+        "docker_compose": out(["docker-compose", "version", "--short"]),
+        "rcompose": out([str(RCOMPOSE), "--version"]),
+        "before": out([str(BEFORE), "--version"]) if BEFORE else None,
+        "hyperfine": bool(shutil.which("hyperfine")),
+        "load_start": os.getloadavg(),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def ms(x):
+    if x is None:
+        return "–"
+    return "%.1f ms" % (1000 * x) if abs(x) < 1 else "%.2f s" % x
+
+
+def ratio(a, b):
+    return None if a is None or not b else a / b
+
+
+def fmt_ratio(x):
+    return "–" if x is None else "%.2f×" % x
+
+
+def check(ok):
+    return "✔" if ok else "✘"
+
+
+def med(samples, tool, op):
+    return median(samples.get(tool, {}).get(op, []))
+
+
+def targets_of(results):
+    """The issue's targets: (target, measured, met)."""
+    targets = []
+    lifecycle_data = sorted(results.get("lifecycle", {}).values(), key=lambda d: d["services"])
+    for data in lifecycle_data:
+        s, n = data["samples"], data["services"]
+        for op in ("up_cold", "down"):
+            rc, dc, fl = med(s, "rcompose", op), med(s, "docker-compose", op), med(s, "floor", op)
+            r_fl, r_dc = ratio(rc, fl), ratio(rc, dc)
+            if r_fl is not None and r_dc is not None:
+                targets.append(("`%s`, %d services: ≤ 1.1× floor and ≤ docker-compose" % (OP_NAMES[op], n),
+                                "%s floor, %s docker-compose" % (fmt_ratio(r_fl), fmt_ratio(r_dc)),
+                                r_fl <= 1.1 and r_dc <= 1.0))
+        for op in ("up_nochange", "ps"):
+            r_dc = ratio(med(s, "rcompose", op), med(s, "docker-compose", op))
+            if r_dc is not None:
+                targets.append(("`%s`, %d services: ≤ 0.1× docker-compose" % (OP_NAMES[op], n),
+                                fmt_ratio(r_dc), r_dc <= 0.1))
+    config = results.get("config")
+    if config:
+        times = config["config_s"]
+        r_dc = ratio(median(times.get("rcompose", [])), median(times.get("docker-compose", [])))
+        if r_dc is not None:
+            targets.append(("`config`, %s services: ≤ 0.05× docker-compose" % config["stack"],
+                            fmt_ratio(r_dc), r_dc <= 0.05))
+    delay = results.get("delay")
+    if delay and delay["raw_s"].get("rcompose"):
+        engine = median(delay["engine_start_latency_s"])
+        rc = median(delay["raw_s"]["rcompose"])
+        targets.append(("dependent starts ≤ 50 ms later than the engine allows",
+                        "%s (%s − engine %s)" % (ms(rc - engine), ms(rc), ms(engine)),
+                        rc - engine <= 0.050))
+    for data in lifecycle_data:
+        if data["services"] == 200 and data["rss_kib"].get("rcompose"):
+            peak = max(data["rss_kib"]["rcompose"]) / 1024
+            targets.append(("peak RSS of `up -d`, 200 services: ≤ 30 MB", "%.1f MB" % peak, peak <= 30))
+    elastic = (config or {}).get("elastic_config_q", {}).get("rcompose")
+    if elastic:
+        t = elastic["hyperfine_s"] or median(elastic["own_timer_s"])
+        targets.append(("`config -q` on stacks/elastic.yml: < 5 ms (issue 2)", ms(t), t < 0.005))
+    return targets
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def report_tools(results):
+    return [t for t in ALL_TOOLS if t in results["tools"]]
+
+
+def write_report(results, plot_name):
+    m = results["machine"]
+    tools = report_tools(results)
+    lines = [
+        "<!-- Written by bench/run.py: edit the harness, not this file. -->",
+        "# rcompose benchmark results",
+        "",
+        "Regenerate with `python3 bench/run.py` (see [README.md](README.md)). Times are medians of",
+        "the rounds; in every round the tools run one after the other in rotating order, so the",
+        "ratios compare runs made under the same load. The engine is shared with other work on",
+        "this machine: absolute times drift, the ratios much less.",
+        "",
+        "- %s, commit `%s`%s; %s CPUs, kernel %s" % (m["date"], m["commit"],
+                                                    " (uncommitted changes in src/)" if m["dirty"] else "",
+                                                    m["cpus"], m["kernel"]),
+        "- engine %s; docker-compose %s; %s" % (m["engine"], m["docker_compose"], m["rcompose"]),
+        "- load average %.1f at the start, %.1f at the end (%d CPUs); the run took %.1f min (%s)" % (
+            m["load_start"][0], m["load_end"][0], m["cpus"], m["minutes"],
+            "quick" if results["quick"] else "full"),
+        "",
+    ]
+    targets = targets_of(results)
+    if targets:
+        lines += ["## Targets (issue 7)", ""]
+        lines += table(["target", "measured", ""], [(t, v, check(ok)) for t, v, ok in targets])
+        lines.append("")
+
+    if results.get("lifecycle"):
+        lines += ["## Lifecycle", "",
+                  "Stack: a healthchecked hub (first probe after 1 s), a chain of %d services hanging off" % (CHAIN - 1),
+                  "it, the rest fanned out onto the hub (`service_healthy`) and the chain (`service_started`),",
+                  "one named volume per 20 services shared by every fifth service, slow healthchecks on every",
+                  "tenth, one network per %d services. `up -d (one service changed)` changes the environment" % TIER,
+                  "of one leaf service. The floor only does the cold `up` and the `down`.", ""]
+        ratios = [("docker-compose", "vs docker-compose"), ("floor", "vs floor"), ("before", "vs before")]
+        ratios = [(t, name) for t, name in ratios if t in tools]
+        rows = []
+        for data in sorted(results["lifecycle"].values(), key=lambda d: d["services"]):
+            s = data["samples"]
+            for op in OPS:
+                rc = med(s, "rcompose", op)
+                rows.append([data["services"], OP_NAMES[op]] + [ms(med(s, t, op)) for t in tools] +
+                            [fmt_ratio(ratio(rc, med(s, t, op))) for t, _ in ratios])
+        lines += table(["services", "operation"] + tools + [name for _, name in ratios], rows)
+        lines += ["", "Rounds: %s." % ", ".join(
+            "%d services × %d" % (d["services"], d["runs"])
+            for d in sorted(results["lifecycle"].values(), key=lambda d: d["services"])), ""]
+        if plot_name:
+            lines += ["![up -d (cold) and down -v against the number of services](%s)" % plot_name, ""]
+        lines += ["## Peak memory of `up -d` (cold)", "",
+                  "Maximum resident set size reported by `/usr/bin/time -v`, the largest of the rounds.", ""]
+        rows = []
+        for data in sorted(results["lifecycle"].values(), key=lambda d: d["services"]):
+            rows.append([data["services"]] + ["%.1f MB" % (max(data["rss_kib"][t]) / 1024)
+                                              if data["rss_kib"].get(t) else "–" for t in tools])
+        lines += table(["services"] + tools, rows)
+        lines.append("")
+
+    delay = results.get("delay")
+    if delay:
+        engine = median(delay["engine_start_latency_s"])
+        lines += ["## Dependent start delay", "",
+                  "From the dependency's first passing health probe (`State.Health.Log[].End` of the first",
+                  "entry with exit code 0) to the dependent's `State.StartedAt`, over `db ← app1 ← app2 ← app3`",
+                  "(`service_healthy` all), minus the engine's own start latency for an already created",
+                  "container: request to `StartedAt`, measured by `floor latency` in the same rounds,",
+                  "median %s over %d starts." % (ms(engine), len(delay["engine_start_latency_s"])), ""]
+        rows = []
+        for t in tools:
+            raw = median(delay["raw_s"].get(t, []))
+            if raw is not None:
+                rows.append([t, ms(raw), ms(raw - engine), len(delay["raw_s"][t])])
+        lines += table(["tool", "raw (median)", "minus the engine's latency", "samples"], rows)
+        lines.append("")
+
+    config = results.get("config")
+    if config:
+        ctools = [t for t in tools if t in config["config_s"]]
+        lines += ["## Config and start-up", ""]
+        rows = [["`config`, %s services" % config["stack"]] +
+                [ms(median(config["config_s"][t])) for t in ctools],
+                ["`--version` (start-up of the binary)"] +
+                [ms(median(config["version_s"][t])) for t in ctools]]
+        for name in ("own_timer_s", "hyperfine_s"):
+            row = ["`config -q` stacks/elastic.yml (%s)" % ("hyperfine" if name == "hyperfine_s" else "own timer")]
+            for t in ctools:
+                e = config["elastic_config_q"].get(t)
+                value = None if not e else (e[name] if name == "hyperfine_s" else median(e[name]))
+                row.append(ms(value))
+            rows.append(row)
+        lines += table(["what"] + ctools, rows)
+        lines += ["", "The own timer includes the harness's process spawn; the hyperfine figure (`-N`, no shell)",
+                  "is the one the `config -q` target is checked against. docker-compose 1.29 cannot read",
+                  "stacks/elastic.yml. `rcompose --version` by hyperfine: %s." % ms(config["version_hyperfine_s"]), ""]
+
+    failures = results.get("failures") or []
+    if failures:
+        lines += ["## Failures", "",
+                  "Operations that failed during the run; their samples are left out, and the round went on",
+                  "after cleaning up. \"has active endpoints\" is the engine's, not the tool's: see",
+                  "[README.md](README.md#engine-quirks-seen-here).", ""]
+        lines += table(["stack", "round", "tool", "operation", "error"],
+                       [(f["stack"], f["round"], f["tool"], f["op"], f["error"].replace("|", "\\|"))
+                        for f in failures])
+        lines.append("")
+
+    lines += history_section()
+    return "\n".join(lines)
+
+
+def history_section():
+    """Before/after runs saved with --save (they measure an older binary with --before)."""
+    runs = []
+    for path in sorted(HISTORY.glob("*.json")):
+        data = json.loads(path.read_text())
+        if "before" in data.get("tools", []):
+            runs.append((path.stem, data))
+    if not runs:
+        return []
+    lines = ["## Before and after each optimization", "",
+             "Each row is a run saved in bench/history/ with `--before OLD-BINARY --save NAME`: the",
+             "binary before the change and the one after it run in the same rounds, alternating, so",
+             "the ratio after/before is measured under the same load (below 1: faster). Times are medians.", ""]
+    rows = []
+    for name, data in runs:
+        label = "%s (`%s`)" % (name, data["machine"]["commit"])
+        note = data.get("note", "")
+        for lc in sorted(data.get("lifecycle", {}).values(), key=lambda d: d["services"]):
+            s = lc["samples"]
+            for op in OPS:
+                a, b = med(s, "rcompose", op), med(s, "before", op)
+                if a is not None and b is not None:
+                    rows.append([label, note, "%s, %d services" % (OP_NAMES[op], lc["services"]),
+                                 ms(b), ms(a), fmt_ratio(ratio(a, b))])
+                    label, note = "", ""
+        delay = data.get("delay")
+        if delay and delay["raw_s"].get("before") and delay["raw_s"].get("rcompose"):
+            engine = median(delay["engine_start_latency_s"])
+            a, b = median(delay["raw_s"]["rcompose"]) - engine, median(delay["raw_s"]["before"]) - engine
+            rows.append([label, note, "dependent start delay over the engine's latency", ms(b), ms(a),
+                         fmt_ratio(ratio(a, b))])
+            label, note = "", ""
+        config = data.get("config")
+        if config and "before" in config["config_s"]:
+            for what, a, b in (
+                    ("`config`, %s services" % config["stack"], median(config["config_s"]["rcompose"]),
+                     median(config["config_s"]["before"])),
+                    ("`--version`", median(config["version_s"]["rcompose"]), median(config["version_s"]["before"])),
+                    ("`config -q` elastic (hyperfine)",
+                     config["elastic_config_q"].get("rcompose", {}).get("hyperfine_s"),
+                     config["elastic_config_q"].get("before", {}).get("hyperfine_s"))):
+                if a is not None and b is not None:
+                    rows.append([label, note, what, ms(b), ms(a), fmt_ratio(ratio(a, b))])
+                    label, note = "", ""
+    lines += table(["run", "change", "measure", "before", "after", "after / before"], rows)
+    lines.append("")
+    return lines
+
+
+def plot(results, path):
+    ensure_matplotlib()
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = sorted(results["lifecycle"].values(), key=lambda d: d["services"])
+    if len(data) < 2:
+        return False
+    styles = {"rcompose": "o-", "before": "x:", "docker-compose": "s-", "floor": "^--"}
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, op in ((axes[0], "up_cold"), (axes[1], "down")):
+        for tool in report_tools(results):
+            xs = [d["services"] for d in data if med(d["samples"], tool, op) is not None]
+            ys = [med(d["samples"], tool, op) for d in data if med(d["samples"], tool, op) is not None]
+            ax.plot(xs, ys, styles[tool], label=tool)
+        ax.set_title(OP_NAMES[op])
+        ax.set_xlabel("services")
+        ax.set_ylabel("seconds (median)")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("rcompose, docker-compose 1.29 and the engine floor")
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Date": None})
+    plt.close(fig)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 20 services, 2 rounds")
+    parser.add_argument("--sizes", help="comma-separated service counts (default 20,100,200)")
+    parser.add_argument("--runs", type=int, help="rounds per size (default: 5/3/2 for 20/100/200)")
+    parser.add_argument("--only", default="lifecycle,delay,config",
+                        help="comma-separated parts: lifecycle, delay, config (default: all)")
+    parser.add_argument("--no-build", action="store_true", help="use the binaries already built")
+    parser.add_argument("--rcompose", metavar="PATH", help="measure this rcompose binary")
+    parser.add_argument("--before", metavar="PATH",
+                        help="also measure this older rcompose binary, in the same rounds")
+    parser.add_argument("--tools", help="comma-separated subset of rcompose,before,docker-compose,floor")
+    parser.add_argument("--save", metavar="NAME", help="also keep the raw results as bench/history/NAME.json")
+    parser.add_argument("--note", default="", help="what changed, for the before/after table")
+    parser.add_argument("--no-report", action="store_true",
+                        help="leave RESULTS.md, results.json and the plot alone (for partial runs)")
+    args = parser.parse_args()
+
+    global RCOMPOSE, BEFORE, TOOLS, SUBNETS
+    started = time.time()
+    if args.rcompose:
+        RCOMPOSE = Path(args.rcompose).resolve()
+    if args.before:
+        BEFORE = Path(args.before).resolve()
+        TOOLS = ["rcompose", "before", "docker-compose", "floor"]
+    if args.tools:
+        TOOLS = [t for t in ALL_TOOLS if t in args.tools.split(",")]
+        if "before" in TOOLS and not BEFORE:
+            parser.error("--tools before needs --before PATH")
+    try:
+        ensure_tools(args.no_build)
+    except (Failed, subprocess.CalledProcessError) as e:
+        print("benchmark setup failed: %s" % e, file=sys.stderr)
+        return 1
+    if args.sizes:
+        sizes = [int(x) for x in args.sizes.split(",")]
+    else:
+        sizes = [20] if args.quick else [20, 100, 200]
+    parts = set(args.only.split(","))
+    default_runs = {20: 5, 100: 3, 200: 2}
+    results = {"quick": args.quick, "note": args.note, "tools": TOOLS, "machine": machine(),
+               "lifecycle": {}, "failures": []}
+    SUBNETS = Subnets()
+    stacks = [Stack("%d" % n, stack_model(n)) for n in sizes]
+    try:
+        if "lifecycle" in parts:
+            for stack in stacks:
+                runs = args.runs or (2 if args.quick else default_runs.get(stack.services, 3))
+                log("lifecycle, %s services, %d rounds: %s" % (stack.label, runs, ", ".join(TOOLS)))
+                lifecycle(stack, runs, results)
+        if "delay" in parts:
+            runs = 2 if args.quick else 6
+            log("dependent start delay, %d rounds" % runs)
+            dependent_delays(runs, results)
+        if "config" in parts:
+            runs = 3 if args.quick else 10
+            log("config and start-up, %d rounds" % runs)
+            config_and_startup(stacks[-1], runs, results)
+    except Failed as e:
+        print("benchmark failed: %s" % e, file=sys.stderr)
+        return 1
+    results["machine"]["load_end"] = os.getloadavg()
+    results["machine"]["minutes"] = (time.time() - started) / 60
+    if args.save:
+        HISTORY.mkdir(exist_ok=True)
+        (HISTORY / ("%s.json" % args.save)).write_text(json.dumps(results, indent=1) + "\n")
+    if not args.no_report:
+        (BENCH / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+        plot_name = "plot.svg" if results["lifecycle"] and plot(results, BENCH / "plot.svg") else None
+        (BENCH / "RESULTS.md").write_text(write_report(results, plot_name))
+    for t, v, ok in targets_of(results):
+        print("%s %s: %s" % (check(ok), t, v))
+    if results["failures"]:
+        print("%d operations failed: see RESULTS.md" % len(results["failures"]))
+    log("done in %.1f min" % results["machine"]["minutes"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
