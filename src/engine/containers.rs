@@ -72,8 +72,30 @@ pub async fn start(docker: &Docker, id: &str, name: &str) -> Result<()> {
     match docker.start_container(id, None).await {
         Ok(()) => Ok(()),
         Err(e) if is_not_modified(&e) => Ok(()),
-        Err(e) => Err(start_error(name, &message_of(&e))),
+        Err(e) => {
+            let message = message_of(&e);
+            // Another `up` of the same project may have created a second network of the same
+            // name a moment ago (the engine allows it) and not yet removed it again; the
+            // engine then refuses to start on either. Both agree the oldest one stays: drop
+            // the younger ones and try once more.
+            let Some(network) = ambiguous_network(&message) else {
+                return Err(start_error(name, &message));
+            };
+            super::resources::remove_younger_duplicates(docker, network).await;
+            match docker.start_container(id, None).await {
+                Ok(()) => Ok(()),
+                Err(e) if is_not_modified(&e) => Ok(()),
+                Err(e) => Err(start_error(name, &message_of(&e))),
+            }
+        }
     }
+}
+
+/// The network named in an engine message "network X is ambiguous (2 matches found on name)".
+fn ambiguous_network(message: &str) -> Option<&str> {
+    let rest = message.split("network ").nth(1)?;
+    let (name, _) = rest.split_once(" is ambiguous")?;
+    Some(name)
 }
 
 /// Whether an engine message says a host port is taken.
@@ -199,6 +221,10 @@ mod tests {
             "driver failed programming external connectivity: Bind for 0.0.0.0:80 failed: port is already allocated",
         );
         assert!(e.message.starts_with("cannot start container p-web-1: "));
+        assert_eq!(
+            ambiguous_network("network p_default is ambiguous (2 matches found on name)"),
+            Some("p_default")
+        );
         assert!(e.hint.is_some());
         let e = start_error(
             "p-es-1",

@@ -158,6 +158,29 @@ pub async fn ensure_network(docker: &Docker, project: &str, spec: &NetworkSpec) 
     Ok(Ensured::Created)
 }
 
+/// Remove the networks named exactly `name` except the oldest (the one every `up` of the project
+/// agrees on, see [`ensure_network`]). A network in use is left alone: the engine refuses.
+pub async fn remove_younger_duplicates(docker: &Docker, name: &str) {
+    let Ok(keep) = network_id(docker, name).await else {
+        return;
+    };
+    let filters = HashMap::from([("name".to_string(), vec![name.to_string()])]);
+    let options = ListNetworksOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let Ok(networks) = docker.list_networks(Some(options)).await else {
+        return;
+    };
+    for network in networks {
+        if network.name.as_deref() == Some(name)
+            && let Some(id) = network.id
+            && id != keep
+        {
+            let _ = docker.remove_network(&id).await;
+        }
+    }
+}
+
 /// The ID of the network named exactly `name`. When the engine has several with that name,
 /// the oldest (see [`ensure_network`]).
 pub async fn network_id(docker: &Docker, name: &str) -> Result<String> {
