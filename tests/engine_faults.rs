@@ -274,7 +274,8 @@ fn a_health_check_that_never_passes_times_out_with_the_service_named() {
         "{err}"
     );
 
-    // A dependency wait is bounded by --wait-timeout too; the dependent is not created.
+    // A dependency wait is bounded by --wait-timeout too; the dependent, created ahead as
+    // docker compose v2 creates every container before starting any, is never started.
     let q = TestProject::new("never-healthy-dep");
     q.write(
         "compose.yml",
@@ -296,7 +297,13 @@ fn a_health_check_that_never_passes_times_out_with_the_service_named() {
         )),
         "{err}"
     );
-    assert_eq!(states(&q), [format!("{}-db-1 running", q.name)]);
+    assert_eq!(
+        states(&q),
+        [
+            format!("{}-app-1 created", q.name),
+            format!("{}-db-1 running", q.name)
+        ]
+    );
 }
 
 #[test]
@@ -336,10 +343,11 @@ fn a_failing_dependency_stops_its_dependents_and_tears_nothing_down() {
         "{err}"
     );
     assert!(err.contains("corrupt data directory"), "{err}");
-    // The dependent was never created; the rest is still there as it was.
+    // The dependent was never started; the rest is still there as it was.
     assert_eq!(
         states(&p),
         [
+            format!("{}-app-1 created", p.name),
             format!("{}-cache-1 running", p.name),
             format!("{}-db-1 exited", p.name)
         ]

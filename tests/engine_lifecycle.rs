@@ -196,8 +196,13 @@ fn failing_dependency_stops_the_rollout() {
         "{err}"
     );
     assert!(err.contains("cannot write certificates"), "{err}");
+    // The dependent was created ahead (as docker compose v2 creates every container before
+    // starting any) and never started.
     let app = format!("{}-app-1", p.name);
-    assert!(!docker(&["ps", "-a", "--format", "{{.Names}}"]).contains(&app));
+    assert_eq!(
+        docker(&["inspect", "--format", "{{.State.Status}}", &app]),
+        "created"
+    );
 }
 
 #[test]
@@ -299,4 +304,130 @@ fn compose(p: &TestProject, args: &[&str]) -> String {
         .output()
         .unwrap_or_else(|e| panic!("cannot run docker-compose: {e}"));
     ok(&out, "docker-compose")
+}
+
+/// Container start events of project `p`, read from `docker events` on a thread of its own.
+struct StartEvents {
+    child: std::process::Child,
+    names: std::sync::mpsc::Receiver<String>,
+}
+
+impl StartEvents {
+    fn listen(p: &TestProject) -> StartEvents {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new("docker")
+            .args([
+                "events",
+                "--filter",
+                &p.label_filter(),
+                "--filter",
+                "event=start",
+                "--format",
+                "{{.Actor.Attributes.name}}",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("docker events");
+        let stdout = child.stdout.take().expect("stdout of docker events");
+        let (sender, names) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        StartEvents { child, names }
+    }
+
+    /// Wait for the start of container `name`; the names started before it.
+    fn wait_for(&self, name: &str) -> Vec<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut before = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.names.recv_timeout(left) {
+                Ok(started) if started == name => return before,
+                Ok(started) => before.push(started),
+                Err(_) => panic!("{name} did not start within 60 s; started: {before:?}"),
+            }
+        }
+    }
+}
+
+impl Drop for StartEvents {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_dependent_starts_when_its_own_dependencies_hold_not_when_a_wave_is_done() {
+    let image = test_image();
+    let p = TestProject::new("own-deps");
+    // `slow` turns healthy only when the test says so; `d` needs only `b`, which needs only
+    // `fast`. Started by waves, `d` would wait for `c`, and so for `slow`.
+    p.write(
+        "compose.yml",
+        &format!(
+            r#"x-svc: &svc
+  image: {image}
+  init: true
+  stop_grace_period: 1s
+services:
+  slow:
+    <<: *svc
+    command: ["sleep", "600"]
+    healthcheck: {{test: ["CMD", "test", "-f", "/tmp/ready"], interval: 1s, retries: 600}}
+  fast:
+    <<: *svc
+    command: ["sh", "-c", "touch /tmp/ready; exec sleep 600"]
+    healthcheck: {{test: ["CMD", "test", "-f", "/tmp/ready"], interval: 1s, retries: 60}}
+  b:
+    <<: *svc
+    command: ["sleep", "600"]
+    depends_on: {{fast: {{condition: service_healthy}}}}
+  c:
+    <<: *svc
+    command: ["sleep", "600"]
+    depends_on: {{slow: {{condition: service_healthy}}}}
+  d:
+    <<: *svc
+    command: ["sleep", "600"]
+    depends_on: {{b: {{condition: service_started}}}}
+"#
+        ),
+    );
+    let events = StartEvents::listen(&p);
+    let up = std::process::Command::new(env!("CARGO_BIN_EXE_rcompose"))
+        .args(["-p", &p.name, "up", "-d"])
+        .current_dir(&p.dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rcompose up");
+    let c = |s: &str| format!("{}-{s}-1", p.name);
+    let before = events.wait_for(&c("d"));
+    assert!(!before.contains(&c("c")), "c started before d: {before:?}");
+    assert_eq!(
+        docker(&["inspect", "--format", "{{.State.Status}}", &c("c")]),
+        "created",
+        "c is created ahead and waits for slow"
+    );
+    docker(&["exec", &c("slow"), "touch", "/tmp/ready"]);
+    let out = up.wait_with_output().expect("rcompose up");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        docker(&["inspect", "--format", "{{.State.Status}}", &c("c")]),
+        "running"
+    );
 }

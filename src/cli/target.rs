@@ -39,9 +39,11 @@ impl Target {
     }
 }
 
-/// Run `f` on a fresh tokio runtime.
+/// Run `f` on a fresh tokio runtime. One thread: the work is waiting on the engine, and a
+/// single-threaded runtime starts faster and keeps the memory small (stdin is read on a
+/// thread of its own, see `ops::session`).
 pub fn block_on<T>(f: impl Future<Output = Result<T>>) -> Result<T> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))?;

@@ -1,8 +1,8 @@
 //! Listening to the engine's event stream for one project, so that waiting for a container to
 //! run, turn healthy or exit reacts to the engine's own `start`, `die` and `health_status` events
 //! instead of polling. Every wait subscribes first, then confirms with one inspect, so an event
-//! that happened before the wait began is not missed; later events each trigger one inspect, so
-//! the answer always reflects the engine's current state.
+//! that happened before the wait began is not missed; later events settle the wait themselves
+//! where they can (healthy, unhealthy, started, removed), else one inspect tells.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -231,6 +231,11 @@ impl Subscription {
         loop {
             match events.recv().await {
                 Ok(event) if id_matches(&event.id, id) && is_relevant(&event.action, condition) => {
+                    // Most events settle the wait by themselves: no inspect on the way from a
+                    // passing health probe to the start of a dependent.
+                    if let Some(outcome) = decide_event(condition, &event.action) {
+                        return Ok(outcome);
+                    }
                 }
                 Ok(_) => continue,
                 Err(broadcast::error::RecvError::Lagged(_)) => {}
@@ -263,6 +268,19 @@ fn is_relevant(action: &Action, condition: Condition) -> bool {
         Action::Start | Action::Die(_) | Action::Destroy => true,
         Action::Health(_) => condition == Condition::Healthy,
         Action::Create | Action::Other(_) => false,
+    }
+}
+
+/// Whether an event settles `condition` without looking at the container: `None` when only
+/// an inspect can tell (a start while waiting for health; a death, which a restart policy may
+/// follow with a restart).
+pub fn decide_event(condition: Condition, action: &Action) -> Option<Outcome> {
+    match (condition, action) {
+        (_, Action::Destroy) => Some(Outcome::Gone),
+        (Condition::Running, Action::Start) => Some(Outcome::Running),
+        (Condition::Healthy, Action::Health(Health::Healthy)) => Some(Outcome::Healthy),
+        (Condition::Healthy, Action::Health(Health::Unhealthy)) => Some(Outcome::Unhealthy),
+        _ => None,
     }
 }
 
@@ -339,6 +357,26 @@ mod tests {
         );
         let die = parse_action("die", &HashMap::from([("exitCode".into(), "3".into())]));
         assert_eq!(die, Action::Die(Some(3)));
+    }
+
+    #[test]
+    fn events_settle_waits_when_they_can() {
+        use Condition::*;
+        let healthy = Action::Health(Health::Healthy);
+        let sick = Action::Health(Health::Unhealthy);
+        let starting = Action::Health(Health::Starting);
+        assert_eq!(decide_event(Healthy, &healthy), Some(Outcome::Healthy));
+        assert_eq!(decide_event(Healthy, &sick), Some(Outcome::Unhealthy));
+        assert_eq!(decide_event(Healthy, &starting), None);
+        assert_eq!(decide_event(Healthy, &Action::Start), None);
+        assert_eq!(
+            decide_event(Running, &Action::Start),
+            Some(Outcome::Running)
+        );
+        assert_eq!(decide_event(Completed, &Action::Start), None);
+        assert_eq!(decide_event(Completed, &Action::Die(Some(0))), None);
+        assert_eq!(decide_event(Healthy, &Action::Die(None)), None);
+        assert_eq!(decide_event(Running, &Action::Destroy), Some(Outcome::Gone));
     }
 
     #[test]

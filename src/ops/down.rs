@@ -1,14 +1,16 @@
-//! `down`: stop and remove the project's containers in reverse dependency order (parallel
-//! within a wave), then its networks, and with `-v` its volumes, with `--rmi` its images.
+//! `down`: stop and remove the project's containers in reverse dependency order (each service
+//! as soon as its dependents are gone), then its networks, and with `-v` its volumes, with
+//! `--rmi` its images.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bollard::Docker;
 use futures_util::future::join_all;
+use tokio::sync::watch;
 
 use crate::engine::observe::{self, ObservedContainer};
 use crate::engine::{containers, images, labels, resources};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::progress::{Action, Kind, Progress};
 use crate::project::model::Project;
 
@@ -61,7 +63,9 @@ pub fn stop_waves(containers: &[ObservedContainer]) -> Vec<Vec<&ObservedContaine
         .collect()
 }
 
-/// Stop (if running) and remove `containers`, wave by wave.
+/// Stop (if running) and remove `list`: the containers of each service as soon as those of
+/// the services depending on it are gone (not a whole wave of the graph at a time). A
+/// service whose dependent could not be removed stays.
 pub async fn remove_containers(
     docker: &Docker,
     list: &[ObservedContainer],
@@ -69,23 +73,81 @@ pub async fn remove_containers(
     volumes: bool,
     progress: &Progress,
 ) -> Result<()> {
-    for wave in stop_waves(list) {
-        let results = join_all(wave.into_iter().map(|c| async move {
-            if c.state.is_up() {
-                progress.container(&c.name, Action::Stopping);
-                containers::stop(docker, &c.id, &c.name, timeout).await?;
-                progress.container(&c.name, Action::Stopped);
+    let mut graph = label_graph(list);
+    if crate::graph::reverse_waves(&graph).is_err() {
+        // Labels that loop (edited by hand): no order to keep.
+        graph.values_mut().for_each(Vec::clear);
+    }
+    // Dependents of each service: they go first.
+    let mut dependents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (service, deps) in &graph {
+        for dep in deps {
+            if graph.contains_key(dep) {
+                dependents.entry(dep).or_default().push(service);
             }
-            progress.container(&c.name, Action::Removing);
-            containers::remove(docker, &c.id, &c.name, true, volumes).await?;
-            progress.container(&c.name, Action::Removed);
-            Ok::<(), crate::error::Error>(())
-        }))
-        .await;
-        for r in results {
-            r?;
         }
     }
+    let gone: HashMap<&str, watch::Sender<Option<bool>>> = graph
+        .keys()
+        .map(|s| (s.as_str(), watch::channel(None).0))
+        .collect();
+    let services = graph.keys().map(|service| {
+        let gone = &gone;
+        let dependents = dependents.get(service.as_str()).cloned().unwrap_or_default();
+        async move {
+            let mut result = Ok(());
+            for dependent in dependents {
+                if let Some(sender) = gone.get(dependent) {
+                    let mut receiver = sender.subscribe();
+                    let removed = receiver.wait_for(Option::is_some).await.map(|r| *r);
+                    if !matches!(removed, Ok(Some(true))) {
+                        result = Err(Error::new(format!(
+                            "service \"{service}\" was left in place: its dependent \"{dependent}\" could not be removed"
+                        )));
+                        break;
+                    }
+                }
+            }
+            if result.is_ok() {
+                let mine = list.iter().filter(|c| &c.service == service);
+                let removed = join_all(mine.map(|c| remove_one(docker, c, timeout, volumes, progress))).await;
+                result = removed.into_iter().collect::<Result<Vec<()>>>().map(|_| ());
+            }
+            if let Some(sender) = gone.get(service.as_str()) {
+                sender.send_replace(Some(result.is_ok()));
+            }
+            result
+        }
+    });
+    let mut left_in_place = None;
+    for result in join_all(services).await {
+        match result {
+            Ok(()) => {}
+            Err(e) if e.message.contains("was left in place") => {
+                left_in_place.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    left_in_place.map_or(Ok(()), Err)
+}
+
+/// Stop container `c` if it runs, then remove it.
+async fn remove_one(
+    docker: &Docker,
+    c: &ObservedContainer,
+    timeout: Option<i64>,
+    volumes: bool,
+    progress: &Progress,
+) -> Result<()> {
+    if c.state.is_up() {
+        progress.container(&c.name, Action::Stopping);
+        containers::stop(docker, &c.id, &c.name, timeout).await?;
+        progress.container(&c.name, Action::Stopped);
+    }
+    progress.container(&c.name, Action::Removing);
+    containers::remove(docker, &c.id, &c.name, true, volumes).await?;
+    progress.container(&c.name, Action::Removed);
     Ok(())
 }
 
@@ -135,29 +197,44 @@ pub async fn down(
 
     // Networks: those labelled for the project (external ones never are).
     let remaining = observe::project_containers(docker, name).await?;
+    // Networks, then volumes, each kind all at once.
     if remaining.is_empty() {
-        for network in resources::project_networks(docker, name).await? {
-            progress.network(&network, Action::Removing);
-            if resources::remove_network(docker, &network).await? {
-                progress.network(&network, Action::Removed);
+        let networks = resources::project_networks(docker, name).await?;
+        let removals = networks.iter().map(|network| async move {
+            progress.network(network, Action::Removing);
+            if resources::remove_network(docker, network).await? {
+                progress.network(network, Action::Removed);
             }
-        }
+            Ok(())
+        });
+        join_all(removals)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<()>>>()?;
     }
     if options.volumes {
-        for volume in resources::project_volumes(docker, name).await? {
-            let external = project.is_some_and(|p| {
+        let volumes = resources::project_volumes(docker, name).await?;
+        let external = |volume: &str| {
+            project.is_some_and(|p| {
                 p.volumes
                     .iter()
                     .any(|(k, v)| v.external && v.engine_name(name, k) == volume)
+            })
+        };
+        let removals = volumes
+            .iter()
+            .filter(|v| !external(v))
+            .map(|volume| async move {
+                progress.volume(volume, Action::Removing);
+                if resources::remove_volume(docker, volume).await? {
+                    progress.volume(volume, Action::Removed);
+                }
+                Ok(())
             });
-            if external {
-                continue;
-            }
-            progress.volume(&volume, Action::Removing);
-            if resources::remove_volume(docker, &volume).await? {
-                progress.volume(&volume, Action::Removed);
-            }
-        }
+        join_all(removals)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<()>>>()?;
     }
     if let Some(which) = options.images {
         let mut candidates: BTreeSet<String> = BTreeSet::new();

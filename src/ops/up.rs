@@ -1,6 +1,6 @@
-//! `up`: converge the engine to the project — plan, then networks and volumes, then services
-//! wave by wave (parallel within a wave, bounded), each after its dependencies' conditions hold
-//! as the engine's events report them.
+//! `up`: converge the engine to the project — plan, then networks and volumes, then every
+//! service at once (bounded by `--parallel`): its new containers are created ahead, and started
+//! as soon as its own dependencies' conditions hold as the engine's events report them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -12,7 +12,7 @@ use bollard::query_parameters::{
     CreateContainerOptionsBuilder, RestartContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use futures_util::future::join_all;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 
 use crate::engine::archive;
 use crate::engine::convert::{self, ContainerSpec, InjectedFile, InjectedSource, ProjectContext};
@@ -102,7 +102,12 @@ pub async fn up(
     handle_orphans(docker, &plan, progress).await?;
 
     let limit = Semaphore::new(options.parallel.unwrap_or(Semaphore::MAX_PERMITS).max(1));
+    let stages = plan
+        .services()
+        .map(|s| (s.service.clone(), watch::channel(Stage::Pending).0))
+        .collect();
     let run = Run {
+        stages,
         docker,
         project,
         context,
@@ -118,12 +123,11 @@ pub async fn up(
         containers: Mutex::new(Running::new()),
         images: Mutex::new(image_ids.into_iter().collect()),
     };
-    for wave in &plan.waves {
-        let results = join_all(wave.iter().map(|service| run.service(service))).await;
-        for result in results {
-            result?;
-        }
-    }
+    // Every service goes at once: its containers are created as soon as what they refer to
+    // at creation exists, and started as soon as its own dependencies hold (not when a whole
+    // wave of the graph is done).
+    let results = join_all(plan.services().map(|service| run.service(service))).await;
+    first_error(results)?;
     if options.wait && !options.plan.no_start {
         run.wait_all(&plan).await?;
     }
@@ -247,6 +251,37 @@ async fn handle_orphans(docker: &Docker, plan: &Plan, progress: &Progress) -> Re
     Ok(())
 }
 
+/// How far a service of the rollout has come, as the services that depend on it see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Pending,
+    /// Its new containers exist (not started yet).
+    Created,
+    /// All its steps are done.
+    Done,
+    /// It failed: its dependents give up.
+    Failed,
+}
+
+/// The error of a service that gave up because a dependency failed (that failure is the one
+/// reported).
+const DEPENDENCY_FAILED: &str = "a dependency failed";
+
+/// The first error of the services, preferring a real failure over a dependent giving up.
+fn first_error(results: Vec<Result<()>>) -> Result<()> {
+    let mut gave_up = None;
+    for result in results {
+        match result {
+            Ok(()) => {}
+            Err(e) if e.message.starts_with(DEPENDENCY_FAILED) => {
+                gave_up.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    gave_up.map_or(Ok(()), Err)
+}
+
 /// What a create call came to.
 enum Created {
     New(String),
@@ -255,6 +290,8 @@ enum Created {
 }
 
 struct Run<'a> {
+    /// Each service's stage, for the services that wait on it.
+    stages: HashMap<String, watch::Sender<Stage>>,
     docker: &'a Docker,
     project: &'a Project,
     context: &'a ProjectContext,
@@ -278,15 +315,72 @@ impl Run<'_> {
             .unwrap_or_default()
     }
 
+    fn set_stage(&self, service: &str, stage: Stage) {
+        if let Some(sender) = self.stages.get(service) {
+            sender.send_replace(stage);
+        }
+    }
+
+    /// Wait until `service` reaches `stage` (or fails); services outside the plan are not
+    /// waited for. An error when it failed.
+    async fn reached(&self, dependent: &str, service: &str, stage: Stage) -> Result<()> {
+        let Some(sender) = self.stages.get(service) else {
+            return Ok(());
+        };
+        let mut receiver = sender.subscribe();
+        let reached = receiver
+            .wait_for(|s| *s == Stage::Failed || *s == stage || *s == Stage::Done)
+            .await
+            .map(|s| *s);
+        match reached {
+            Ok(Stage::Failed) | Err(_) => Err(Error::new(format!(
+                "{DEPENDENCY_FAILED}: service \"{dependent}\" was not started because service \"{service}\" failed"
+            ))),
+            Ok(_) => Ok(()),
+        }
+    }
+
     async fn service(&self, service: &ServicePlan) -> Result<()> {
+        let result = self.converge(service).await;
+        let stage = if result.is_ok() {
+            Stage::Done
+        } else {
+            Stage::Failed
+        };
+        self.set_stage(&service.service, stage);
+        result
+    }
+
+    async fn converge(&self, service: &ServicePlan) -> Result<()> {
+        let name = service.service.as_str();
+        // Created ahead: new containers, once what they refer to at creation (`service:X`
+        // modes, volumes_from, links) is in place.
+        if let Some(s) = self.project.services.get(name) {
+            for dep in s.creation_dependency_names() {
+                self.reached(name, &dep, Stage::Done).await?;
+            }
+        }
+        let mut created = HashMap::new();
+        for step in &service.steps {
+            if let Step::Create { number, .. } = step {
+                created.insert(*number, self.create_new(name, *number).await?);
+            }
+        }
+        self.set_stage(name, Stage::Created);
+        for dep in &service.wait_for {
+            match self.reached(name, &dep.service, Stage::Done).await {
+                Err(e) if dep.required => return Err(e),
+                _ => {}
+            }
+        }
         if !self.no_start {
             for dep in &service.wait_for {
-                self.wait_dependency(&service.service, dep).await?;
+                self.wait_dependency(name, dep).await?;
             }
         }
         let mut kept = Vec::new();
         for step in &service.steps {
-            if let Some(container) = self.step(&service.service, step).await? {
+            if let Some(container) = self.step(name, step, &created).await? {
                 kept.push(container);
             }
         }
@@ -296,8 +390,28 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Run one step; the (id, name) of the container it leaves, if any.
-    async fn step(&self, service: &str, step: &Step) -> Result<Option<(String, String)>> {
+    /// Create replica `number` of `service` (not started); its (id, name).
+    async fn create_new(&self, service: &str, number: u32) -> Result<(String, String)> {
+        let spec = self.spec(service, number).await?;
+        let _permit = self
+            .limit
+            .acquire()
+            .await
+            .map_err(|_| Error::new("internal error: the parallelism limit was closed"))?;
+        self.progress.container(&spec.name, Action::Creating);
+        let id = self.create_or_adopt(service, number, &spec).await?;
+        self.progress.container(&spec.name, Action::Created);
+        Ok((id, spec.name))
+    }
+
+    /// Run one step (`created`: the containers made ahead, by replica number); the
+    /// (id, name) of the container it leaves, if any.
+    async fn step(
+        &self,
+        service: &str,
+        step: &Step,
+        created: &HashMap<u32, (String, String)>,
+    ) -> Result<Option<(String, String)>> {
         let _permit = self
             .limit
             .acquire()
@@ -342,16 +456,17 @@ impl Run<'_> {
                 Ok(None)
             }
             Step::Create { number, .. } => {
-                let spec = self.spec(service, *number).await?;
-                progress.container(&spec.name, Action::Creating);
-                let id = self.create_or_adopt(service, *number, &spec).await?;
-                progress.container(&spec.name, Action::Created);
+                let Some((id, name)) = created.get(number).cloned() else {
+                    return Err(Error::new(format!(
+                        "internal error: replica {number} of service \"{service}\" was not created"
+                    )));
+                };
                 if !self.no_start {
-                    progress.container(&spec.name, Action::Starting);
-                    self.start(service, &id, &spec.name).await?;
-                    progress.container(&spec.name, Action::Started);
+                    progress.container(&name, Action::Starting);
+                    self.start(service, &id, &name).await?;
+                    progress.container(&name, Action::Started);
                 }
-                Ok(Some((id, spec.name)))
+                Ok(Some((id, name)))
             }
             Step::Recreate { number, old, .. } => {
                 let (id, name) = self.recreate(service, *number, old).await?;

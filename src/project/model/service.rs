@@ -413,6 +413,33 @@ impl Service {
         names.into_iter().collect()
     }
 
+    /// The services whose containers must exist before this one's can be created: links,
+    /// `service:X` modes and volumes_from (depends_on alone only orders the start).
+    pub fn creation_dependency_names(&self) -> Vec<String> {
+        let mut names = self.dependency_names();
+        names.retain(|n| {
+            !self.depends_on.contains_key(n)
+                || self
+                    .links
+                    .iter()
+                    .any(|l| l.split_once(':').map_or(l.as_str(), |(s, _)| s) == n)
+                || self
+                    .volumes_from
+                    .iter()
+                    .any(|v| v.split(':').next() == Some(n))
+                || [
+                    &self.network_mode,
+                    &self.ipc,
+                    &self.pid,
+                    &self.uts,
+                    &self.cgroup,
+                ]
+                .iter()
+                .any(|m| service_reference(m.as_deref()) == Some(n.as_str()))
+        });
+        names
+    }
+
     /// How many containers to run: `scale`, else `deploy.replicas`, else 1.
     pub fn replicas(&self) -> u32 {
         self.scale
@@ -639,6 +666,19 @@ mod tests {
             "build": null, "gpus": null, "extra_hosts": null, "post_start": null
         }));
         assert_eq!(s, Service::default());
+    }
+
+    #[test]
+    fn creation_dependencies_are_the_references_not_the_start_order() {
+        let s = service(json!({
+            "image": "a",
+            "depends_on": {"db": {"condition": "service_healthy"}, "cache": {"condition": "service_started"}},
+            "links": ["cache:redis"],
+            "network_mode": "service:vpn",
+            "volumes_from": ["data:ro", "container:other"]
+        }));
+        assert_eq!(s.dependency_names(), ["cache", "data", "db", "vpn"]);
+        assert_eq!(s.creation_dependency_names(), ["cache", "data", "vpn"]);
     }
 
     #[test]
