@@ -399,15 +399,25 @@ def inspect_service(project, service):
     return json.loads(sh(["docker", "inspect", ids[0]]))[0]
 
 
-def first_passing_probe_end(container):
-    log_entries = (container["State"].get("Health") or {}).get("Log") or []
-    passing = [e for e in log_entries if e.get("ExitCode") == 0]
-    if not passing:
-        raise Failed("no passing probe in %s" % container["Name"])
-    if len(log_entries) >= 5 and log_entries[0].get("ExitCode") == 0:
-        # The engine keeps five entries: the first passing one may have been dropped.
-        raise Failed("health log of %s is full; cannot find its first passing probe" % container["Name"])
-    return min(parse_time(e["End"]) for e in passing)
+def first_healthy_events(project, since):
+    """When each service of project first turned healthy: the engine's own `health_status:
+    healthy` events since `since` (epoch seconds), replayed from its event log. (The
+    container's health log keeps only five probes, so it often no longer holds the first
+    passing one by the time the rollout is done.)"""
+    out = sh(["docker", "events", "--since", "%.9f" % since, "--until", "%.9f" % time.time(),
+              "--filter", "label=com.docker.compose.project=%s" % project,
+              "--filter", "event=health_status", "--format", "{{json .}}"])
+    first = {}
+    for line in out.splitlines():
+        event = json.loads(line)
+        action = event.get("Action") or event.get("status") or ""
+        if action.strip() != "health_status: healthy":
+            continue
+        service = (event.get("Actor") or {}).get("Attributes", {}).get("com.docker.compose.service")
+        at = event["timeNano"] / 1e9
+        if service and (service not in first or at < first[service]):
+            first[service] = at
+    return first
 
 
 def dependent_delays(runs, results):
@@ -427,10 +437,14 @@ def dependent_delays(runs, results):
             target = Target(stack, tool, r + 1)
             op = "up"
             try:
+                since = time.time() - 1
                 target.run("up")
                 op = "inspect"
+                healthy = first_healthy_events(target.project, since)
                 for dep, dependent in pairs:
-                    ready = first_passing_probe_end(inspect_service(target.project, dep))
+                    if dep not in healthy:
+                        raise Failed("no health_status: healthy event for %s" % dep)
+                    ready = healthy[dep]
                     started = parse_time(inspect_service(target.project, dependent)["State"]["StartedAt"])
                     raw[tool].append(started - ready)
                 op = "down"
@@ -714,8 +728,8 @@ def write_report(results, plot_name):
     if delay:
         engine = median(delay["engine_start_latency_s"])
         lines += ["## Dependent start delay", "",
-                  "From the dependency's first passing health probe (`State.Health.Log[].End` of the first",
-                  "entry with exit code 0) to the dependent's `State.StartedAt`, over `db ← app1 ← app2 ← app3`",
+                  "From the dependency's first `health_status: healthy` event (the engine's time for its first",
+                  "passing probe) to the dependent's `State.StartedAt`, over `db ← app1 ← app2 ← app3`",
                   "(`service_healthy` all), minus the engine's own start latency for an already created",
                   "container: request to `StartedAt`, measured by `floor latency` in the same rounds,",
                   "median %s over %d starts." % (ms(engine), len(delay["engine_start_latency_s"])), ""]
