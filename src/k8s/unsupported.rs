@@ -60,7 +60,7 @@ const CONVERTED: &[&str] = &[
 ];
 
 /// Service keys the loader has already applied, or that only matter to a local `up`.
-const CONSUMED: &[&str] = &["attach", "env_file", "extends", "profiles"];
+const CONSUMED: &[&str] = &["attach", "env_file", "extends", "label_file", "profiles"];
 
 /// Why some keys are left out, where a reason helps more than "no equivalent".
 fn reason(key: &str) -> &'static str {

@@ -583,7 +583,7 @@ impl ServiceConverter<'_> {
             init: _,
             ipc,
             isolation: _,
-            label_file,
+            label_file: _, // folded into `labels` by the loader
             labels: _,
             links,
             logging: _, // convert
@@ -709,12 +709,6 @@ impl ServiceConverter<'_> {
         self.unsupported("external_links", !external_links.is_empty());
         self.unsupported("gpus", !gpus.is_empty());
         self.unsupported("ipc", ipc.is_some());
-        if !label_file.is_empty() {
-            self.warn(
-                "label_file",
-                "not read for swarm services; put the labels under labels",
-            );
-        }
         if !links.is_empty() {
             self.warn(
                 "links",
