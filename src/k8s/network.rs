@@ -220,7 +220,11 @@ impl Converter<'_> {
                 continue;
             };
             let why = if spec.condition == DependencyCondition::ServiceCompletedSuccessfully {
-                Some("a pod that runs to completion is a Job, which a Deployment cannot wait for")
+                Some(format!(
+                    "{dependency} runs as Job \"{k8s_name}\", which a pod cannot wait for \
+                     without access to the Kubernetes API; apply it first and wait with \
+                     `kubectl wait --for=condition=complete job/{k8s_name}`"
+                ))
             } else {
                 let mut quiet = Warnings::default();
                 let (ports, _) = declared_ports(target, dependency, &mut quiet);
@@ -229,7 +233,7 @@ impl Converter<'_> {
                         result.init_containers.push(wait_for(k8s_name, port.port));
                         None
                     }
-                    None => Some("it declares no TCP port to wait for"),
+                    None => Some("it declares no TCP port to wait for".to_string()),
                 }
             };
             if let Some(why) = why {
