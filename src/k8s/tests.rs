@@ -600,6 +600,7 @@ fn one_shot_services_are_jobs() {
         "services": {
             "migrate": {"image": "m", "deploy": {"replicas": 2}},
             "seed": {"image": "s", "restart": "on-failure:4"},
+            "sweep": {"image": "s", "deploy": {"mode": "global-job"}},
             "web": {"image": "w", "ports": ["80"],
                     "depends_on": {"migrate": {"condition": "service_completed_successfully"}}}
         }
@@ -609,12 +610,25 @@ fn one_shot_services_are_jobs() {
         [
             "Service/migrate",
             "Service/seed",
+            "Service/sweep",
             "Service/web",
             "Job/migrate",
             "Job/seed",
+            "Job/sweep",
             "Deployment/web"
         ]
     );
+    assert_eq!(
+        c.warnings[0],
+        "service \"sweep\": deploy.mode: \"global-job\": Kubernetes has no Job that runs once \
+         per node; it runs as one Job with one pod"
+    );
+    assert!(
+        c.warnings[1].starts_with("service \"web\": depends_on.migrate: "),
+        "{:#?}",
+        c.warnings
+    );
+    assert_eq!(c.warnings.len(), 2);
     let migrate = document(&c, "Job", "migrate");
     assert_eq!(migrate["apiVersion"], "batch/v1");
     assert_eq!(migrate["spec"]["backoffLimit"], 0);
