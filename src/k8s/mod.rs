@@ -28,11 +28,13 @@
 //!   with a copy of it. Unlike Docker, Kubernetes does not copy the image's files into a new
 //!   volume;
 //! - `depends_on` becomes init containers that wait until the dependency's Service answers
-//!   on its first port. A Service sends traffic to ready pods only, and the healthcheck is
-//!   the readiness probe, so this is `service_healthy` too. A dependency without ports, or
-//!   on `service_completed_successfully` (a Job: waiting for it needs access to the
-//!   Kubernetes API, which a pod does not have by default), cannot be waited for: it is
-//!   noted in the `rcompose/depends-on-unenforced` annotation and warned about.
+//!   on its first TCP port. A Service sends traffic to ready pods only, and the healthcheck
+//!   is the readiness probe, so this is `service_healthy` too. A dependency without ports
+//!   has a headless Service that lists its running pods: the wait is until its name
+//!   resolves (`service_started`; only in part `service_healthy`). A Job without ports, or
+//!   `service_completed_successfully` (waiting for a Job needs access to the Kubernetes
+//!   API, which a pod does not have by default), cannot be waited for: it is noted in the
+//!   `rcompose/depends-on-unenforced` annotation and warned about, as is a partial wait.
 //!
 //! What has no Kubernetes equivalent is left out with one warning per key, never silently.
 

@@ -351,27 +351,51 @@ fn dependencies_wait_for_ports_or_are_noted() {
             "web": {"image": "web", "depends_on": {
                 "db": {"condition": "service_healthy"},
                 "cache": {"condition": "service_started"},
+                "queue": {"condition": "service_healthy"},
+                "seed": {"condition": "service_started"},
                 "migrate": {"condition": "service_completed_successfully"}}},
             "db": {"image": "postgres", "expose": ["5432"],
                    "healthcheck": {"test": ["CMD", "pg_isready"]}},
             "cache": {"image": "redis"},
+            "queue": {"image": "queue", "healthcheck": {"test": ["CMD", "true"]}},
+            "seed": {"image": "seed", "restart": "no"},
             "migrate": {"image": "migrate", "ports": ["9000:9000"]}
         }
     }));
     let web = document(&c, "Deployment", "web");
     let init = &pod(web)["initContainers"];
-    assert_eq!(init.as_array().map(Vec::len), Some(1), "{init:#}");
-    assert_eq!(init[0]["name"], "wait-for-db");
+    let names: Vec<&str> = init
+        .as_array()
+        .map(|list| list.iter().filter_map(|c| c["name"].as_str()).collect())
+        .unwrap_or_default();
+    // A port: wait until it answers. No port: wait until the headless name resolves.
+    assert_eq!(names, ["wait-for-cache", "wait-for-db", "wait-for-queue"]);
     assert_eq!(init[0]["image"], network::WAIT_IMAGE);
     assert_eq!(
+        init[0]["command"][2],
+        "until nslookup cache >/dev/null 2>&1; do echo waiting for cache; sleep 2; done"
+    );
+    assert_eq!(
+        init[1]["command"][2],
+        "until nc -z -w 2 db 5432; do echo waiting for db:5432; sleep 2; done"
+    );
+    assert_eq!(
         web["metadata"]["annotations"]["rcompose/depends-on"],
-        "cache:service_started,db:service_healthy,migrate:service_completed_successfully"
+        "cache:service_started,db:service_healthy,migrate:service_completed_successfully,\
+         queue:service_healthy,seed:service_started"
     );
     let unenforced = web["metadata"]["annotations"]["rcompose/depends-on-unenforced"]
         .as_str()
         .expect("a note");
-    assert!(unenforced.starts_with("cache:service_started (it declares no TCP port"));
-    assert!(unenforced.contains("; migrate:service_completed_successfully (migrate runs as Job"));
+    let notes: Vec<&str> = unenforced.split("; ").collect();
+    assert_eq!(notes.len(), 3, "{unenforced}");
+    assert!(notes[0].starts_with(
+        "migrate:service_completed_successfully (cannot be enforced: migrate runs as Job"
+    ));
+    assert!(
+        notes[1].starts_with("queue:service_healthy (enforced in part: it declares no TCP port")
+    );
+    assert!(notes[2].starts_with("seed:service_started (cannot be enforced: seed runs as a Job"));
     // Awaited until it completes: a Job, even with ports.
     assert_eq!(document(&c, "Job", "migrate")["kind"], "Job");
     let db = document(&c, "Deployment", "db");
@@ -386,7 +410,8 @@ fn dependencies_wait_for_ports_or_are_noted() {
             .iter()
             .filter(|w| w.starts_with("service \"web\": depends_on."))
             .count(),
-        2
+        3,
+        "one per note"
     );
 }
 
