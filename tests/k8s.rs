@@ -209,6 +209,12 @@ fn output_directory_gets_one_file_per_object() {
         files.contains(&"persistentvolumeclaim-pgdata.yaml".to_string()),
         "{files:?}"
     );
+    // The name the README's `kubectl apply -f DIR/job-migrate.yaml` relies on.
+    assert!(files.contains(&"job-migrate.yaml".to_string()), "{files:?}");
+    assert!(
+        files.contains(&"configmap-api-env.yaml".to_string()),
+        "{files:?}"
+    );
     assert_eq!(files.len(), docs.len());
     let mut written: Vec<String> = files
         .iter()
