@@ -117,6 +117,7 @@ fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), Stri
 
 fn assert_documents_parse_back(case: &str, stream: &str) {
     use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+    use k8s_openapi::api::batch::v1::Job;
     use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
     let docs = documents(stream);
     assert!(!docs.is_empty(), "{case}: no documents");
@@ -129,6 +130,7 @@ fn assert_documents_parse_back(case: &str, stream: &str) {
             "Deployment" => round_trip::<Deployment>(&value),
             "StatefulSet" => round_trip::<StatefulSet>(&value),
             "DaemonSet" => round_trip::<DaemonSet>(&value),
+            "Job" => round_trip::<Job>(&value),
             "Service" => round_trip::<Service>(&value),
             "PersistentVolumeClaim" => round_trip::<PersistentVolumeClaim>(&value),
             "ConfigMap" => round_trip::<ConfigMap>(&value),
@@ -205,6 +207,12 @@ fn output_directory_gets_one_file_per_object() {
     );
     assert!(
         files.contains(&"persistentvolumeclaim-pgdata.yaml".to_string()),
+        "{files:?}"
+    );
+    // The name the README's `kubectl apply -f DIR/job-migrate.yaml` relies on.
+    assert!(files.contains(&"job-migrate.yaml".to_string()), "{files:?}");
+    assert!(
+        files.contains(&"configmap-api-env.yaml".to_string()),
         "{files:?}"
     );
     assert_eq!(files.len(), docs.len());

@@ -314,6 +314,38 @@ fn dotenv_and_process_environment() {
 }
 
 #[test]
+fn label_files_are_read_into_labels_which_win_over_them() {
+    let dir = Dir::fixture("labels");
+    let v = ok_json(&dir.0, &[], &[("RELEASE", "from-process")]);
+    let web = &v["services"]["web"]["labels"];
+    // `labels:` wins over the files; a later file wins over an earlier one.
+    assert_eq!(web["com.example.tier"], "frontend");
+    assert_eq!(web["com.example.owner"], "payments");
+    // Values are read in the dotenv dialect, `${VAR}` from the project's variables.
+    assert_eq!(web["com.example.release"], "from-process");
+    assert_eq!(web["com.example.empty"], "");
+    assert_eq!(web.as_object().map(|m| m.len()), Some(4), "{web}");
+    let worker = &v["services"]["worker"]["labels"];
+    assert_eq!(worker["com.example.role"], "worker");
+    assert_eq!(worker["com.example.owner"], "payments");
+    assert_eq!(worker.as_object().map(|m| m.len()), Some(3), "{worker}");
+    let v = ok_json(&dir.0, &[], &[]);
+    assert_eq!(
+        v["services"]["web"]["labels"]["com.example.release"], "2024.1",
+        "from .env"
+    );
+
+    // A broken line in a label file is reported at its own file and line.
+    dir.write("team.labels", "com.example.owner=payments\nnot a label\n");
+    let out = rcompose(&dir.0, &["config", "-q"], &[]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("team.labels:2:"), "{err}");
+    assert!(err.contains("service \"web\": label_file"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
 fn interpolation_forms() {
     let dir = Dir::fixture("interp");
     let out = rcompose(

@@ -98,6 +98,17 @@ const CASES: &[(&str, u32, &[&str])] = &[
         &["env file", "does-not-exist.env", "not found"],
     ),
     (
+        "missing-label-file.yml",
+        5,
+        &[
+            "service \"web\"",
+            "label file",
+            "does-not-exist.labels",
+            "not found",
+            "label_file",
+        ],
+    ),
+    (
         "missing-include.yml",
         2,
         &["included file", "does not exist"],

@@ -246,7 +246,9 @@ fn swarm_stacks() {
     assert_eq!(task_states(&web), ["running"; 3], "{stderr}");
     assert_eq!(task_states(&worker), ["running"], "{stderr}");
     // What swarm cannot do is said once per key and service.
-    let warning = "WARN service \"worker\": depends_on:";
+    let warning = "WARN service \"worker\": depends_on.web: swarm starts services in no \
+                   particular order and has no dependency conditions; service_started is not \
+                   waited for";
     assert_eq!(stderr.matches(warning).count(), 1, "{stderr}");
     let worker_tasks = running_tasks(&worker);
     let worker_version = service_version(&worker);

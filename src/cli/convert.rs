@@ -17,8 +17,8 @@ pub struct ConvertArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Target {
-    /// Kubernetes manifests: a Deployment or StatefulSet and a Service per service,
-    /// PersistentVolumeClaims, ConfigMaps and Secrets
+    /// Kubernetes manifests: a Deployment, StatefulSet, DaemonSet or Job and a Service per
+    /// service, PersistentVolumeClaims, ConfigMaps (configs, env files) and Secrets
     Kubernetes(KubernetesArgs),
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Capabilities, EnvVar, ExecAction, Lifecycle, LifecycleHandler, Probe, ResourceRequirements,
+    Capabilities, ExecAction, Lifecycle, LifecycleHandler, Probe, ResourceRequirements,
     SeccompProfile, SecurityContext,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -74,19 +74,6 @@ pub fn command_and_args(
             None => (None, None),
         },
     }
-}
-
-/// The environment, sorted by name.
-pub fn env(environment: &BTreeMap<String, Option<String>>) -> Option<Vec<EnvVar>> {
-    let vars: Vec<EnvVar> = environment
-        .iter()
-        .map(|(name, value)| EnvVar {
-            name: name.clone(),
-            value: value.as_deref().map(escape_dollars),
-            ..EnvVar::default()
-        })
-        .collect();
-    (!vars.is_empty()).then_some(vars)
 }
 
 /// A memory size as a quantity: `1Gi`, `512Mi`, `64Ki` when exact, else bytes.

@@ -3,11 +3,14 @@
 //! Every manifest is built from the typed Kubernetes API structs of `k8s-openapi`, so it is
 //! structurally valid, then written as YAML by the project's own emitter. The output is
 //! deterministic: maps are sorted, documents come in a fixed order (ConfigMaps, Secrets,
-//! PersistentVolumeClaims, Services, then workloads, each sorted by name).
+//! PersistentVolumeClaims, Services, Jobs, then workloads, each sorted by name).
 //!
 //! How compose maps onto Kubernetes here:
 //! - each service is a Deployment; a StatefulSet (pods started in parallel) when it mounts a
-//!   named volume; a DaemonSet with `deploy.mode: global`;
+//!   named volume; a DaemonSet with `deploy.mode: global`; a Job when it runs once to
+//!   completion (`deploy.mode: *-job`, awaited by another with
+//!   `service_completed_successfully`, or `restart: "no"`/`on-failure` set and no ports),
+//!   since a workload would restart it forever after it finished;
 //! - each named volume is one PersistentVolumeClaim (`ReadWriteOnce`, 1Gi) that every service
 //!   mounting it shares, as containers share a compose volume. Not `volumeClaimTemplates`:
 //!   those would give each replica a volume of its own, which compose never does;
@@ -17,19 +20,26 @@
 //!   network; the host side is noted in an annotation), or a headless one when the service
 //!   declares no ports (its name then resolves to the running pods, and every port is
 //!   reachable);
-//! - `environment` (with the env files folded in by the loader) goes into the container;
-//!   configs become ConfigMaps and secrets Secrets, each mounted as a file at its target;
-//!   a bind-mounted file becomes a ConfigMap with a copy of it. Unlike Docker, Kubernetes
-//!   does not copy the image's files into a new volume;
+//! - each `env_file` becomes a ConfigMap that the containers reading it take with
+//!   `envFrom`; a value equal to the content of a compose secret is a `secretKeyRef` to its
+//!   Secret, never a plain value; the rest of `environment` is plain `env`, which wins over
+//!   `envFrom` as `environment` wins over `env_file`. Configs become ConfigMaps and secrets
+//!   Secrets, each mounted as a file at its target; a bind-mounted file becomes a ConfigMap
+//!   with a copy of it. Unlike Docker, Kubernetes does not copy the image's files into a new
+//!   volume;
 //! - `depends_on` becomes init containers that wait until the dependency's Service answers
-//!   on its first port. A Service sends traffic to ready pods only, and the healthcheck is
-//!   the readiness probe, so this is `service_healthy` too. A dependency without ports, or
-//!   on `service_completed_successfully`, cannot be waited for: it is noted in the
-//!   `rcompose/depends-on-unenforced` annotation and warned about.
+//!   on its first TCP port. A Service sends traffic to ready pods only, and the healthcheck
+//!   is the readiness probe, so this is `service_healthy` too. A dependency without ports
+//!   has a headless Service that lists its running pods: the wait is until its name
+//!   resolves (`service_started`; only in part `service_healthy`). A Job without ports, or
+//!   `service_completed_successfully` (waiting for a Job needs access to the Kubernetes
+//!   API, which a pod does not have by default), cannot be waited for: it is noted in the
+//!   `rcompose/depends-on-unenforced` annotation and warned about, as is a partial wait.
 //!
 //! What has no Kubernetes equivalent is left out with one warning per key, never silently.
 
 mod container;
+mod env;
 pub mod names;
 mod network;
 mod storage;
@@ -127,6 +137,7 @@ impl Warnings {
 /// Convert the project to Kubernetes manifests.
 pub fn convert(inputs: &Inputs<'_>) -> Result<Conversion> {
     let mut converter = Converter::new(inputs)?;
+    converter.secret_values = converter.secret_values();
     unsupported::check_project(inputs.project, &mut converter.warnings);
     for (name, service) in &inputs.project.services {
         converter
@@ -148,11 +159,12 @@ pub fn convert(inputs: &Inputs<'_>) -> Result<Conversion> {
 
 /// Where a kind goes in the output: what pods use comes before the pods.
 fn kind_rank(kind: &str) -> usize {
-    const ORDER: [&str; 7] = [
+    const ORDER: [&str; 8] = [
         "ConfigMap",
         "Secret",
         "PersistentVolumeClaim",
         "Service",
+        "Job",
         "Deployment",
         "StatefulSet",
         "DaemonSet",
@@ -207,6 +219,10 @@ struct Converter<'a> {
     made_file_objects: BTreeSet<(&'static str, String)>,
     /// Every ConfigMap name in use, for the ConfigMaps made from bind-mounted files.
     config_map_names: names::UniqueNames,
+    /// The contents of the project's secrets, by secret key (see `Converter::secret_values`).
+    secret_values: Vec<(String, String)>,
+    /// Env file path → its ConfigMap, made on first use.
+    env_config_maps: BTreeMap<String, env::EnvConfigMap>,
 }
 
 impl<'a> Converter<'a> {
@@ -253,6 +269,8 @@ impl<'a> Converter<'a> {
             secret_names,
             made_file_objects: BTreeSet::new(),
             config_map_names,
+            secret_values: Vec::new(),
+            env_config_maps: BTreeMap::new(),
         })
     }
 

@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::names::{self, ANNOTATION_PREFIX};
+use super::workload::is_one_shot;
 use super::{Converter, Warnings};
 use crate::error::Result;
 use crate::project::model::{DependencyCondition, Service};
@@ -206,7 +207,8 @@ pub struct Dependencies {
 }
 
 impl Converter<'_> {
-    /// Init containers that wait for each dependency to answer on its first port.
+    /// Init containers that wait for each dependency: until it answers on its first TCP
+    /// port, or, when it declares no port, until its name resolves.
     pub(super) fn dependencies(&mut self, compose_name: &str, service: &Service) -> Dependencies {
         let mut result = Dependencies::default();
         let mut all = Vec::new();
@@ -220,23 +222,42 @@ impl Converter<'_> {
                 continue;
             };
             let why = if spec.condition == DependencyCondition::ServiceCompletedSuccessfully {
-                Some("a pod that runs to completion is a Job, which a Deployment cannot wait for")
+                Some(format!(
+                    "cannot be enforced: {dependency} runs as Job \"{k8s_name}\", which a pod \
+                     cannot wait for without access to the Kubernetes API. Apply it first and \
+                     wait with `kubectl wait --for=condition=complete job/{k8s_name}`"
+                ))
             } else {
                 let mut quiet = Warnings::default();
                 let (ports, _) = declared_ports(target, dependency, &mut quiet);
+                let one_shot = is_one_shot(self.project, dependency, target);
                 match ports.iter().find(|p| p.protocol == "TCP") {
                     Some(port) => {
                         result.init_containers.push(wait_for(k8s_name, port.port));
                         None
                     }
-                    None => Some("it declares no TCP port to wait for"),
+                    // Its Service is headless and lists running pods: its name resolves
+                    // once one runs. Not so for a Job, whose pods stop running when done.
+                    None if ports.is_empty() && !one_shot => {
+                        result.init_containers.push(wait_for_name(k8s_name));
+                        (spec.condition == DependencyCondition::ServiceHealthy).then(|| {
+                            "enforced in part: it declares no TCP port, so the pod waits until \
+                             its name resolves (a pod of it runs), not until it is healthy"
+                                .to_string()
+                        })
+                    }
+                    None if one_shot => Some(format!(
+                        "cannot be enforced: {dependency} runs as a Job and declares no TCP port \
+                         to wait for"
+                    )),
+                    None => Some("cannot be enforced: it declares no TCP port to wait for".into()),
                 }
             };
             if let Some(why) = why {
                 self.warnings.service(
                     compose_name,
                     &format!("depends_on.{dependency}"),
-                    format!("{} cannot be enforced: {why}", spec.condition),
+                    format!("{} {why}", spec.condition),
                 );
                 unenforced.push(format!("{dependency}:{} ({why})", spec.condition));
             }
@@ -296,6 +317,24 @@ pub fn wait_for(service: &str, port: u16) -> Container {
             "-c".to_string(),
             format!(
                 "until nc -z -w 2 {service} {port}; do echo waiting for {service}:{port}; sleep 2; done"
+            ),
+        ]),
+        ..Container::default()
+    }
+}
+
+/// An init container that waits until the name of `service` (a headless Service) resolves,
+/// that is until one of its pods runs.
+pub fn wait_for_name(service: &str) -> Container {
+    let name = names::dns_label(&format!("wait-for-{service}")).unwrap_or_else(|| "wait".into());
+    Container {
+        name,
+        image: Some(WAIT_IMAGE.to_string()),
+        command: Some(vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            format!(
+                "until nslookup {service} >/dev/null 2>&1; do echo waiting for {service}; sleep 2; done"
             ),
         ]),
         ..Container::default()

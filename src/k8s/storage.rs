@@ -26,7 +26,7 @@ const MAX_CONFIG_MAP_BYTES: u64 = 1 << 20;
 
 /// Which of the two kinds of mounted files: a config (in a ConfigMap) or a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FileKind {
+pub(super) enum FileKind {
     Config,
     Secret,
 }
@@ -492,7 +492,12 @@ impl Converter<'_> {
     }
 
     /// The content of a config or secret: from its file, inline, or from a variable.
-    fn file_object_content(&self, what: &str, key: &str, object: &FileObject) -> Result<Vec<u8>> {
+    pub(super) fn file_object_content(
+        &self,
+        what: &str,
+        key: &str,
+        object: &FileObject,
+    ) -> Result<Vec<u8>> {
         if let Some(file) = object.file.as_deref() {
             return std::fs::read(file).map_err(|e| {
                 Error::new(format!(
@@ -525,7 +530,11 @@ impl Converter<'_> {
 
     /// The object (ConfigMap or Secret) and key holding config or secret `key`, made on
     /// first use. `None` when the project does not define it.
-    fn file_object_for(&mut self, kind: FileKind, key: &str) -> Result<Option<(String, String)>> {
+    pub(super) fn file_object_for(
+        &mut self,
+        kind: FileKind,
+        key: &str,
+    ) -> Result<Option<(String, String)>> {
         let project = self.project;
         let (definitions, k8s_names) = match kind {
             FileKind::Config => (&project.configs, &self.config_names),

@@ -351,27 +351,53 @@ fn dependencies_wait_for_ports_or_are_noted() {
             "web": {"image": "web", "depends_on": {
                 "db": {"condition": "service_healthy"},
                 "cache": {"condition": "service_started"},
+                "queue": {"condition": "service_healthy"},
+                "seed": {"condition": "service_started"},
                 "migrate": {"condition": "service_completed_successfully"}}},
             "db": {"image": "postgres", "expose": ["5432"],
                    "healthcheck": {"test": ["CMD", "pg_isready"]}},
             "cache": {"image": "redis"},
+            "queue": {"image": "queue", "healthcheck": {"test": ["CMD", "true"]}},
+            "seed": {"image": "seed", "restart": "no"},
             "migrate": {"image": "migrate", "ports": ["9000:9000"]}
         }
     }));
     let web = document(&c, "Deployment", "web");
     let init = &pod(web)["initContainers"];
-    assert_eq!(init.as_array().map(Vec::len), Some(1), "{init:#}");
-    assert_eq!(init[0]["name"], "wait-for-db");
+    let names: Vec<&str> = init
+        .as_array()
+        .map(|list| list.iter().filter_map(|c| c["name"].as_str()).collect())
+        .unwrap_or_default();
+    // A port: wait until it answers. No port: wait until the headless name resolves.
+    assert_eq!(names, ["wait-for-cache", "wait-for-db", "wait-for-queue"]);
     assert_eq!(init[0]["image"], network::WAIT_IMAGE);
     assert_eq!(
+        init[0]["command"][2],
+        "until nslookup cache >/dev/null 2>&1; do echo waiting for cache; sleep 2; done"
+    );
+    assert_eq!(
+        init[1]["command"][2],
+        "until nc -z -w 2 db 5432; do echo waiting for db:5432; sleep 2; done"
+    );
+    assert_eq!(
         web["metadata"]["annotations"]["rcompose/depends-on"],
-        "cache:service_started,db:service_healthy,migrate:service_completed_successfully"
+        "cache:service_started,db:service_healthy,migrate:service_completed_successfully,\
+         queue:service_healthy,seed:service_started"
     );
     let unenforced = web["metadata"]["annotations"]["rcompose/depends-on-unenforced"]
         .as_str()
         .expect("a note");
-    assert!(unenforced.starts_with("cache:service_started (it declares no TCP port"));
-    assert!(unenforced.contains("; migrate:service_completed_successfully (a pod that runs"));
+    let notes: Vec<&str> = unenforced.split("; ").collect();
+    assert_eq!(notes.len(), 3, "{unenforced}");
+    assert!(notes[0].starts_with(
+        "migrate:service_completed_successfully (cannot be enforced: migrate runs as Job"
+    ));
+    assert!(
+        notes[1].starts_with("queue:service_healthy (enforced in part: it declares no TCP port")
+    );
+    assert!(notes[2].starts_with("seed:service_started (cannot be enforced: seed runs as a Job"));
+    // Awaited until it completes: a Job, even with ports.
+    assert_eq!(document(&c, "Job", "migrate")["kind"], "Job");
     let db = document(&c, "Deployment", "db");
     let container = &pod(db)["containers"][0];
     assert_eq!(container["readinessProbe"], container["livenessProbe"]);
@@ -384,7 +410,8 @@ fn dependencies_wait_for_ports_or_are_noted() {
             .iter()
             .filter(|w| w.starts_with("service \"web\": depends_on."))
             .count(),
-        2
+        3,
+        "one per note"
     );
 }
 
@@ -478,7 +505,7 @@ fn every_left_out_key_is_warned_about() {
     let c = convert_value(json!({
         "name": "p",
         "services": {"a": {"image": "a", "ulimits": {"nofile": 1024}, "logging": {"driver": "syslog"},
-                           "restart": "on-failure", "links": ["b:bee"],
+                           "restart": "on-failure", "links": ["b:bee"], "expose": ["80"],
                            "networks": {"front": {"aliases": ["x"]}}},
                      "b": {"image": "b", "networks": ["front"]}},
         "networks": {"front": {}},
@@ -500,4 +527,149 @@ fn every_left_out_key_is_warned_about() {
             "{warning} should start with {start}"
         );
     }
+}
+
+#[test]
+fn env_files_become_config_maps_and_secret_values_stay_in_secrets() {
+    let dir = Scratch::new();
+    let common = dir.write(
+        "common.env",
+        b"REGION=eu\nLEVEL=debug\nPASSWORD=${DB_PASSWORD}\nODD[0]=x\nDROPPED=1\n",
+    );
+    let local = dir.write("local.env", b"LEVEL=trace\n");
+    let missing = dir.0.join("missing.env").to_string_lossy().into_owned();
+    // The environment as the loader folds it: env files in order, then `environment`.
+    let c = convert_in(
+        &dir.0,
+        json!({
+            "name": "p",
+            "services": {
+                "api": {
+                    "image": "a",
+                    "env_file": [common, local, {"path": missing, "required": false}],
+                    "environment": {"REGION": "eu", "LEVEL": "info", "PASSWORD": "hunter2",
+                                    "ODD[0]": "x", "PLAIN": "$(kept)", "DROPPED": "1"}
+                },
+                "worker": {
+                    "image": "w",
+                    "env_file": [common],
+                    "environment": {"REGION": "eu", "LEVEL": "debug", "PASSWORD": "hunter2",
+                                    "ODD[0]": "x"}
+                }
+            },
+            "secrets": {"db_password": {"environment": "DB_PASSWORD"}}
+        }),
+        &[("DB_PASSWORD", "hunter2")],
+    )
+    .expect("a conversion");
+    // One ConfigMap per env file, shared by the services that read it; neither the secret
+    // value nor a key a ConfigMap cannot hold is in it.
+    let map = document(&c, "ConfigMap", "common-env");
+    assert_eq!(
+        map["data"],
+        json!({"DROPPED": "1", "LEVEL": "debug", "REGION": "eu"})
+    );
+    assert_eq!(
+        map["metadata"]["annotations"]["rcompose/env-file"],
+        "common.env"
+    );
+    assert_eq!(
+        document(&c, "ConfigMap", "local-env")["data"],
+        json!({"LEVEL": "trace"})
+    );
+    assert_eq!(
+        document(&c, "Secret", "db-password")["data"],
+        json!({"db_password": "aHVudGVyMg=="})
+    );
+    let secret_ref = json!({"name": "PASSWORD", "valueFrom": {"secretKeyRef":
+        {"key": "db_password", "name": "db-password"}}});
+
+    let api = &pod(document(&c, "Deployment", "api"))["containers"][0];
+    assert_eq!(
+        api["envFrom"],
+        json!([{"configMapRef": {"name": "common-env"}}, {"configMapRef": {"name": "local-env"}}])
+    );
+    // `env` wins over `envFrom`: only what the ConfigMaps do not already give is listed.
+    assert_eq!(
+        api["env"],
+        json!([
+            {"name": "LEVEL", "value": "info"},
+            {"name": "ODD[0]", "value": "x"},
+            secret_ref,
+            {"name": "PLAIN", "value": "$$(kept)"}
+        ])
+    );
+    let worker = &pod(document(&c, "Deployment", "worker"))["containers"][0];
+    assert_eq!(
+        worker["envFrom"],
+        json!([{"configMapRef": {"name": "common-env"}}])
+    );
+    assert_eq!(
+        worker["env"],
+        json!([{"name": "ODD[0]", "value": "x"}, secret_ref])
+    );
+    // worker's environment has no DROPPED (as when `environment` unsets it): said so.
+    assert_eq!(
+        c.warnings,
+        [
+            "service \"worker\": environment.DROPPED: unset here but set by an env file: the \
+          container gets the env file's value from its ConfigMap"
+        ]
+    );
+}
+
+#[test]
+fn one_shot_services_are_jobs() {
+    let c = convert_value(json!({
+        "name": "p",
+        "services": {
+            "migrate": {"image": "m", "deploy": {"replicas": 2}},
+            "seed": {"image": "s", "restart": "on-failure:4"},
+            "sweep": {"image": "s", "deploy": {"mode": "global-job"}},
+            "web": {"image": "w", "ports": ["80"],
+                    "depends_on": {"migrate": {"condition": "service_completed_successfully"}}}
+        }
+    }));
+    assert_eq!(
+        kinds(&c),
+        [
+            "Service/migrate",
+            "Service/seed",
+            "Service/sweep",
+            "Service/web",
+            "Job/migrate",
+            "Job/seed",
+            "Job/sweep",
+            "Deployment/web"
+        ]
+    );
+    assert_eq!(
+        c.warnings[0],
+        "service \"sweep\": deploy.mode: \"global-job\": Kubernetes has no Job that runs once \
+         per node; it runs as one Job with one pod"
+    );
+    assert!(
+        c.warnings[1].starts_with("service \"web\": depends_on.migrate: "),
+        "{:#?}",
+        c.warnings
+    );
+    assert_eq!(c.warnings.len(), 2);
+    let migrate = document(&c, "Job", "migrate");
+    assert_eq!(migrate["apiVersion"], "batch/v1");
+    assert_eq!(migrate["spec"]["backoffLimit"], 0);
+    assert_eq!(migrate["spec"]["completions"], 2);
+    assert_eq!(migrate["spec"]["parallelism"], 2);
+    assert_eq!(migrate["spec"]["selector"], Value::Null);
+    assert_eq!(pod(migrate)["restartPolicy"], "Never");
+    let seed = document(&c, "Job", "seed");
+    assert_eq!(seed["spec"]["backoffLimit"], 4);
+    assert_eq!(seed["spec"]["completions"], Value::Null);
+    assert_eq!(pod(seed)["restartPolicy"], "OnFailure");
+    let web = document(&c, "Deployment", "web");
+    assert!(
+        web["metadata"]["annotations"]["rcompose/depends-on-unenforced"]
+            .as_str()
+            .is_some_and(|a| a.contains("kubectl wait --for=condition=complete job/migrate")),
+        "{web:#}"
+    );
 }

@@ -21,6 +21,7 @@ const CONVERTED: &[&str] = &[
     "dns_opt",
     "dns_search",
     "entrypoint",
+    "env_file",
     "environment",
     "expose",
     "extra_hosts",
@@ -60,7 +61,7 @@ const CONVERTED: &[&str] = &[
 ];
 
 /// Service keys the loader has already applied, or that only matter to a local `up`.
-const CONSUMED: &[&str] = &["attach", "env_file", "extends", "profiles"];
+const CONSUMED: &[&str] = &["attach", "extends", "label_file", "profiles"];
 
 /// Why some keys are left out, where a reason helps more than "no equivalent".
 fn reason(key: &str) -> &'static str {
@@ -80,7 +81,8 @@ fn reason(key: &str) -> &'static str {
 }
 
 /// Warn about each key of `service` that is neither converted nor consumed.
-pub fn check_service(service: &Service, compose_name: &str, warnings: &mut Warnings) {
+/// `job`: the service runs as a Job, which takes `deploy.restart_policy`.
+pub fn check_service(service: &Service, compose_name: &str, job: bool, warnings: &mut Warnings) {
     let Ok(serde_json::Value::Object(keys)) = serde_json::to_value(service) else {
         return;
     };
@@ -99,6 +101,7 @@ pub fn check_service(service: &Service, compose_name: &str, warnings: &mut Warni
         };
         for key in keys.keys() {
             if matches!(key.as_str(), "replicas" | "resources" | "mode" | "labels")
+                || (job && key == "restart_policy")
                 || key.starts_with("x-")
             {
                 continue;
@@ -143,7 +146,7 @@ mod tests {
         }))
         .expect("a service");
         let mut warnings = Warnings::default();
-        check_service(&service, "web", &mut warnings);
+        check_service(&service, "web", false, &mut warnings);
         let list = warnings.into_vec();
         assert_eq!(list.len(), 4, "{list:#?}");
         assert!(list[0].starts_with("service \"web\": container_name: pods get generated names"));

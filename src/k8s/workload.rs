@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{
     DaemonSet, DaemonSetSpec, Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec,
 };
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
     Container, HostAlias, PodDNSConfig, PodDNSConfigOption, PodSecurityContext, PodSpec,
     PodTemplateSpec, Sysctl,
@@ -18,7 +19,7 @@ use super::network::container_ports;
 use super::storage::PodStorage;
 use super::{Converter, Warnings, unsupported};
 use crate::error::Result;
-use crate::project::model::Service;
+use crate::project::model::{DependencyCondition, Project, Service};
 
 /// Which kind of workload runs a service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,19 +27,105 @@ pub enum WorkloadKind {
     Deployment,
     StatefulSet,
     DaemonSet,
+    Job,
 }
 
-/// A Deployment, unless the service mounts a claim (StatefulSet: one pod is stopped before
-/// its replacement starts, which a ReadWriteOnce claim needs) or runs on every node
-/// (`deploy.mode: global`, a DaemonSet).
-pub fn workload_kind(service: &Service, uses_claims: bool) -> WorkloadKind {
+/// Whether a service runs once to completion rather than for as long as the project runs:
+/// a `replicated-job` or `global-job`, a service another waits for with
+/// `service_completed_successfully`, or one with `restart: "no"` or `on-failure` set
+/// explicitly and no ports to serve on. Such a service is a Job: a workload would restart
+/// it forever after it finished.
+pub fn is_one_shot(project: &Project, compose_name: &str, service: &Service) -> bool {
     let mode = service.deploy.as_ref().and_then(|d| d.mode.as_deref());
+    if mode.is_some_and(|m| m.ends_with("-job")) {
+        return true;
+    }
     if mode == Some("global") {
+        return false;
+    }
+    let awaited = project.services.values().any(|other| {
+        other
+            .depends_on
+            .get(compose_name)
+            .is_some_and(|d| d.condition == DependencyCondition::ServiceCompletedSuccessfully)
+    });
+    let stops_when_done = service
+        .restart
+        .as_deref()
+        .is_some_and(|r| r == "no" || r.starts_with("on-failure"));
+    awaited || (stops_when_done && service.ports.is_empty() && service.expose.is_empty())
+}
+
+/// A Job for a one-shot service; else a Deployment, unless the service mounts a claim
+/// (StatefulSet: one pod is stopped before its replacement starts, which a ReadWriteOnce
+/// claim needs) or runs on every node (`deploy.mode: global`, a DaemonSet).
+pub fn workload_kind(service: &Service, uses_claims: bool, one_shot: bool) -> WorkloadKind {
+    let mode = service.deploy.as_ref().and_then(|d| d.mode.as_deref());
+    if one_shot {
+        WorkloadKind::Job
+    } else if mode == Some("global") {
         WorkloadKind::DaemonSet
     } else if uses_claims {
         WorkloadKind::StatefulSet
     } else {
         WorkloadKind::Deployment
+    }
+}
+
+/// How a Job retries its pod: the pod's restart policy and the Job's backoff limit, from
+/// `deploy.restart_policy` when set, else from `restart`.
+fn job_retries(
+    service: &Service,
+    compose_name: &str,
+    warnings: &mut Warnings,
+) -> (&'static str, Option<i32>) {
+    let attempts = |n: u64| Some(i32::try_from(n).unwrap_or(i32::MAX));
+    if let Some(policy) = service
+        .deploy
+        .as_ref()
+        .and_then(|d| d.restart_policy.as_ref())
+    {
+        let limit = policy.max_attempts.and_then(attempts);
+        return match policy.condition.as_deref() {
+            Some("none") => ("Never", Some(0)),
+            Some("any") => {
+                warnings.service(
+                    compose_name,
+                    "deploy.restart_policy.condition",
+                    "\"any\": a Job's pod is restarted on failure only, not after it succeeds",
+                );
+                ("OnFailure", limit)
+            }
+            _ => ("OnFailure", limit),
+        };
+    }
+    match service.restart.as_deref() {
+        None | Some("no") => ("Never", Some(0)),
+        Some(restart) => match restart.strip_prefix("on-failure") {
+            Some(count) => match count.strip_prefix(':').and_then(|n| n.parse::<u64>().ok()) {
+                Some(n) => ("OnFailure", attempts(n)),
+                None => {
+                    warnings.service(
+                        compose_name,
+                        "restart",
+                        "\"on-failure\" retries without end under compose; the Job gives up \
+                         after Kubernetes' default backoff limit (6)",
+                    );
+                    ("OnFailure", None)
+                }
+            },
+            None => {
+                warnings.service(
+                    compose_name,
+                    "restart",
+                    format!(
+                        "\"{restart}\": the service runs to completion as a Job, whose pod is \
+                         restarted on failure only"
+                    ),
+                );
+                ("OnFailure", None)
+            }
+        },
     }
 }
 
@@ -191,7 +278,13 @@ fn host_namespaces(
 }
 
 /// Warnings for keys that are carried over only in part.
-fn partial_warnings(service: &Service, compose_name: &str, image: &str, warnings: &mut Warnings) {
+fn partial_warnings(
+    service: &Service,
+    compose_name: &str,
+    image: &str,
+    one_shot: bool,
+    warnings: &mut Warnings,
+) {
     if service.build.is_some() {
         let message = if service.image.as_deref().is_some_and(|i| !i.is_empty()) {
             format!("Kubernetes runs images only; the pods run {image}")
@@ -203,6 +296,7 @@ fn partial_warnings(service: &Service, compose_name: &str, image: &str, warnings
         warnings.service(compose_name, "build", message);
     }
     if let Some(restart) = service.restart.as_deref()
+        && !one_shot
         && (restart == "no" || restart.starts_with("on-failure"))
     {
         warnings.service(
@@ -244,16 +338,12 @@ fn partial_warnings(service: &Service, compose_name: &str, image: &str, warnings
             format!("\"{hostname}\" is not a DNS label, as a pod's host name must be; left out"),
         );
     }
-    if let Some(mode) = service
-        .deploy
-        .as_ref()
-        .and_then(|d| d.mode.as_deref())
-        .filter(|m| m.ends_with("-job"))
-    {
+    if service.deploy.as_ref().and_then(|d| d.mode.as_deref()) == Some("global-job") {
         warnings.service(
             compose_name,
             "deploy.mode",
-            format!("\"{mode}\" is not converted to a Job; the service runs as a Deployment"),
+            "\"global-job\": Kubernetes has no Job that runs once per node; it runs as one \
+             Job with one pod",
         );
     }
 }
@@ -268,12 +358,14 @@ impl Converter<'_> {
             .unwrap_or_else(|| compose_name.to_string());
         let project = self.project.name.clone();
         let image = service.image_name(&project, compose_name);
-        unsupported::check_service(service, compose_name, &mut self.warnings);
-        partial_warnings(service, compose_name, &image, &mut self.warnings);
+        let one_shot = is_one_shot(self.project, compose_name, service);
+        unsupported::check_service(service, compose_name, one_shot, &mut self.warnings);
+        partial_warnings(service, compose_name, &image, one_shot, &mut self.warnings);
 
         let ports = self.push_service(compose_name, &k8s_name, service)?;
         let storage = self.pod_storage(compose_name, &k8s_name, service)?;
         let dependencies = self.dependencies(compose_name, service);
+        let environment = self.container_env(compose_name, service)?;
         let warnings = &mut self.warnings;
 
         let (command, args) = container::command_and_args(service, compose_name, warnings);
@@ -287,7 +379,8 @@ impl Converter<'_> {
             image_pull_policy: container::pull_policy(service, compose_name, warnings),
             command,
             args,
-            env: container::env(&service.environment),
+            env: environment.env,
+            env_from: environment.env_from,
             ports: container_ports(&ports),
             resources: container::resources(service, compose_name, warnings),
             liveness_probe: probe.clone(),
@@ -363,7 +456,7 @@ impl Converter<'_> {
             ..LabelSelector::default()
         };
         let replicas = Some(i32::try_from(service.replicas()).unwrap_or(i32::MAX));
-        match workload_kind(service, storage.uses_claims) {
+        match workload_kind(service, storage.uses_claims, one_shot) {
             WorkloadKind::Deployment => self.push(&Deployment {
                 metadata,
                 spec: Some(DeploymentSpec {
@@ -396,6 +489,28 @@ impl Converter<'_> {
                 }),
                 ..DaemonSet::default()
             }),
+            WorkloadKind::Job => {
+                let (restart_policy, backoff_limit) =
+                    job_retries(service, compose_name, &mut self.warnings);
+                let mut template = template;
+                if let Some(pod) = template.spec.as_mut() {
+                    pod.restart_policy = Some(restart_policy.to_string());
+                }
+                // Compose runs every replica at once, and each must complete. A Job makes
+                // its own selector from a label of its own.
+                let replicas = replicas.filter(|n| *n != 1);
+                self.push(&Job {
+                    metadata,
+                    spec: Some(JobSpec {
+                        backoff_limit,
+                        completions: replicas,
+                        parallelism: replicas,
+                        template,
+                        ..JobSpec::default()
+                    }),
+                    ..Job::default()
+                })
+            }
         }
     }
 }
@@ -449,6 +564,7 @@ fn pre_start_containers(
             image: Some(hook.image.clone().unwrap_or_else(|| image.to_string())),
             command: Some(command.iter().map(|c| escape_dollars(c)).collect()),
             env: (!env.is_empty()).then_some(env),
+            env_from: main.env_from.clone(),
             volume_mounts: main.volume_mounts.clone(),
             working_dir: hook
                 .working_dir
@@ -473,15 +589,72 @@ mod tests {
     #[test]
     fn workload_kinds() {
         assert_eq!(
-            workload_kind(&Service::default(), false),
+            workload_kind(&Service::default(), false, false),
             WorkloadKind::Deployment
         );
         assert_eq!(
-            workload_kind(&Service::default(), true),
+            workload_kind(&Service::default(), true, false),
             WorkloadKind::StatefulSet
         );
         let global = service(json!({"deploy": {"mode": "global"}}));
-        assert_eq!(workload_kind(&global, true), WorkloadKind::DaemonSet);
+        assert_eq!(workload_kind(&global, true, false), WorkloadKind::DaemonSet);
+        assert_eq!(workload_kind(&global, true, true), WorkloadKind::Job);
+    }
+
+    #[test]
+    fn one_shot_services() {
+        let project = Project::from_value(json!({
+            "name": "p",
+            "services": {
+                "migrate": {"image": "m"},
+                "seed": {"image": "s", "restart": "no"},
+                "retry": {"image": "r", "restart": "on-failure:3"},
+                "web": {"image": "w", "restart": "no", "ports": ["80"],
+                        "depends_on": {"migrate": {"condition": "service_completed_successfully"}}},
+                "worker": {"image": "k"},
+                "always": {"image": "a", "restart": "always"},
+                "batch": {"image": "b", "deploy": {"mode": "replicated-job"}}
+            }
+        }))
+        .expect("a project");
+        let one_shot = |name: &str| is_one_shot(&project, name, &project.services[name]);
+        assert!(
+            one_shot("migrate"),
+            "awaited with service_completed_successfully"
+        );
+        assert!(one_shot("seed"), "restart: no and no ports");
+        assert!(one_shot("retry"), "on-failure and no ports");
+        assert!(one_shot("batch"), "a job mode");
+        assert!(!one_shot("web"), "it serves on a port");
+        assert!(
+            !one_shot("worker"),
+            "restart not set: compose's default says nothing"
+        );
+        assert!(!one_shot("always"));
+
+        let mut w = Warnings::default();
+        let retries = |s: &Service, w: &mut Warnings| job_retries(s, "a", w);
+        assert_eq!(
+            retries(&project.services["seed"], &mut w),
+            ("Never", Some(0))
+        );
+        assert_eq!(
+            retries(&project.services["retry"], &mut w),
+            ("OnFailure", Some(3))
+        );
+        assert_eq!(
+            retries(&project.services["migrate"], &mut w),
+            ("Never", Some(0))
+        );
+        assert!(w.is_empty());
+        assert_eq!(
+            retries(&project.services["always"], &mut w),
+            ("OnFailure", None)
+        );
+        let policy = service(json!({"restart": "no",
+            "deploy": {"restart_policy": {"condition": "on-failure", "max_attempts": 2}}}));
+        assert_eq!(retries(&policy, &mut w), ("OnFailure", Some(2)));
+        assert_eq!(w.len(), 1, "restart: always on a Job");
     }
 
     #[test]

@@ -583,7 +583,7 @@ impl ServiceConverter<'_> {
             init: _,
             ipc,
             isolation: _,
-            label_file,
+            label_file: _, // folded into `labels` by the loader
             labels: _,
             links,
             logging: _, // convert
@@ -689,11 +689,15 @@ impl ServiceConverter<'_> {
                 self.warn(key, format!("ignored by swarm services; use {instead}"));
             }
         }
-        if !depends_on.is_empty() {
+        // One warning per dependency, naming what compose would have waited for.
+        for (dependency, spec) in depends_on {
             self.warn(
-                "depends_on",
-                "swarm starts services in no particular order and has no dependency \
-                 conditions; ignored",
+                &format!("depends_on.{dependency}"),
+                format!(
+                    "swarm starts services in no particular order and has no dependency \
+                     conditions; {} is not waited for",
+                    spec.condition
+                ),
             );
         }
         self.unsupported("develop", develop.is_some());
@@ -709,12 +713,6 @@ impl ServiceConverter<'_> {
         self.unsupported("external_links", !external_links.is_empty());
         self.unsupported("gpus", !gpus.is_empty());
         self.unsupported("ipc", ipc.is_some());
-        if !label_file.is_empty() {
-            self.warn(
-                "label_file",
-                "not read for swarm services; put the labels under labels",
-            );
-        }
         if !links.is_empty() {
             self.warn(
                 "links",
@@ -1293,6 +1291,12 @@ impl ServiceConverter<'_> {
             (None, None) => None,
             (placement, platforms) => {
                 let placement = placement.clone().unwrap_or_default();
+                if placement.preferences.iter().any(|p| p.spread.is_none()) {
+                    self.warn(
+                        "deploy.placement.preferences",
+                        "swarm knows spread preferences only; the others are ignored",
+                    );
+                }
                 let preferences: Vec<TaskSpecPlacementPreferences> = placement
                     .preferences
                     .iter()
@@ -1910,7 +1914,7 @@ mod tests {
                 "web:container_name",
                 "web:cpus",
                 "web:mem_limit",
-                "web:depends_on",
+                "web:depends_on.db",
                 "web:devices",
                 "web:expose",
                 "web:links",
@@ -1958,6 +1962,42 @@ mod tests {
         .unwrap();
         assert!(again.warnings.is_empty());
         assert_eq!(container(&again.services[0].spec).oom_score_adj, Some(10));
+    }
+
+    #[test]
+    fn every_dependency_and_every_dropped_preference_is_warned() {
+        let plan = plan(json!({
+            "name": "shop",
+            "services": {
+                "api": {"image": "a", "depends_on": {
+                    "db": {"condition": "service_healthy"},
+                    "migrate": {"condition": "service_completed_successfully"}},
+                    "deploy": {"placement": {"preferences": [
+                        {"spread": "node.labels.zone"}, {"x-other": "rack"}]}}},
+                "db": {"image": "postgres"},
+                "migrate": {"image": "a"}
+            }
+        }));
+        let list: Vec<String> = plan.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            list,
+            [
+                "service \"api\": depends_on.db: swarm starts services in no particular order \
+                 and has no dependency conditions; service_healthy is not waited for",
+                "service \"api\": depends_on.migrate: swarm starts services in no particular \
+                 order and has no dependency conditions; service_completed_successfully is not \
+                 waited for",
+                "service \"api\": deploy.placement.preferences: swarm knows spread preferences \
+                 only; the others are ignored",
+            ]
+        );
+        let placement = service(&plan, "api")
+            .task_template
+            .as_ref()
+            .and_then(|t| t.placement.as_ref())
+            .and_then(|p| p.preferences.as_ref())
+            .map(Vec::len);
+        assert_eq!(placement, Some(1));
     }
 
     #[test]

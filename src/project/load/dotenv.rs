@@ -63,18 +63,28 @@ pub fn parse_file(
     path: &Path,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> crate::Result<Vec<(String, String)>> {
+    parse_file_of_kind(path, "env file", lookup)
+}
+
+/// [`parse_file`] for a file in the dotenv dialect that is not an env file (a label file):
+/// `what` names it in messages.
+pub fn parse_file_of_kind(
+    path: &Path,
+    what: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> crate::Result<Vec<(String, String)>> {
     let file: Arc<str> = Arc::from(path.display().to_string());
     let bytes = std::fs::File::open(path)
         .and_then(super::read_bounded)
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                Error::new(format!("env file {} not found", path.display()))
+                Error::new(format!("{what} {} not found", path.display()))
                     .with_hint("create the file or correct its path")
             } else {
-                Error::new(format!("cannot read env file {}: {e}", path.display()))
+                Error::new(format!("cannot read {what} {}: {e}", path.display()))
             }
         })?;
-    if let Some(e) = super::too_large(&file, &bytes, "the env file") {
+    if let Some(e) = super::too_large(&file, &bytes, &format!("the {what}")) {
         return Err(e);
     }
     let text = String::from_utf8(bytes).map_err(|e| {
@@ -88,7 +98,7 @@ pub fn parse_file(
         let column = std::str::from_utf8(&prefix[line_start..]).map_or(0, |s| s.chars().count());
         Error::at(
             &Mark::new(file.clone(), to_u32(line), to_u32(column + 1)),
-            "env file is not valid UTF-8 text",
+            format!("{what} is not valid UTF-8 text"),
         )
         .with_hint("save the file with UTF-8 encoding")
     })?;

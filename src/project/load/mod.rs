@@ -433,6 +433,7 @@ impl<'a> Loader<'a> {
         })?;
         normalize_resources(&mut json, &name);
         resolve_environment(&mut json, &positions, &environment)?;
+        resolve_labels(&mut json, &positions, &environment)?;
 
         let project = Project::from_value(json.clone()).map_err(|e| {
             let pointer = yaml::pointer_of(&e.path);
@@ -957,6 +958,90 @@ fn resolve_environment(
                 "environment".into(),
                 Json::Object(env.into_iter().collect()),
             );
+        }
+    }
+    Ok(())
+}
+
+/// Fold each service's `label_file` entries into its `labels`: files in order (a later file
+/// wins), then `labels:`, which wins over every file. Label files are read in the dotenv
+/// dialect, as env files are, with `${VAR}` taken from the project's variables.
+fn resolve_labels(
+    json: &mut Json,
+    positions: &SourceMap,
+    vars: &BTreeMap<String, String>,
+) -> Result<()> {
+    let Some(services) = json.get_mut("services").and_then(Json::as_object_mut) else {
+        return Ok(());
+    };
+    for (name, service) in services.iter_mut() {
+        let Some(map) = service.as_object_mut() else {
+            continue;
+        };
+        let base = format!("/services/{}/label_file", yaml::escape_pointer(name));
+        let files: Vec<(String, String)> = match map.get("label_file") {
+            Some(Json::String(s)) => vec![(s.clone(), base)],
+            Some(Json::Array(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    item.as_str()
+                        .map(|s| (s.to_string(), format!("{base}/{i}")))
+                })
+                .collect(),
+            _ => continue,
+        };
+        let mut labels: BTreeMap<String, Json> = BTreeMap::new();
+        for (path, pointer) in files {
+            let path = PathBuf::from(path);
+            let mark = positions.find_value(&pointer).cloned();
+            if !path.is_file() {
+                let what = if path.exists() {
+                    "is not a regular file"
+                } else {
+                    "not found"
+                };
+                let mut err = Error::new(format!(
+                    "service \"{name}\": label file {} {what}",
+                    path.display()
+                ))
+                .with_hint(
+                    "create the file (one LABEL=value a line) or fix the path under label_file",
+                );
+                if let Some(mark) = mark {
+                    err = err.with_mark(mark);
+                }
+                return Err(err);
+            }
+            let lookup = |k: &str| vars.get(k).cloned();
+            let entries = dotenv::parse_file_of_kind(&path, "label file", &lookup)
+                .map_err(|e| e.context(format!("service \"{name}\": label_file")))?;
+            for (k, v) in entries {
+                labels.insert(k, Json::String(v));
+            }
+        }
+        match map.get("labels") {
+            Some(Json::Object(m)) => {
+                for (k, v) in m {
+                    let value = match v {
+                        Json::Null => String::new(),
+                        Json::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    labels.insert(k.clone(), Json::String(value));
+                }
+            }
+            Some(Json::Array(items)) => {
+                for item in items {
+                    let Some(text) = item.as_str() else { continue };
+                    let (k, v) = text.split_once('=').unwrap_or((text, ""));
+                    labels.insert(k.to_string(), Json::String(v.to_string()));
+                }
+            }
+            _ => {}
+        }
+        if !labels.is_empty() {
+            map.insert("labels".into(), Json::Object(labels.into_iter().collect()));
         }
     }
     Ok(())
