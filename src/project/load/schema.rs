@@ -6,12 +6,100 @@
 //! touches only the parts a file uses, and reports failures in the terms users need: the
 //! pointer of the offending value and what was expected.
 
-use std::sync::OnceLock;
-
 use serde_json::{Map, Value};
 
-// The bundled schema, minus its descriptions (see build.rs).
-const SCHEMA: &str = include_str!(concat!(env!("OUT_DIR"), "/compose-spec.min.json"));
+/// A JSON value fixed at build time: the bundled schema, minus its descriptions, as statics
+/// (build.rs writes them; object keys sorted).
+#[derive(Debug, PartialEq)]
+pub enum Schema {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(&'static str),
+    Arr(&'static [Schema]),
+    Obj(&'static [(&'static str, Schema)]),
+}
+
+include!(concat!(env!("OUT_DIR"), "/compose-spec.rs"));
+
+type Object = &'static [(&'static str, Schema)];
+
+impl Schema {
+    fn get(&'static self, key: &str) -> Option<&'static Schema> {
+        lookup(self.as_object()?, key)
+    }
+
+    fn as_object(&'static self) -> Option<Object> {
+        match self {
+            Schema::Obj(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    fn as_array(&'static self) -> Option<&'static [Schema]> {
+        match self {
+            Schema::Arr(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    fn as_str(&'static self) -> Option<&'static str> {
+        match self {
+            Schema::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    fn as_f64(&self) -> Option<f64> {
+        match self {
+            Schema::Num(x) => Some(*x),
+            _ => None,
+        }
+    }
+
+    /// Whether `value` is this value (for `enum`).
+    fn equals(&self, value: &Value) -> bool {
+        match (self, value) {
+            (Schema::Null, Value::Null) => true,
+            (Schema::Bool(a), Value::Bool(b)) => a == b,
+            (Schema::Num(a), Value::Number(b)) => b.as_f64() == Some(*a),
+            (Schema::Str(a), Value::String(b)) => a == b,
+            (Schema::Arr(a), Value::Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equals(y))
+            }
+            (Schema::Obj(a), Value::Object(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .all(|(k, x)| b.get(*k).is_some_and(|y| x.equals(y)))
+            }
+            _ => false,
+        }
+    }
+
+    /// As a JSON value (for messages).
+    fn to_value(&self) -> Value {
+        match self {
+            Schema::Null => Value::Null,
+            Schema::Bool(b) => Value::Bool(*b),
+            Schema::Num(x) => serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number),
+            Schema::Str(text) => Value::String(text.to_string()),
+            Schema::Arr(items) => Value::Array(items.iter().map(Schema::to_value).collect()),
+            Schema::Obj(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_value()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+fn lookup(entries: Object, key: &str) -> Option<&'static Schema> {
+    entries
+        .binary_search_by(|(k, _)| (*k).cmp(key))
+        .ok()
+        .map(|i| &entries[i].1)
+}
 
 /// Why a value does not match the schema.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,12 +132,8 @@ pub struct Violation {
     pub failure: Failure,
 }
 
-fn schema() -> Result<&'static Value, String> {
-    static SCHEMA_VALUE: OnceLock<Result<Value, String>> = OnceLock::new();
-    SCHEMA_VALUE
-        .get_or_init(|| serde_json::from_str(SCHEMA).map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(Clone::clone)
+fn schema() -> Result<&'static Schema, String> {
+    Ok(&SCHEMA)
 }
 
 /// Check `instance` against the compose schema; the first violation, if any.
@@ -59,74 +143,76 @@ pub fn check(instance: &Value) -> Result<Option<Violation>, String> {
     Ok(Walker { root }.validate(root, instance, &mut pointer).err())
 }
 
-struct Walker<'s> {
-    root: &'s Value,
+struct Walker {
+    root: &'static Schema,
 }
 
 fn depth(pointer: &str) -> usize {
     pointer.matches('/').count()
 }
 
-impl<'s> Walker<'s> {
-    fn resolve(&self, reference: &str) -> Option<&'s Value> {
+impl Walker {
+    fn resolve(&self, reference: &str) -> Option<&'static Schema> {
         let path = reference.strip_prefix('#')?;
         let mut node = self.root;
         for segment in path.split('/').filter(|s| !s.is_empty()) {
-            node = node.get(segment.replace("~1", "/").replace("~0", "~"))?;
+            node = if segment.contains('~') {
+                node.get(&segment.replace("~1", "/").replace("~0", "~"))?
+            } else {
+                node.get(segment)?
+            };
         }
         Some(node)
     }
 
     fn validate(
         &self,
-        schema: &'s Value,
+        node: &'static Schema,
         value: &Value,
         pointer: &mut String,
     ) -> Result<(), Violation> {
-        let Some(schema) = schema.as_object() else {
+        let Some(schema) = node.as_object() else {
             // `true`/`{}` accept everything; `false` nothing.
-            return match schema {
-                Value::Bool(false) => Err(self.fail(pointer, Failure::NoForm)),
+            return match node {
+                Schema::Bool(false) => Err(self.fail(pointer, Failure::NoForm)),
                 _ => Ok(()),
             };
         };
-        if let Some(reference) = schema.get("$ref").and_then(Value::as_str)
+        let get = |key: &str| lookup(schema, key);
+        if let Some(reference) = get("$ref").and_then(Schema::as_str)
             && let Some(target) = self.resolve(reference)
         {
             self.validate(target, value, pointer)?;
         }
-        if let Some(types) = schema.get("type") {
-            let expected: Vec<String> = match types {
-                Value::String(t) => vec![t.clone()],
-                Value::Array(ts) => ts
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect(),
-                _ => Vec::new(),
+        if let Some(types) = get("type") {
+            let names: &[Schema] = match types {
+                Schema::Arr(ts) => ts,
+                single => std::slice::from_ref(single),
             };
-            if !expected.is_empty() && !expected.iter().any(|t| has_type(value, t)) {
+            let mut expected = names.iter().filter_map(Schema::as_str).peekable();
+            if expected.peek().is_some() && !expected.clone().any(|t| has_type(value, t)) {
+                let expected = expected.map(str::to_string).collect();
                 return Err(self.fail(pointer, Failure::Type { expected }));
             }
         }
-        if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
-            && !allowed.contains(value)
+        if let Some(allowed) = get("enum").and_then(Schema::as_array)
+            && !allowed.iter().any(|a| a.equals(value))
         {
             return Err(self.fail(
                 pointer,
                 Failure::Enum {
-                    allowed: allowed.clone(),
+                    allowed: allowed.iter().map(Schema::to_value).collect(),
                 },
             ));
         }
-        if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
+        if let Some(branches) = get("oneOf").and_then(Schema::as_array) {
             self.one_of(branches, value, pointer)?;
         }
         match value {
             Value::Object(map) => self.object(schema, map, pointer)?,
             Value::Array(items) => self.array(schema, items, pointer)?,
             Value::String(s) => {
-                if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
+                if let Some(pattern) = get("pattern").and_then(Schema::as_str)
                     && !matches_pattern(pattern, s)
                 {
                     return Err(self.fail(
@@ -138,8 +224,8 @@ impl<'s> Walker<'s> {
                 }
             }
             Value::Number(n) => {
-                let minimum = schema.get("minimum").and_then(Value::as_f64);
-                let maximum = schema.get("maximum").and_then(Value::as_f64);
+                let minimum = get("minimum").and_then(Schema::as_f64);
+                let maximum = get("maximum").and_then(Schema::as_f64);
                 if let Some(x) = n.as_f64()
                     && (minimum.is_some_and(|m| x < m) || maximum.is_some_and(|m| x > m))
                 {
@@ -162,7 +248,7 @@ impl<'s> Walker<'s> {
     /// that got deepest into the value (a wrong enum inside a mapping, say).
     fn one_of(
         &self,
-        branches: &'s [Value],
+        branches: &'static [Schema],
         value: &Value,
         pointer: &mut String,
     ) -> Result<(), Violation> {
@@ -206,12 +292,13 @@ impl<'s> Walker<'s> {
 
     fn object(
         &self,
-        schema: &'s Map<String, Value>,
+        schema: Object,
         map: &Map<String, Value>,
         pointer: &mut String,
     ) -> Result<(), Violation> {
-        if let Some(required) = schema.get("required").and_then(Value::as_array) {
-            for key in required.iter().filter_map(Value::as_str) {
+        let get = |key: &str| lookup(schema, key);
+        if let Some(required) = get("required").and_then(Schema::as_array) {
+            for key in required.iter().filter_map(Schema::as_str) {
                 if !map.contains_key(key) {
                     return Err(self.fail(
                         pointer,
@@ -222,20 +309,20 @@ impl<'s> Walker<'s> {
                 }
             }
         }
-        let properties = schema.get("properties").and_then(Value::as_object);
-        let patterns = schema.get("patternProperties").and_then(Value::as_object);
-        let additional = schema.get("additionalProperties");
+        let properties = get("properties").and_then(Schema::as_object);
+        let patterns = get("patternProperties").and_then(Schema::as_object);
+        let additional = get("additionalProperties");
         for (key, item) in map {
             let len = pointer.len();
             pointer.push('/');
             pointer.push_str(&super::yaml::escape_pointer(key));
             let mut known = false;
-            if let Some(sub) = properties.and_then(|p| p.get(key)) {
+            if let Some(sub) = properties.and_then(|p| lookup(p, key)) {
                 known = true;
                 self.validate(sub, item, pointer)?;
             }
             if let Some(patterns) = patterns {
-                for (pattern, sub) in patterns {
+                for (pattern, sub) in patterns.iter() {
                     if matches_pattern(pattern, key) {
                         known = true;
                         self.validate(sub, item, pointer)?;
@@ -244,13 +331,13 @@ impl<'s> Walker<'s> {
             }
             if !known {
                 match additional {
-                    Some(Value::Bool(false)) => {
+                    Some(Schema::Bool(false)) => {
                         pointer.truncate(len);
                         return Err(
                             self.fail(pointer, Failure::AdditionalProperty { key: key.clone() })
                         );
                     }
-                    Some(sub @ Value::Object(_)) => self.validate(sub, item, pointer)?,
+                    Some(sub @ Schema::Obj(_)) => self.validate(sub, item, pointer)?,
                     _ => {}
                 }
             }
@@ -261,11 +348,12 @@ impl<'s> Walker<'s> {
 
     fn array(
         &self,
-        schema: &'s Map<String, Value>,
+        schema: Object,
         items: &[Value],
         pointer: &mut String,
     ) -> Result<(), Violation> {
-        if let Some(item_schema) = schema.get("items") {
+        let get = |key: &str| lookup(schema, key);
+        if let Some(item_schema) = get("items") {
             for (i, item) in items.iter().enumerate() {
                 let len = pointer.len();
                 pointer.push('/');
@@ -274,7 +362,7 @@ impl<'s> Walker<'s> {
                 pointer.truncate(len);
             }
         }
-        if schema.get("uniqueItems") == Some(&Value::Bool(true)) {
+        if get("uniqueItems") == Some(&Schema::Bool(true)) {
             for (i, item) in items.iter().enumerate() {
                 if items[..i].contains(item) {
                     return Err(self.fail(&format!("{pointer}/{i}"), Failure::Duplicate));
@@ -348,16 +436,16 @@ fn matches_pattern(pattern: &str, s: &str) -> bool {
 /// Every pattern in the bundled schema, for the test that each is implemented.
 #[cfg(test)]
 fn schema_patterns() -> Vec<String> {
-    fn walk(v: &Value, out: &mut Vec<String>) {
+    fn walk(v: &'static Schema, out: &mut Vec<String>) {
         match v {
-            Value::Object(m) => {
-                for (k, sub) in m {
-                    if k == "patternProperties"
+            Schema::Obj(m) => {
+                for (k, sub) in m.iter() {
+                    if *k == "patternProperties"
                         && let Some(p) = sub.as_object()
                     {
-                        out.extend(p.keys().cloned());
+                        out.extend(p.iter().map(|(k, _)| k.to_string()));
                     }
-                    if k == "pattern"
+                    if *k == "pattern"
                         && let Some(p) = sub.as_str()
                     {
                         out.push(p.to_string());
@@ -365,7 +453,7 @@ fn schema_patterns() -> Vec<String> {
                     walk(sub, out);
                 }
             }
-            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            Schema::Arr(items) => items.iter().for_each(|i| walk(i, out)),
             _ => {}
         }
     }
