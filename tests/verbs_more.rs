@@ -548,3 +548,71 @@ fn progress_of_up_down_pull_and_build_as_plain_json_and_quiet() {
         .unwrap_or_default()
     );
 }
+
+#[test]
+fn on_a_terminal_down_pull_and_build_draw_the_live_view() {
+    let base = test_image();
+    let p = TestProject::new("progress-tty");
+    let image = format!("{}-app", p.name);
+    let _cleanup = RemoveImages(vec![image.clone()]);
+    let registry = closed_registry();
+    p.write(
+        "compose.yml",
+        &format!(
+            r#"services:
+  app:
+    build:
+      dockerfile_inline: "FROM {base}\n"
+    image: {image}
+    init: true
+    stop_grace_period: 1s
+    command: ["sleep", "3600"]
+  remote:
+    image: {registry}/remote
+    profiles: [remote]
+"#
+        ),
+    );
+    let name = p.name.as_str();
+    // The live view: a header, lines redrawn in place (cursor up), a green tick when done.
+    let live = |text: &str, line: &str, what: &str| {
+        assert!(text.contains("[+] "), "{what}: no header in {text:?}");
+        assert!(text.contains("\x1b[1A"), "{what}: not redrawn in {text:?}");
+        assert!(
+            text.contains(&format!("\x1b[32m✔\x1b[0m {line}")),
+            "{what}: no {line:?} in {text:?}"
+        );
+    };
+    for mode in ["auto", "tty"] {
+        let (code, text) = on_a_terminal(&p, &["-p", name, "--progress", mode, "build"]);
+        assert_eq!(code, Some(0), "{text}");
+        live(&text, &format!("Image {image}  Built"), "build");
+        ok(&p.rcompose(&["-p", name, "up", "-d"]), "up");
+        let (code, text) = on_a_terminal(&p, &["-p", name, "--progress", mode, "down"]);
+        assert_eq!(code, Some(0), "{text}");
+        live(&text, &format!("Container {name}-app-1  Removed"), "down");
+        assert!(text.contains(&format!("Network {name}_default  Removed")));
+    }
+    let (code, text) = on_a_terminal(&p, &["-p", name, "--profile", "remote", "pull", "remote"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("[+] ") && text.contains("\x1b[1A"),
+        "{text:?}"
+    );
+    assert!(
+        text.contains(&format!(
+            "\x1b[31m✘\x1b[0m Image {registry}/remote  \x1b[31mError: connection refused"
+        )),
+        "{text:?}"
+    );
+    assert!(text.contains(&format!(
+        "error: cannot pull {registry}/remote:latest from registry {registry}: connection refused"
+    )));
+
+    // --progress plain on a terminal: lines, never redrawn.
+    ok(&p.rcompose(&["-p", name, "up", "-d"]), "up");
+    let (code, text) = on_a_terminal(&p, &["-p", name, "--progress", "plain", "down"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains('\x1b'), "{text:?}");
+    assert!(text.contains(&format!(" ✔ Container {name}-app-1  Removed\n")));
+}
