@@ -1,8 +1,9 @@
 //! The everyday verbs' remaining flags on the real engine: `logs --since/--until` with
 //! durations and dates in any time zone, coloured prefixes only on a terminal (`--no-color`),
 //! `exec --privileged`, a TTY for `run`/`exec` on a terminal unless `-T`, `pull --include-deps`,
-//! `build` with `dockerfile` and `dockerfile_inline`, and `--progress plain|json|quiet|auto`
-//! for `up`, `down`, `pull` and `build` as recorded in tests/snapshots.
+//! `pull_policy: missing|build`, `build` with `dockerfile`, `dockerfile_inline`, `network` and
+//! `shm_size`, `--progress plain|json|quiet|auto` for `up`, `down`, `pull` and `build` as
+//! recorded in tests/snapshots, and their live view on a terminal.
 
 mod support;
 
@@ -371,7 +372,11 @@ fn pull_include_deps_pulls_the_dependencies_images_too() {
 fn build_takes_a_dockerfile_path_or_an_inline_dockerfile() {
     let base = test_image();
     let p = TestProject::new("build-files");
-    let images = [format!("{}-file", p.name), format!("{}-inline", p.name)];
+    let images = [
+        format!("{}-file", p.name),
+        format!("{}-inline", p.name),
+        format!("{}-sized", p.name),
+    ];
     let _cleanup = RemoveImages(images.to_vec());
     p.write(
         "docker/Special.Dockerfile",
@@ -398,14 +403,100 @@ fn build_takes_a_dockerfile_path_or_an_inline_dockerfile() {
       args:
         WORD: works
     image: {}
+  sized:
+    build:
+      context: .
+      dockerfile_inline: |
+        FROM {base}
+        RUN cat /proc/net/dev > /net && df -k /dev/shm | tail -n 1 > /shm
+      network: none
+      shm_size: 96m
+    image: {}
 "#,
-            images[0], images[1]
+            images[0], images[1], images[2]
         ),
     );
     ok(&p.rcompose(&["build", "-q"]), "build");
     let cat = |image: &str, file: &str| docker(&["run", "--rm", image, "cat", file]);
     assert_eq!(cat(&images[0], "/from-file"), "from the context");
     assert_eq!(cat(&images[1], "/from-inline"), "inline works");
+    // network: none leaves the build only the loopback interface; shm_size sizes /dev/shm.
+    let net = cat(&images[2], "/net");
+    assert!(net.contains("lo:") && !net.contains("eth0"), "{net}");
+    let shm = cat(&images[2], "/shm");
+    assert_eq!(shm.split_whitespace().nth(1), Some("98304"), "{shm}");
+}
+
+#[test]
+fn pull_policy_missing_and_build() {
+    let base = test_image();
+    let registry = closed_registry();
+    let p = TestProject::new("pull-policy-more");
+    let present = format!("{}-present:1", p.name);
+    let built = format!("{}-built", p.name);
+    let _cleanup = RemoveImages(vec![present.clone(), built.clone()]);
+    docker(&["tag", base, &present]);
+    p.write(
+        "compose.yml",
+        &format!(
+            r#"services:
+  present:
+    image: {present}
+    pull_policy: missing
+    init: true
+    command: ["sleep", "3600"]
+  absent:
+    image: {registry}/absent:1
+    pull_policy: missing
+  built:
+    build:
+      dockerfile_inline: |
+        FROM {base}
+        RUN echo built > /built
+    image: {built}
+    pull_policy: build
+    init: true
+    command: ["sleep", "3600"]
+"#
+        ),
+    );
+    let name = p.name.as_str();
+    // missing: a present image is used as it is (a pull would fail), an absent one pulled.
+    let err = stderr(&p.rcompose(&["-p", name, "up", "-d", "present"]));
+    assert!(!err.contains("Pulling") && err.contains("Started"), "{err}");
+    let out = p.rcompose(&["-p", name, "up", "-d", "absent"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out)
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .collect::<Vec<_>>(),
+        [format!(
+            "error: cannot pull {registry}/absent:1 from registry {registry}: connection refused"
+        )]
+    );
+    // build: built by every up, even when the image is there.
+    for round in ["first", "second"] {
+        let out = p.rcompose(&["-p", name, "up", "-d", "built"]);
+        ok(&out, round);
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("Image {built}  Built")),
+            "{round}: {err}"
+        );
+    }
+    // pull skips what the policy says it must not pull.
+    let out = p.rcompose(&["-p", name, "pull", "present", "built"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!("Image {present}  Skipped: already present")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("Image {built}  Skipped: pull_policy is build")),
+        "{err}"
+    );
 }
 
 /// Removes images by name when dropped.
