@@ -557,6 +557,8 @@ fn progress_of_up_down_pull_and_build_as_plain_json_and_quiet() {
     let image = format!("{}-app", p.name);
     let _cleanup = RemoveImages(vec![image.clone()]);
     let registry = closed_registry();
+    // The project's name in a step keeps the build from other tests' cache.
+    let name = p.name.as_str();
     p.write(
         "compose.yml",
         &format!(
@@ -566,7 +568,7 @@ fn progress_of_up_down_pull_and_build_as_plain_json_and_quiet() {
       context: .
       dockerfile_inline: |
         FROM {base}
-        RUN echo built > /built
+        RUN echo {name} > /built
     image: {image}
     init: true
     stop_grace_period: 1s
@@ -577,7 +579,6 @@ fn progress_of_up_down_pull_and_build_as_plain_json_and_quiet() {
 "#
         ),
     );
-    let name = p.name.as_str();
     let run = |mode: &str, verb: &[&str]| -> (Output, String) {
         let mut args = vec!["-p", name, "--progress", mode];
         args.extend_from_slice(verb);
