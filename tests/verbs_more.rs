@@ -207,6 +207,30 @@ fn logs_colour_their_prefixes_on_a_terminal_unless_no_color() {
     assert_eq!(out, "a-1 | from a\n");
 }
 
+#[test]
+fn logs_index_of_a_missing_replica_is_an_error() {
+    let image = test_image();
+    let p = TestProject::new("logs-index");
+    p.write(
+        "compose.yml",
+        &format!("services:\n  a:\n    image: {image}\n    command: [\"echo\", \"from a\"]\n"),
+    );
+    let name = p.name.as_str();
+    ok(&p.rcompose(&["-p", name, "up", "-d"]), "up");
+    ok(&p.rcompose(&["-p", name, "wait", "a"]), "wait a");
+    let out = ok(
+        &p.rcompose(&["-p", name, "logs", "--index", "1", "a"]),
+        "--index 1",
+    );
+    assert_eq!(out, "a-1 | from a\n");
+    let out = p.rcompose(&["-p", name, "logs", "--index", "2", "a"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: service \"a\" has no container number 2\n  hint: `rcompose ps -a` lists the containers and their numbers\n"
+    );
+}
+
 fn sleeper(image: &str) -> String {
     format!(
         r#"services:

@@ -15,7 +15,7 @@ use crate::engine::events::{Action, Subscription};
 use crate::engine::labels;
 use crate::engine::logs::{self, Line, Message, Request};
 use crate::engine::observe::{self, ObservedContainer, State};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// ANSI colours given to containers in turn, as docker compose does.
 const COLOURS: &[&str] = &["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"];
@@ -250,7 +250,11 @@ pub async fn logs(docker: &Docker, project: &str, options: &Options) -> Result<(
     }
     let mut known: Vec<String> = containers.iter().map(|c| c.id.clone()).collect();
     if known.is_empty() && !follow {
-        return Ok(());
+        return match options.index {
+            // `--index N` names one container: say that it is not there.
+            Some(index) => Err(no_replica(&options.services, index)),
+            None => Ok(()),
+        };
     }
     loop {
         tokio::select! {
@@ -293,6 +297,19 @@ pub async fn logs(docker: &Docker, project: &str, options: &Options) -> Result<(
     }
     mux.drain();
     Ok(())
+}
+
+/// The error for `--index N` when no selected service has a container number N.
+fn no_replica(services: &[String], index: u32) -> Error {
+    let what = match services {
+        [one] => format!("service \"{one}\" has no container number {index}"),
+        [] => format!("no service has a container number {index}"),
+        many => format!(
+            "none of the services {} has a container number {index}",
+            many.join(", ")
+        ),
+    };
+    Error::new(what).with_hint("`rcompose ps -a` lists the containers and their numbers")
 }
 
 /// The next event of an optional receiver (never resolves when there is none).
