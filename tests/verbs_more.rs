@@ -361,10 +361,15 @@ fn pull_include_deps_pulls_the_dependencies_images_too() {
             "cannot pull {registry}/{image}:latest from registry {registry}: connection refused"
         )
     };
+    // Every line is an error of its own, naming its image and registry.
     let errors = |out: &Output| -> Vec<String> {
         let mut lines: Vec<String> = stderr(out)
             .lines()
-            .map(|l| l.trim_start_matches("error: ").to_string())
+            .map(|l| {
+                l.strip_prefix("error: ")
+                    .unwrap_or_else(|| panic!("not an error line: {l:?}"))
+                    .to_string()
+            })
             .collect();
         lines.sort();
         lines
