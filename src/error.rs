@@ -49,6 +49,34 @@ impl Error {
         }
     }
 
+    /// Several failures of one operation (one per image, say): one failure as it is; more, each
+    /// on its own line read as an error of its own, with their distinct hints.
+    pub fn several(mut errors: Vec<Error>) -> Self {
+        if errors.len() == 1
+            && let Some(only) = errors.pop()
+        {
+            return only;
+        }
+        let mut hints: Vec<&str> = Vec::new();
+        for hint in errors.iter().filter_map(|e| e.hint.as_deref()) {
+            if !hints.contains(&hint) {
+                hints.push(hint);
+            }
+        }
+        let message: Vec<String> = errors
+            .iter()
+            .map(|e| match &e.mark {
+                Some(mark) => format!("{mark}: {}", e.message),
+                None => e.message.clone(),
+            })
+            .collect();
+        let mut error = Error::new(message.join("\nerror: "));
+        if !hints.is_empty() {
+            error.hint = Some(hints.join("\n  hint: "));
+        }
+        error
+    }
+
     pub fn at(mark: &Mark, message: impl Into<String>) -> Self {
         Error::new(message).with_mark(mark.clone())
     }
@@ -127,5 +155,26 @@ impl std::error::Error for Error {}
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::new(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_failures_read_as_one_error_a_line() {
+        let one = Error::new("cannot pull a").with_hint("check the name");
+        let kept = Error::several(vec![one.clone()]);
+        assert_eq!(kept.to_string(), one.to_string());
+        let two = Error::several(vec![
+            Error::new("cannot pull a").with_hint("check the registry"),
+            Error::new("cannot pull b").with_hint("check the registry"),
+            Error::new("cannot pull c"),
+        ]);
+        assert_eq!(
+            format!("error: {two}"),
+            "error: cannot pull a\nerror: cannot pull b\nerror: cannot pull c\n  hint: check the registry"
+        );
     }
 }

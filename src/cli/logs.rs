@@ -42,16 +42,23 @@ pub struct LogsArgs {
     pub args: Vec<String>,
 }
 
-fn now() -> i64 {
+/// Unix seconds now, with their fraction.
+fn now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
-fn time_option(flag: &str, text: Option<&String>) -> Result<Option<i64>> {
-    text.map(|t| logs::parse_time(t, now()).map_err(|e| Error::new(format!("--{flag}: {e}"))))
-        .transpose()
+/// Whole Unix seconds for the engine, rounded by `round` (down for `--since`, up for `--until`,
+/// so that no line of the asked period is left out).
+fn time_option(flag: &str, text: Option<&String>, round: fn(f64) -> f64) -> Result<Option<i64>> {
+    text.map(|t| {
+        logs::parse_time(t, now())
+            .map(|seconds| round(seconds) as i64)
+            .map_err(|e| Error::new(format!("--{flag}: {e}")))
+    })
+    .transpose()
 }
 
 pub fn run(mut global: GlobalArgs, args: LogsArgs) -> Result<i32> {
@@ -70,8 +77,8 @@ pub fn run(mut global: GlobalArgs, args: LogsArgs) -> Result<i32> {
         request: Request {
             follow: args.follow,
             tail,
-            since: time_option("since", args.since.as_ref())?,
-            until: time_option("until", args.until.as_ref())?,
+            since: time_option("since", args.since.as_ref(), f64::floor)?,
+            until: time_option("until", args.until.as_ref(), f64::ceil)?,
         },
         style: Style {
             colour: !args.no_color && std::io::stdout().is_terminal(),

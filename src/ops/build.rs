@@ -167,13 +167,13 @@ pub async fn build_services(
             Ok((image, id)) => {
                 built.insert(image, id);
             }
-            Err(e) => errors.push(e.message),
+            Err(e) => errors.push(e),
         }
     }
     if errors.is_empty() {
         Ok(built)
     } else {
-        Err(Error::new(errors.join("\n")))
+        Err(Error::several(errors))
     }
 }
 

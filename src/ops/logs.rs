@@ -15,7 +15,7 @@ use crate::engine::events::{Action, Subscription};
 use crate::engine::labels;
 use crate::engine::logs::{self, Line, Message, Request};
 use crate::engine::observe::{self, ObservedContainer, State};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// ANSI colours given to containers in turn, as docker compose does.
 const COLOURS: &[&str] = &["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"];
@@ -250,7 +250,11 @@ pub async fn logs(docker: &Docker, project: &str, options: &Options) -> Result<(
     }
     let mut known: Vec<String> = containers.iter().map(|c| c.id.clone()).collect();
     if known.is_empty() && !follow {
-        return Ok(());
+        return match options.index {
+            // `--index N` names one container: say that it is not there.
+            Some(index) => Err(no_replica(&options.services, index)),
+            None => Ok(()),
+        };
     }
     loop {
         tokio::select! {
@@ -293,6 +297,19 @@ pub async fn logs(docker: &Docker, project: &str, options: &Options) -> Result<(
     }
     mux.drain();
     Ok(())
+}
+
+/// The error for `--index N` when no selected service has a container number N.
+fn no_replica(services: &[String], index: u32) -> Error {
+    let what = match services {
+        [one] => format!("service \"{one}\" has no container number {index}"),
+        [] => format!("no service has a container number {index}"),
+        many => format!(
+            "none of the services {} has a container number {index}",
+            many.join(", ")
+        ),
+    };
+    Error::new(what).with_hint("`rcompose ps -a` lists the containers and their numbers")
 }
 
 /// The next event of an optional receiver (never resolves when there is none).
@@ -388,23 +405,37 @@ fn duration_seconds(text: &str) -> Option<f64> {
     Some(total)
 }
 
+/// The fraction of a second of an RFC 3339 time (`.5` of `2024-05-01T10:00:00.5Z`), 0 when it
+/// has none.
+fn fraction_of(timestamp: &str) -> f64 {
+    let Some((_, time)) = timestamp.split_once(['T', 't', ' ']) else {
+        return 0.0;
+    };
+    let Some((_, after)) = time.split_once('.') else {
+        return 0.0;
+    };
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    format!("0.{digits}").parse().unwrap_or(0.0)
+}
+
 /// `--since` / `--until`: an RFC 3339 date or date-time (UTC when no zone is given), a Unix
-/// timestamp, or a duration before `now` (`42m`). Unix seconds.
-pub fn parse_time(text: &str, now: i64) -> std::result::Result<i64, String> {
+/// timestamp, or a duration before `now` (`42m`). Unix seconds with their fraction: the engine
+/// takes whole seconds, so `--since` is rounded down and `--until` up, never leaving a line out.
+pub fn parse_time(text: &str, now: f64) -> std::result::Result<f64, String> {
     let text = text.trim();
     let bad = || {
         format!(
-            "invalid time {text:?}: use a date (2024-05-01T10:00:00Z), a Unix timestamp or a duration such as 42m"
+            "invalid time {text:?}: use a date (2024-05-01T10:00:00Z or 2024-05-01T12:00:00+02:00), a Unix timestamp or a duration such as 42m"
         )
     };
     if let Some(seconds) = duration_seconds(text) {
-        return Ok(now - seconds.ceil() as i64);
+        return Ok(now - seconds);
     }
     if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        let whole = text.split('.').next().unwrap_or(text);
-        return whole.parse().map_err(|_| bad());
+        return text.parse().map_err(|_| bad());
     }
-    unix_seconds_of(text).ok_or_else(bad)
+    let whole = unix_seconds_of(text).ok_or_else(bad)?;
+    Ok(whole as f64 + fraction_of(text))
 }
 
 #[cfg(test)]
@@ -507,16 +538,28 @@ mod tests {
 
     #[test]
     fn times_are_dates_timestamps_or_durations() {
-        let now = 1_700_000_000;
-        assert_eq!(parse_time("42m", now), Ok(now - 42 * 60));
-        assert_eq!(parse_time("1h30m", now), Ok(now - 5400));
-        assert_eq!(parse_time("1699999999", now), Ok(1_699_999_999));
-        assert_eq!(parse_time("1699999999.5", now), Ok(1_699_999_999));
-        assert_eq!(parse_time("1970-01-02", now), Ok(86_400));
-        assert_eq!(parse_time("2023-11-14T22:13:20Z", now), Ok(now));
-        assert_eq!(parse_time("2023-11-14T23:13:20+01:00", now), Ok(now));
-        assert_eq!(parse_time("2023-11-14T22:13:20.999999999Z", now), Ok(now));
+        let now = 1_700_000_000.25;
+        assert_eq!(parse_time("42m", now), Ok(now - 42.0 * 60.0));
+        assert_eq!(parse_time("1h30m", now), Ok(now - 5400.0));
+        assert_eq!(parse_time("0s", now), Ok(now));
+        assert_eq!(parse_time("1699999999", now), Ok(1_699_999_999.0));
+        assert_eq!(parse_time("1699999999.5", now), Ok(1_699_999_999.5));
+        assert_eq!(parse_time("1970-01-02", now), Ok(86_400.0));
+        assert_eq!(parse_time("2023-11-14T22:13:20Z", now), Ok(1_700_000_000.0));
+        assert_eq!(
+            parse_time("2023-11-14T23:13:20+01:00", now),
+            Ok(1_700_000_000.0)
+        );
+        assert_eq!(
+            parse_time("2023-11-14T16:43:20.5-05:30", now),
+            Ok(1_700_000_000.5)
+        );
+        assert_eq!(
+            parse_time("2023-11-14T22:13:20.25Z", now),
+            Ok(1_700_000_000.25)
+        );
         assert!(parse_time("yesterday", now).is_err());
+        assert!(parse_time("2024-13-01", now).is_err());
         assert!(parse_time("", now).is_err());
     }
 }

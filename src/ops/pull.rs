@@ -144,13 +144,13 @@ pub async fn pull(
         } else if options.ignore_failures {
             progress.image(&image, Action::Warning(error.message));
         } else {
-            errors.push(error.message);
+            errors.push(error);
         }
     }
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(Error::new(errors.join("\n")))
+        Err(Error::several(errors))
     }
 }
 

@@ -130,11 +130,11 @@ pub async fn ensure(
                 );
                 to_build.push(name);
             }
-            Err(e) => errors.push(e.message),
+            Err(e) => errors.push(e),
         }
     }
     if !errors.is_empty() {
-        return Err(Error::new(errors.join("\n")));
+        return Err(Error::several(errors));
     }
     for (image, (name, need)) in &needs {
         match need {
