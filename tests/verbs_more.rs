@@ -739,7 +739,6 @@ fn on_a_terminal_down_pull_and_build_draw_the_live_view() {
 }
 
 #[test]
-#[ignore = "reason: down checks for containers left before removing networks, and a `run --rm` one-off that the engine is still removing counts; the fix belongs in src/ops/down.rs (down), which the lead is rewriting, see up.rs"]
 fn down_removes_the_network_after_a_run_rm_one_off() {
     let image = test_image();
     let p = TestProject::new("down-run-rm");

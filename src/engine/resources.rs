@@ -302,11 +302,29 @@ pub async fn project_volumes(docker: &Docker, project: &str) -> Result<Vec<Strin
 }
 
 /// Remove a network; `Ok(false)` when it was already gone.
+///
+/// The engine answers "has active endpoints" for a moment after the last container left (and
+/// while a container it removes by itself, `run --rm`, is on its way out): ask again for a
+/// few seconds before giving up.
 pub async fn remove_network(docker: &Docker, name: &str) -> Result<bool> {
-    match docker.remove_network(name).await {
-        Ok(()) => Ok(true),
-        Err(e) if is_not_found(&e) => Ok(false),
-        Err(e) => Err(engine_error(format!("cannot remove network {name}"), &e)),
+    const ATTEMPTS: usize = 60;
+    const PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match docker.remove_network(name).await {
+            Ok(()) => return Ok(true),
+            Err(e) if is_not_found(&e) => return Ok(false),
+            Err(e) if attempt < ATTEMPTS && message_of(&e).contains("active endpoints") => {
+                tokio::time::sleep(PAUSE).await;
+            }
+            Err(e) => {
+                return Err(engine_error(format!("cannot remove network {name}"), &e)
+                    .with_hint(format!(
+                        "`docker network inspect {name}` shows what still uses it; remove that, then run `down` again"
+                    )));
+            }
+        }
     }
 }
 

@@ -195,9 +195,23 @@ pub async fn down(
     // as with docker compose.
     remove_containers(docker, &doomed, options.timeout, options.volumes, progress).await?;
 
-    // Networks: those labelled for the project (external ones never are).
-    let remaining = observe::project_containers(docker, name).await?;
-    // Networks, then volumes, each kind all at once.
+    // Networks, then volumes, each kind all at once. Networks: those labelled for the project
+    // (external ones never are), unless containers this `down` did not take (created
+    // meanwhile) still use them. Those it took may still be on their way out (a `run --rm`
+    // container the engine removes itself): network removal waits for them.
+    let taken: BTreeSet<&str> = doomed.iter().map(|c| c.id.as_str()).collect();
+    let remaining: Vec<String> = observe::project_containers(docker, name)
+        .await?
+        .into_iter()
+        .filter(|c| !taken.contains(c.id.as_str()))
+        .map(|c| c.name)
+        .collect();
+    if !remaining.is_empty() {
+        eprintln!(
+            "WARN the project's networks are kept: containers created while it went down use them ({})",
+            remaining.join(", ")
+        );
+    }
     if remaining.is_empty() {
         let networks = resources::project_networks(docker, name).await?;
         let removals = networks.iter().map(|network| async move {
