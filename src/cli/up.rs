@@ -57,9 +57,6 @@ pub struct UpArgs {
     /// Print the plan and change nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Maximum number of engine operations run in parallel
-    #[arg(long, value_name = "N", env = "COMPOSE_PARALLEL_LIMIT")]
-    pub parallel: Option<usize>,
     /// Seconds to wait for containers to stop when shutting down
     #[arg(short, long, value_name = "SECONDS")]
     pub timeout: Option<i64>,
@@ -146,7 +143,6 @@ impl UpArgs {
             exit_code_from: None,
             no_start: false,
             dry_run: false,
-            parallel: None,
             timeout: None,
             images: ImageArgs::default(),
             args: services,
@@ -208,7 +204,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             no_deps: args.no_deps,
         },
         scale,
-        parallel: args.parallel.filter(|&n| n > 0),
+        parallel: global.parallel_limit(),
         wait: args.wait,
         wait_timeout: args.wait_timeout.map(Duration::from_secs),
         dry_run: args.dry_run,
