@@ -113,7 +113,19 @@ pub fn rm(global: GlobalArgs, args: RmArgs) -> Result<i32> {
         )
         .await?;
         if removed == 0 {
-            eprintln!("No stopped containers");
+            let running: Vec<&str> = list
+                .iter()
+                .filter(|c| c.state.is_up())
+                .map(|c| c.name.as_str())
+                .collect();
+            if running.is_empty() {
+                eprintln!("No stopped containers");
+            } else {
+                eprintln!(
+                    "No stopped containers (running: {}; `rm --stop` stops and removes them)",
+                    running.join(", ")
+                );
+            }
         }
         Ok(0)
     })

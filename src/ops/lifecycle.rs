@@ -8,7 +8,7 @@ use futures_util::future::join_all;
 
 use crate::engine::observe::{self, ObservedContainer, State};
 use crate::engine::{containers, errors};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ops::down::{label_graph, remove_containers, stop_waves};
 use crate::progress::{Action, Progress};
 
@@ -138,8 +138,8 @@ async fn one(
     Ok(())
 }
 
-/// `rm`: remove stopped containers (`stop` first stops running ones). Without `stop`, running
-/// containers are an error naming them.
+/// `rm`: remove stopped containers (`stop` first stops running ones); returns how many went.
+/// Without `stop`, running containers stay, as with docker compose.
 pub async fn rm(
     docker: &Docker,
     list: &[ObservedContainer],
@@ -147,23 +147,12 @@ pub async fn rm(
     volumes: bool,
     progress: &Progress,
 ) -> Result<usize> {
-    let running: Vec<&str> = list
+    // Like docker compose, running containers are left alone without --stop.
+    let doomed: Vec<ObservedContainer> = list
         .iter()
-        .filter(|c| c.state.is_up())
-        .map(|c| c.name.as_str())
+        .filter(|c| stop || !c.state.is_up())
+        .cloned()
         .collect();
-    let doomed: Vec<ObservedContainer> = if stop {
-        list.to_vec()
-    } else {
-        if !running.is_empty() && running.len() == list.len() {
-            return Err(Error::new(format!(
-                "cannot remove running containers: {}",
-                running.join(", ")
-            ))
-            .with_hint("stop them first, or pass --stop"));
-        }
-        list.iter().filter(|c| !c.state.is_up()).cloned().collect()
-    };
     remove_containers(docker, &doomed, None, volumes, progress).await?;
     Ok(doomed.len())
 }
