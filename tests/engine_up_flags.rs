@@ -102,7 +102,10 @@ fn abort_on_container_exit_stops_the_others_with_the_first_exit_code() {
         "0",
         "stopped by SIGTERM"
     );
-    assert!(stdout(&out).contains("bye"), "attached: {}", stdout(&out));
+    let shown = stdout(&out);
+    assert!(shown.contains("bye"), "attached: {shown}");
+    assert!(shown.contains("quitter-1 exited with code 3"), "{shown}");
+    assert!(shown.contains("Aborting on container exit..."), "{shown}");
 }
 
 #[test]

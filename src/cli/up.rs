@@ -271,10 +271,14 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             },
             End::Interrupted => 130,
         };
-        if end == End::AllStopped {
-            return Ok(0);
+        match &end {
+            End::AllStopped => return Ok(0),
+            // docker compose's words, on standard output after the logs.
+            End::Exited { .. } => println!("Aborting on container exit..."),
+            End::Interrupted => {
+                eprintln!("Gracefully stopping... (press Ctrl+C again to force)")
+            }
         }
-        eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
         let list = lifecycle::containers_of(&engine.docker, &loaded.project.name, &[]).await?;
         let stop_verb = Verb::Stop {
             timeout: args.timeout,

@@ -92,6 +92,7 @@ pub async fn attach(
                             }
                         }
                         mux.drain();
+                        report_exit(docker, &event.id, &event.name).await;
                         return Ok(End::Exited { service: service.clone(), code: code.unwrap_or(-1) });
                     }
                     _ => {}
