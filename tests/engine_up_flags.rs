@@ -453,6 +453,17 @@ fn restart_true_restarts_the_dependent_when_the_dependency_is_recreated() {
     // Without restart: true the dependent is left alone.
     assert_eq!(after.get(&report), before.get(&report));
     assert_eq!(started(&report), report_started);
+
+    // `restart db` restarts app too (restart: true), after db; report stays as it is.
+    let (db_started, app_started) = (started(&db), started(&app));
+    ok(
+        &p.rcompose(&["-p", name, "restart", "-t", "0", "db"]),
+        "restart db",
+    );
+    assert!(started(&db) > db_started, "db must be restarted");
+    assert!(started(&app) >= started(&db), "app comes back after db");
+    assert!(started(&app) > app_started, "app must be restarted");
+    assert_eq!(started(&report), report_started);
 }
 
 #[test]

@@ -71,13 +71,24 @@ pub fn stop(global: GlobalArgs, args: StopArgs) -> Result<i32> {
 }
 
 pub fn restart(global: GlobalArgs, args: StopArgs) -> Result<i32> {
-    block_on(apply(
-        &global,
-        &args.services,
-        Verb::Restart {
+    block_on(async {
+        let engine = engine().await?;
+        let target = resolve(&global, &[], &engine).await?;
+        target.check_services(&args.services)?;
+        // Dependents with `restart: true` come along, as with docker compose.
+        let services = match target.project() {
+            Some(project) if !args.services.is_empty() => {
+                lifecycle::with_restart_dependents(project, &args.services)
+            }
+            _ => args.services.clone(),
+        };
+        let list = lifecycle::containers_of(&engine.docker, &target.name, &services).await?;
+        let verb = Verb::Restart {
             timeout: args.timeout,
-        },
-    ))
+        };
+        lifecycle::apply(&engine.docker, &list, &verb, &global.progress("Running")).await?;
+        Ok(0)
+    })
 }
 
 pub fn kill(global: GlobalArgs, args: KillArgs) -> Result<i32> {
