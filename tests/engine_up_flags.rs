@@ -109,6 +109,41 @@ fn abort_on_container_exit_stops_the_others_with_the_first_exit_code() {
 }
 
 #[test]
+fn abort_on_container_exit_sees_an_exit_that_came_before_the_rollout_ended() {
+    let p = TestProject::new("abort-early");
+    // The quitter ends at once; the rollout goes on, waiting for the waiter to be healthy
+    // before it starts the late service, so the exit happens before attaching begins.
+    let quitter = format!(
+        "  quitter:\n    image: {}\n    command: [\"sh\", \"-c\", \"exit 5\"]\n",
+        test_image()
+    );
+    p.write(
+        "compose.yml",
+        &compose(&[
+            quitter,
+            service(
+                "waiter",
+                "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 1s\n",
+            ),
+            service(
+                "late",
+                "    depends_on:\n      waiter: {condition: service_healthy}\n",
+            ),
+        ]),
+    );
+    let out = p.rcompose(&["-p", &p.name, "up", "--abort-on-container-exit"]);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(state(&format!("{}-waiter-1", p.name)), "exited");
+    assert_eq!(state(&format!("{}-late-1", p.name)), "exited");
+}
+
+#[test]
 fn exit_code_from_returns_that_services_code_and_aborts() {
     let p = TestProject::new("exit-code-from");
     let quitter = format!(
