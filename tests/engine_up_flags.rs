@@ -226,6 +226,23 @@ fn scale_adds_and_removes_the_highest_numbered_replicas() {
         three.get(&c(2)),
         "a removed replica is gone for good"
     );
+
+    // A fixed container_name allows one container only: scaling it up is an error that says so.
+    p.write(
+        "compose.yml",
+        &compose(&[service(
+            "web",
+            &format!("    container_name: {name}-fixed\n"),
+        )]),
+    );
+    let out = p.rcompose(&["-p", name, "up", "-d", "--scale", "web=2"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("--scale web=2") && err.contains("container_name"),
+        "{err}"
+    );
+    assert_eq!(ids(&p), two, "nothing changed");
 }
 
 #[test]

@@ -189,6 +189,22 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             return Err(Error::new(format!("no such service: {name}")));
         }
     }
+    for (name, &n) in &scale {
+        if n > 1
+            && let Some(fixed) = loaded
+                .project
+                .services
+                .get(name)
+                .and_then(|s| s.container_name.as_deref())
+        {
+            return Err(Error::new(format!(
+                "--scale {name}={n}: service \"{name}\" sets container_name ({fixed}), so it can have only one container"
+            ))
+            .with_hint(format!(
+                "remove container_name from service \"{name}\" (replicas are then named <project>-{name}-<number>) or scale it to 1"
+            )));
+        }
+    }
     let options = up::Options {
         plan: plan::Options {
             recreate: if args.force_recreate {
