@@ -117,6 +117,17 @@ fn ps_flags_select_and_format_like_docker_compose() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("sleeping") && err.contains("exited"), "{err}");
 
+    // Service names limit the list; an unknown one is an error.
+    let only_job = ok(
+        &p.rcompose(&["-p", &name, "ps", "-a", "-q", "job"]),
+        "ps job",
+    );
+    assert_eq!(only_job, format!("{}\n", full_id(&job)));
+    let unknown = p.rcompose(&["-p", &name, "ps", "nope"]);
+    assert!(!unknown.status.success());
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(err.contains("no such service: nope"), "{err}");
+
     // --format json: docker compose v2's keys and values.
     let list = ps_json(&p, &["-a"]);
     assert_eq!(list.len(), 2, "{list:?}");

@@ -79,6 +79,7 @@ pub fn run(mut global: GlobalArgs, args: PsArgs) -> Result<i32> {
     block_on(async {
         let engine = engine().await?;
         let target = resolve(&global, &services, &engine).await?;
+        target.check_services(&services)?;
         let all = observe::project_containers(&engine.docker, &target.name).await?;
         let mut list = ps::select(all, &services, args.all, &statuses);
         observe::note_out_of_memory(&engine.docker, &mut list).await;
