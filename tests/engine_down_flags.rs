@@ -320,3 +320,39 @@ fn rm_removes_stopped_containers_and_with_stop_running_ones() {
         "anonymous volume removed"
     );
 }
+
+#[test]
+fn down_with_service_names_takes_down_those_and_their_dependents_only() {
+    let p = TestProject::new("down-services");
+    let name = p.name.clone();
+    p.write(
+        "compose.yml",
+        &format!(
+            "services:\n{}{}{}{}",
+            service("db", ""),
+            service("api", "    depends_on: [db]\n"),
+            service("web", "    depends_on: [api]\n"),
+            service("tool", ""),
+        ),
+    );
+    ok(&p.rcompose(&["-p", &name, "up", "-d"]), "up");
+    ok(
+        &p.rcompose(&["-p", &name, "down", "-t", "0", "api"]),
+        "down api",
+    );
+    assert_eq!(
+        names(&p),
+        vec![format!("{name}-db-1"), format!("{name}-tool-1")],
+        "api and its dependent web go; db and tool stay"
+    );
+    assert_eq!(p.ids("network").len(), 1, "the rest still uses the network");
+
+    let out = p.rcompose(&["-p", &name, "down", "nope"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no such service: nope"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(names(&p).len(), 2, "a typo takes nothing down");
+}
