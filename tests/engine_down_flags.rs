@@ -66,6 +66,9 @@ fn down_rmi_local_removes_the_images_built_for_the_project_only() {
     let name = p.name.clone();
     let built = format!("{name}-app");
     let _cleanup = Remove("image", built.clone());
+    // Built too, but named by `image:`: a custom tag, which --rmi local leaves alone.
+    let custom = format!("{name}-custom:1");
+    let _cleanup_custom = Remove("image", custom.clone());
     p.write(
         "app/Dockerfile",
         &format!("FROM {}\nRUN echo built > /built\n", test_image()),
@@ -73,7 +76,7 @@ fn down_rmi_local_removes_the_images_built_for_the_project_only() {
     p.write(
         "compose.yml",
         &format!(
-            "services:\n  app:\n    build: ./app\n    command: {LOOPING}\n    stop_grace_period: 2s\n{}",
+            "services:\n  app:\n    build: ./app\n    command: {LOOPING}\n    stop_grace_period: 2s\n  tagged:\n    build: ./app\n    image: {custom}\n    command: {LOOPING}\n    stop_grace_period: 2s\n{}",
             service("web", "")
         ),
     );
@@ -93,6 +96,10 @@ fn down_rmi_local_removes_the_images_built_for_the_project_only() {
     assert!(
         docker_ok(&["image", "inspect", test_image()]),
         "an image the project did not build stays"
+    );
+    assert!(
+        docker_ok(&["image", "inspect", &custom]),
+        "a built image named by image: stays"
     );
     assert!(p.ids("container").is_empty());
 }
