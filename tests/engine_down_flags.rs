@@ -273,6 +273,20 @@ fn down_remove_orphans_removes_containers_of_removed_services() {
         p.ids("network").is_empty(),
         "the network goes once nothing uses it"
     );
+
+    // COMPOSE_REMOVE_ORPHANS=1 does the same, as with docker compose.
+    p.write(
+        "compose.yml",
+        &format!("services:\n{}{}", service("web", ""), service("old", "")),
+    );
+    ok(&p.rcompose(&["-p", &name, "up", "-d"]), "up with old");
+    p.write("compose.yml", &format!("services:\n{}", service("web", "")));
+    let out = p.rcompose_with_env(
+        &["-p", &name, "down", "-t", "0"],
+        &[("COMPOSE_REMOVE_ORPHANS", "1")],
+    );
+    ok(&out, "COMPOSE_REMOVE_ORPHANS=1 down");
+    assert!(names(&p).is_empty(), "{:?}", names(&p));
 }
 
 #[test]

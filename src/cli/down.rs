@@ -24,7 +24,11 @@ pub struct DownArgs {
     #[arg(long, value_enum)]
     pub rmi: Option<Rmi>,
     /// Remove containers for services not defined in the compose file
-    #[arg(long)]
+    #[arg(
+        long,
+        env = "COMPOSE_REMOVE_ORPHANS",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub remove_orphans: bool,
     /// Seconds to wait for containers to stop before killing them
     #[arg(short, long, value_name = "SECONDS")]

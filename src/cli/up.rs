@@ -40,7 +40,11 @@ pub struct UpArgs {
     #[arg(long)]
     pub no_recreate: bool,
     /// Remove containers for services not defined in the compose file
-    #[arg(long)]
+    #[arg(
+        long,
+        env = "COMPOSE_REMOVE_ORPHANS",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub remove_orphans: bool,
     /// Scale SERVICE to NUM instances (overrides `scale` and `deploy.replicas`)
     #[arg(long, value_name = "SERVICE=NUM")]
@@ -113,7 +117,11 @@ pub struct CreateArgs {
     #[arg(long)]
     pub no_recreate: bool,
     /// Remove containers for services not defined in the compose file
-    #[arg(long)]
+    #[arg(
+        long,
+        env = "COMPOSE_REMOVE_ORPHANS",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub remove_orphans: bool,
     /// Scale SERVICE to NUM instances
     #[arg(long, value_name = "SERVICE=NUM")]
