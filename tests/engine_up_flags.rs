@@ -335,6 +335,25 @@ fn no_deps_leaves_the_dependency_alone_and_names_bring_dependencies() {
         "the dependency comes along, the unrelated service does not"
     );
     assert_eq!(state(&format!("{name}-db-1")), "running");
+
+    // --no-deps with --force-recreate replaces the named service's container alone.
+    let before = ids(&p);
+    ok(
+        &p.rcompose(&[
+            "-p",
+            name,
+            "up",
+            "-d",
+            "--no-deps",
+            "--force-recreate",
+            "app",
+        ]),
+        "up --no-deps --force-recreate app",
+    );
+    let after = ids(&p);
+    let (app, db) = (format!("{name}-app-1"), format!("{name}-db-1"));
+    assert_ne!(after.get(&app), before.get(&app));
+    assert_eq!(after.get(&db), before.get(&db));
 }
 
 #[test]
