@@ -212,6 +212,12 @@ fn kill_sends_the_signal_to_the_process() {
     // The default signal is SIGKILL.
     ok(&p.rcompose(&["-p", &name, "kill", "bystander"]), "kill");
     assert_eq!(docker(&["wait", &bystander]), "137");
+
+    // Nothing left running: said, and not an error.
+    let out = p.rcompose(&["-p", &name, "kill"]);
+    ok(&out, "kill with nothing running");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no container to kill"), "{err}");
 }
 
 #[test]

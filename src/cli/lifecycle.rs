@@ -92,13 +92,22 @@ pub fn restart(global: GlobalArgs, args: StopArgs) -> Result<i32> {
 }
 
 pub fn kill(global: GlobalArgs, args: KillArgs) -> Result<i32> {
-    block_on(apply(
-        &global,
-        &args.services,
-        Verb::Kill {
+    block_on(async {
+        let engine = engine().await?;
+        let target = resolve(&global, &[], &engine).await?;
+        target.check_services(&args.services)?;
+        let list = lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?;
+        if !list.iter().any(|c| c.state.is_up()) {
+            // docker compose's words; nothing to do is not an error.
+            eprintln!("no container to kill");
+            return Ok(0);
+        }
+        let verb = Verb::Kill {
             signal: args.signal,
-        },
-    ))
+        };
+        lifecycle::apply(&engine.docker, &list, &verb, &global.progress("Running")).await?;
+        Ok(0)
+    })
 }
 
 pub fn pause(global: GlobalArgs, args: ServicesArgs) -> Result<i32> {
