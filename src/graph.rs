@@ -63,6 +63,20 @@ pub fn with_dependencies(
     seen
 }
 
+/// The given services plus everything that depends on them, transitively (for `down svc`).
+pub fn with_dependents(deps: &BTreeMap<String, Vec<String>>, roots: &[String]) -> BTreeSet<String> {
+    let mut dependents: BTreeMap<String, Vec<String>> =
+        deps.keys().map(|k| (k.clone(), Vec::new())).collect();
+    for (node, its_deps) in deps {
+        for dep in its_deps {
+            if let Some(list) = dependents.get_mut(dep) {
+                list.push(node.clone());
+            }
+        }
+    }
+    with_dependencies(&dependents, roots)
+}
+
 /// The graph with node indices, in name order, and de-duplicated edges in both directions.
 struct Graph<'a> {
     names: Vec<&'a str>,
@@ -201,6 +215,24 @@ impl<'a> Graph<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dependents_are_followed_transitively() {
+        let deps: BTreeMap<String, Vec<String>> = [
+            ("db", vec![]),
+            ("api", vec!["db"]),
+            ("web", vec!["api"]),
+            ("tool", vec![]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
+        .collect();
+        let down: Vec<String> = with_dependents(&deps, &["api".to_string()])
+            .into_iter()
+            .collect();
+        assert_eq!(down, ["api", "web"]);
+        assert_eq!(with_dependents(&deps, &["db".to_string()]).len(), 3);
+    }
 
     /// A graph as `(node, dependencies)` pairs.
     type Edges = &'static [(&'static str, &'static [&'static str])];

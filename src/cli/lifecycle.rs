@@ -71,23 +71,43 @@ pub fn stop(global: GlobalArgs, args: StopArgs) -> Result<i32> {
 }
 
 pub fn restart(global: GlobalArgs, args: StopArgs) -> Result<i32> {
-    block_on(apply(
-        &global,
-        &args.services,
-        Verb::Restart {
+    block_on(async {
+        let engine = engine().await?;
+        let target = resolve(&global, &[], &engine).await?;
+        target.check_services(&args.services)?;
+        // Dependents with `restart: true` come along, as with docker compose.
+        let services = match target.project() {
+            Some(project) if !args.services.is_empty() => {
+                lifecycle::with_restart_dependents(project, &args.services)
+            }
+            _ => args.services.clone(),
+        };
+        let list = lifecycle::containers_of(&engine.docker, &target.name, &services).await?;
+        let verb = Verb::Restart {
             timeout: args.timeout,
-        },
-    ))
+        };
+        lifecycle::apply(&engine.docker, &list, &verb, &global.progress("Running")).await?;
+        Ok(0)
+    })
 }
 
 pub fn kill(global: GlobalArgs, args: KillArgs) -> Result<i32> {
-    block_on(apply(
-        &global,
-        &args.services,
-        Verb::Kill {
+    block_on(async {
+        let engine = engine().await?;
+        let target = resolve(&global, &[], &engine).await?;
+        target.check_services(&args.services)?;
+        let list = lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?;
+        if !list.iter().any(|c| c.state.is_up()) {
+            // docker compose's words; nothing to do is not an error.
+            eprintln!("no container to kill");
+            return Ok(0);
+        }
+        let verb = Verb::Kill {
             signal: args.signal,
-        },
-    ))
+        };
+        lifecycle::apply(&engine.docker, &list, &verb, &global.progress("Running")).await?;
+        Ok(0)
+    })
 }
 
 pub fn pause(global: GlobalArgs, args: ServicesArgs) -> Result<i32> {
@@ -113,7 +133,19 @@ pub fn rm(global: GlobalArgs, args: RmArgs) -> Result<i32> {
         )
         .await?;
         if removed == 0 {
-            eprintln!("No stopped containers");
+            let running: Vec<&str> = list
+                .iter()
+                .filter(|c| c.state.is_up())
+                .map(|c| c.name.as_str())
+                .collect();
+            if running.is_empty() {
+                eprintln!("No stopped containers");
+            } else {
+                eprintln!(
+                    "No stopped containers (running: {}; `rm --stop` stops and removes them)",
+                    running.join(", ")
+                );
+            }
         }
         Ok(0)
     })

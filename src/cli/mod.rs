@@ -87,6 +87,15 @@ pub struct GlobalArgs {
         env = "COMPOSE_PROGRESS"
     )]
     pub progress: Option<ProgressMode>,
+    /// Maximum number of engine operations run in parallel (-1: unlimited)
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        env = "COMPOSE_PARALLEL_LIMIT",
+        allow_negative_numbers = true
+    )]
+    pub parallel: Option<i64>,
 }
 
 /// `--progress` values.
@@ -187,6 +196,13 @@ pub enum Command {
 }
 
 impl GlobalArgs {
+    /// The bound `--parallel` / `COMPOSE_PARALLEL_LIMIT` sets; `None` (unlimited) for 0 or less.
+    pub fn parallel_limit(&self) -> Option<usize> {
+        self.parallel
+            .filter(|&n| n > 0)
+            .and_then(|n| usize::try_from(n).ok())
+    }
+
     /// The progress renderer `--progress` asks for; `title` heads the tty view.
     pub fn progress(&self, title: &str) -> Progress {
         let mode = self.progress.map(progress::Mode::from).unwrap_or_default();

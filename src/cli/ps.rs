@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use super::GlobalArgs;
 use super::target::{block_on, engine, resolve};
 use crate::engine::observe;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ops::ps;
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
@@ -27,9 +27,13 @@ pub struct PsArgs {
     /// Display services
     #[arg(long)]
     pub services: bool,
-    /// Filter by status (created, running, paused, restarting, exited, dead; repeatable)
+    /// Filter by status (created, running, paused, restarting, removing, exited, dead;
+    /// repeatable; implies --all)
     #[arg(long, value_name = "STATUS")]
     pub status: Vec<String>,
+    /// Filter by a property: status=STATUS
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub filter: Option<String>,
     /// Format the output
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -37,19 +41,57 @@ pub struct PsArgs {
     pub args: Vec<String>,
 }
 
+/// The states asked for by `--status` and `--filter status=...`, checked.
+fn statuses(args: &PsArgs) -> Result<Vec<String>> {
+    let mut statuses = args.status.clone();
+    if let Some(filter) = &args.filter {
+        match filter.split_once('=') {
+            Some(("status", value)) => statuses.push(value.to_string()),
+            Some((key, _)) => {
+                return Err(
+                    Error::new(format!("ps --filter {filter:?}: unknown filter {key:?}"))
+                        .with_hint(
+                            "the only filter is status=STATUS, for example --filter status=running",
+                        ),
+                );
+            }
+            None => {
+                return Err(
+                    Error::new(format!("ps --filter {filter:?} is not KEY=VALUE")).with_hint(
+                        "use --filter status=STATUS, for example --filter status=running",
+                    ),
+                );
+            }
+        }
+    }
+    for status in &statuses {
+        if !ps::STATUSES.contains(&status.as_str()) {
+            return Err(Error::new(format!("ps: unknown status {status:?}"))
+                .with_hint(format!("use one of: {}", ps::STATUSES.join(", "))));
+        }
+    }
+    Ok(statuses)
+}
+
 pub fn run(mut global: GlobalArgs, args: PsArgs) -> Result<i32> {
     let services = global.take_file_arguments(&args.args);
+    let statuses = statuses(&args)?;
     block_on(async {
         let engine = engine().await?;
         let target = resolve(&global, &services, &engine).await?;
+        target.check_services(&services)?;
         let all = observe::project_containers(&engine.docker, &target.name).await?;
-        let mut list = ps::select(all, &services, args.all, &args.status);
+        let mut list = ps::select(all, &services, args.all, &statuses);
         observe::note_out_of_memory(&engine.docker, &mut list).await;
         let text = if args.quiet {
             list.iter().map(|c| format!("{}\n", c.id)).collect()
         } else if args.services {
-            let mut names: Vec<&str> = list.iter().map(|c| c.service.as_str()).collect();
-            names.dedup();
+            let mut names: Vec<&str> = Vec::new();
+            for c in &list {
+                if !names.contains(&c.service.as_str()) {
+                    names.push(c.service.as_str());
+                }
+            }
             names.iter().map(|n| format!("{n}\n")).collect()
         } else {
             match args.format {

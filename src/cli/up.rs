@@ -40,7 +40,11 @@ pub struct UpArgs {
     #[arg(long)]
     pub no_recreate: bool,
     /// Remove containers for services not defined in the compose file
-    #[arg(long)]
+    #[arg(
+        long,
+        env = "COMPOSE_REMOVE_ORPHANS",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub remove_orphans: bool,
     /// Scale SERVICE to NUM instances (overrides `scale` and `deploy.replicas`)
     #[arg(long, value_name = "SERVICE=NUM")]
@@ -57,9 +61,6 @@ pub struct UpArgs {
     /// Print the plan and change nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Maximum number of engine operations run in parallel
-    #[arg(long, value_name = "N", env = "COMPOSE_PARALLEL_LIMIT")]
-    pub parallel: Option<usize>,
     /// Seconds to wait for containers to stop when shutting down
     #[arg(short, long, value_name = "SECONDS")]
     pub timeout: Option<i64>,
@@ -116,7 +117,11 @@ pub struct CreateArgs {
     #[arg(long)]
     pub no_recreate: bool,
     /// Remove containers for services not defined in the compose file
-    #[arg(long)]
+    #[arg(
+        long,
+        env = "COMPOSE_REMOVE_ORPHANS",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub remove_orphans: bool,
     /// Scale SERVICE to NUM instances
     #[arg(long, value_name = "SERVICE=NUM")]
@@ -146,7 +151,6 @@ impl UpArgs {
             exit_code_from: None,
             no_start: false,
             dry_run: false,
-            parallel: None,
             timeout: None,
             images: ImageArgs::default(),
             args: services,
@@ -193,6 +197,22 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             return Err(Error::new(format!("no such service: {name}")));
         }
     }
+    for (name, &n) in &scale {
+        if n > 1
+            && let Some(fixed) = loaded
+                .project
+                .services
+                .get(name)
+                .and_then(|s| s.container_name.as_deref())
+        {
+            return Err(Error::new(format!(
+                "--scale {name}={n}: service \"{name}\" sets container_name ({fixed}), so it can have only one container"
+            ))
+            .with_hint(format!(
+                "remove container_name from service \"{name}\" (replicas are then named <project>-{name}-<number>) or scale it to 1"
+            )));
+        }
+    }
     let options = up::Options {
         plan: plan::Options {
             recreate: if args.force_recreate {
@@ -208,7 +228,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             no_deps: args.no_deps,
         },
         scale,
-        parallel: args.parallel.filter(|&n| n > 0),
+        parallel: global.parallel_limit(),
         wait: args.wait,
         wait_timeout: args.wait_timeout.map(Duration::from_secs),
         dry_run: args.dry_run,
@@ -275,10 +295,14 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             },
             End::Interrupted => 130,
         };
-        if end == End::AllStopped {
-            return Ok(0);
+        match &end {
+            End::AllStopped => return Ok(0),
+            // docker compose's words, on standard output after the logs.
+            End::Exited { .. } => println!("Aborting on container exit..."),
+            End::Interrupted => {
+                eprintln!("Gracefully stopping... (press Ctrl+C again to force)")
+            }
         }
-        eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
         let list = lifecycle::containers_of(&engine.docker, &loaded.project.name, &[]).await?;
         let stop_verb = Verb::Stop {
             timeout: args.timeout,

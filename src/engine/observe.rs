@@ -138,6 +138,12 @@ pub struct ObservedContainer {
     pub created: i64,
     pub ports: Vec<PublishedPort>,
     pub labels: HashMap<String, String>,
+    /// Names of the networks the container is attached to, sorted.
+    pub networks: Vec<String>,
+    /// Its mounts: the volume name, or the source path of a bind mount.
+    pub mounts: Vec<String>,
+    /// How many of its mounts are volumes of the `local` driver.
+    pub local_volumes: usize,
 }
 
 impl ObservedContainer {
@@ -186,6 +192,21 @@ impl ObservedContainer {
             .collect();
         ports.sort();
         ports.dedup();
+        let mut networks: Vec<String> = summary
+            .network_settings
+            .and_then(|n| n.networks)
+            .map(|n| n.into_keys().collect())
+            .unwrap_or_default();
+        networks.sort();
+        let mount_points = summary.mounts.unwrap_or_default();
+        let local_volumes = mount_points
+            .iter()
+            .filter(|m| m.driver.as_deref() == Some("local"))
+            .count();
+        let mounts = mount_points
+            .into_iter()
+            .filter_map(|m| m.name.filter(|n| !n.is_empty()).or(m.source))
+            .collect();
         Some(ObservedContainer {
             id: summary.id.unwrap_or_default(),
             name,
@@ -204,6 +225,9 @@ impl ObservedContainer {
             created: summary.created.unwrap_or_default(),
             ports,
             labels,
+            networks,
+            mounts,
+            local_volumes,
         })
     }
 

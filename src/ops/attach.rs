@@ -64,8 +64,18 @@ pub async fn attach(
             message = mux.next() => {
                 let Some(message) = message else { return Ok(End::AllStopped) };
                 if let Some(id) = mux.handle(message) {
-                    if let Some(name) = names.get(&id) {
-                        report_exit(docker, &id, name).await;
+                    let code = match names.get(&id) {
+                        Some(name) => report_exit(docker, &id, name).await,
+                        None => None,
+                    };
+                    // An exit the event stream did not bring (it came before attaching began):
+                    // the end of the container's output tells it as well.
+                    if abort_on_exit
+                        && let Some(code) = code
+                        && let Some(service) = services.get(&id)
+                    {
+                        mux.drain();
+                        return Ok(End::Exited { service: service.clone(), code });
                     }
                     if mux.active() == 0
                         && !logs::any_up(docker, services.keys().map(String::as_str)).await?
@@ -92,6 +102,7 @@ pub async fn attach(
                             }
                         }
                         mux.drain();
+                        let _ = report_exit(docker, &event.id, &event.name).await;
                         return Ok(End::Exited { service: service.clone(), code: code.unwrap_or(-1) });
                     }
                     _ => {}
@@ -103,8 +114,8 @@ pub async fn attach(
 }
 
 /// The output of container `id` ended: when it has exited, say how, as compose does
-/// (`app-web-1 exited with code 3`), and whether it ran out of memory.
-async fn report_exit(docker: &Docker, id: &str, name: &str) {
+/// (`app-web-1 exited with code 3`), and whether it ran out of memory; its exit code.
+async fn report_exit(docker: &Docker, id: &str, name: &str) -> Option<i64> {
     if let Ok(Some(status)) = containers::status(docker, id).await
         && matches!(status.state, State::Exited | State::Dead)
         && let Some(code) = status.exit_code
@@ -117,5 +128,7 @@ async fn report_exit(docker: &Docker, id: &str, name: &str) {
         let mut out = std::io::stdout().lock();
         // A closed pipe (`| head`) is not worth an error.
         let _ = writeln!(out, "{name} exited with code {code}{oom}");
+        return Some(code);
     }
+    None
 }

@@ -2,15 +2,18 @@
 //! containers: dependencies first when starting, dependents first when stopping, parallel
 //! within a wave.
 
+use std::collections::BTreeSet;
+
 use bollard::Docker;
 use bollard::query_parameters::RestartContainerOptionsBuilder;
 use futures_util::future::join_all;
 
 use crate::engine::observe::{self, ObservedContainer, State};
 use crate::engine::{containers, errors};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ops::down::{label_graph, remove_containers, stop_waves};
 use crate::progress::{Action, Progress};
+use crate::project::model::Project;
 
 /// What to do to each container.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +55,29 @@ fn start_waves(list: &[ObservedContainer]) -> Vec<Vec<&ObservedContainer>> {
         .collect()
 }
 
+/// `services` and, transitively, the services that depend on one of them with `restart: true`:
+/// what `restart SERVICE` restarts, as with docker compose. Sorted.
+pub fn with_restart_dependents(project: &Project, services: &[String]) -> Vec<String> {
+    let mut chosen: BTreeSet<String> = services.iter().cloned().collect();
+    loop {
+        let more: Vec<String> = project
+            .services
+            .iter()
+            .filter(|(name, _)| !chosen.contains(*name))
+            .filter(|(_, s)| {
+                s.depends_on
+                    .iter()
+                    .any(|(dep, how)| how.restart && chosen.contains(dep))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        if more.is_empty() {
+            return chosen.into_iter().collect();
+        }
+        chosen.extend(more);
+    }
+}
+
 /// Apply `verb` to `list`.
 pub async fn apply(
     docker: &Docker,
@@ -60,7 +86,9 @@ pub async fn apply(
     progress: &Progress,
 ) -> Result<()> {
     let waves = match verb {
-        Verb::Start | Verb::Unpause => start_waves(list),
+        // Restarting goes in dependency order too, so that a dependent (`restart: true`)
+        // comes back after what it depends on.
+        Verb::Start | Verb::Unpause | Verb::Restart { .. } => start_waves(list),
         _ => stop_waves(list),
     };
     for wave in waves {
@@ -138,8 +166,8 @@ async fn one(
     Ok(())
 }
 
-/// `rm`: remove stopped containers (`stop` first stops running ones). Without `stop`, running
-/// containers are an error naming them.
+/// `rm`: remove stopped containers (`stop` first stops running ones); returns how many went.
+/// Without `stop`, running containers stay, as with docker compose.
 pub async fn rm(
     docker: &Docker,
     list: &[ObservedContainer],
@@ -147,23 +175,44 @@ pub async fn rm(
     volumes: bool,
     progress: &Progress,
 ) -> Result<usize> {
-    let running: Vec<&str> = list
+    // Like docker compose, running containers are left alone without --stop.
+    let doomed: Vec<ObservedContainer> = list
         .iter()
-        .filter(|c| c.state.is_up())
-        .map(|c| c.name.as_str())
+        .filter(|c| stop || !c.state.is_up())
+        .cloned()
         .collect();
-    let doomed: Vec<ObservedContainer> = if stop {
-        list.to_vec()
-    } else {
-        if !running.is_empty() && running.len() == list.len() {
-            return Err(Error::new(format!(
-                "cannot remove running containers: {}",
-                running.join(", ")
-            ))
-            .with_hint("stop them first, or pass --stop"));
-        }
-        list.iter().filter(|c| !c.state.is_up()).cloned().collect()
-    };
     remove_containers(docker, &doomed, None, volumes, progress).await?;
     Ok(doomed.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn restart_takes_restart_true_dependents_along_transitively() {
+        let value = json!({
+            "name": "app",
+            "services": {
+                "db": {"image": "db"},
+                "api": {"image": "api", "depends_on": {"db": {"condition": "service_started", "restart": true}}},
+                "web": {"image": "web", "depends_on": {"api": {"condition": "service_started", "restart": true}}},
+                "report": {"image": "report", "depends_on": {"db": {"condition": "service_started"}}},
+                "tool": {"image": "tool"}
+            }
+        });
+        let project = match Project::from_value(value) {
+            Ok(project) => project,
+            Err(e) => panic!("{e:?}"),
+        };
+        assert_eq!(
+            with_restart_dependents(&project, &["db".to_string()]),
+            ["api", "db", "web"]
+        );
+        assert_eq!(
+            with_restart_dependents(&project, &["web".to_string()]),
+            ["web"]
+        );
+    }
 }

@@ -497,6 +497,9 @@ mod tests {
             created: 0,
             ports: Vec::new(),
             labels: HashMap::new(),
+            networks: Vec::new(),
+            mounts: Vec::new(),
+            local_volumes: 0,
         }
     }
 

@@ -51,6 +51,9 @@ mod tests {
             created: 0,
             ports,
             labels: Default::default(),
+            networks: Vec::new(),
+            mounts: Vec::new(),
+            local_volumes: 0,
         }
     }
 

@@ -75,6 +75,24 @@ pub fn table(containers: &[ObservedContainer]) -> String {
     super::table::render(&rows)
 }
 
+/// Creation time as docker compose's JSON gives it (Go's time format), in UTC:
+/// `2024-05-01 10:00:00 +0000 UTC`.
+fn created_at(created: i64) -> String {
+    let stamp = super::events::format_time(created.saturating_mul(1_000_000_000));
+    format!("{} +0000 UTC", &stamp[..stamp.len().min(19)])
+}
+
+/// The states `ps --status` accepts, as docker compose lists them.
+pub const STATUSES: [&str; 7] = [
+    "paused",
+    "restarting",
+    "removing",
+    "running",
+    "dead",
+    "created",
+    "exited",
+];
+
 /// One JSON object per line, with docker compose's keys.
 pub fn json_lines(containers: &[ObservedContainer]) -> String {
     let now = now();
@@ -95,11 +113,13 @@ pub fn json_lines(containers: &[ObservedContainer]) -> String {
         let value = json!({
             "ID": c.id,
             "Name": c.name,
+            "Names": c.name,
             "Image": c.image,
             "Command": c.command,
             "Project": c.project,
             "Service": c.service,
             "Created": c.created,
+            "CreatedAt": created_at(c.created),
             "RunningFor": ago(c.created, now),
             "State": c.state.as_str(),
             "Status": c.status,
@@ -108,6 +128,10 @@ pub fn json_lines(containers: &[ObservedContainer]) -> String {
             "Ports": ports(c),
             "Publishers": publishers,
             "Labels": c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+            "Networks": c.networks.join(","),
+            "Mounts": c.mounts.join(","),
+            "LocalVolumes": c.local_volumes.to_string(),
+            "Size": "0B",
         });
         out.push_str(&value.to_string());
         out.push('\n');
@@ -146,6 +170,12 @@ mod tests {
         assert_eq!(ago(100, 103), "3 seconds ago");
         assert_eq!(ago(0, 90), "About a minute ago");
         assert_eq!(ago(0, 7300), "2 hours ago");
+    }
+
+    #[test]
+    fn creation_times_read_like_go() {
+        assert_eq!(created_at(0), "1970-01-01 00:00:00 +0000 UTC");
+        assert_eq!(created_at(1_714_557_600), "2024-05-01 10:00:00 +0000 UTC");
     }
 
     #[test]

@@ -1,0 +1,587 @@
+//! The flags of `up` on the real engine, each compared with what docker compose v2 does:
+//! --abort-on-container-exit, --exit-code-from, --scale and deploy.replicas, --remove-orphans,
+//! --no-deps, service names, --no-recreate, --force-recreate, --no-start, --parallel, and
+//! depends_on with `restart: true` and `required: false`.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::Output;
+
+use support::{TestProject, docker, test_image};
+
+/// A busybox command that runs until SIGTERM and then exits at once with `code` (the `wait`
+/// builtin is interrupted by the signal, so the trap runs without waiting for `sleep`).
+fn looping(code: u8) -> String {
+    format!(r#"["sh", "-c", "trap 'exit {code}' TERM; while true; do sleep 1 & wait $$!; done"]"#)
+}
+
+/// A long-running service (stops at once on SIGTERM), with `extra` lines (indented 4 spaces).
+fn service(name: &str, extra: &str) -> String {
+    format!(
+        "  {name}:\n    image: {}\n    command: {}\n    stop_grace_period: 2s\n{extra}",
+        test_image(),
+        looping(0)
+    )
+}
+
+fn compose(services: &[String]) -> String {
+    format!("services:\n{}", services.concat())
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}\n{}",
+        out.status,
+        stdout(out),
+        stderr(out)
+    );
+    stdout(out)
+}
+
+/// `container name → ID` of the project's containers, running or not.
+fn ids(p: &TestProject) -> BTreeMap<String, String> {
+    let filter = p.label_filter();
+    docker(&[
+        "ps",
+        "-a",
+        "--no-trunc",
+        "--filter",
+        &filter,
+        "--format",
+        "{{.Names}} {{.ID}}",
+    ])
+    .lines()
+    .filter_map(|l| l.split_once(' '))
+    .map(|(n, id)| (n.to_string(), id.to_string()))
+    .collect()
+}
+
+fn names(p: &TestProject) -> Vec<String> {
+    ids(p).into_keys().collect()
+}
+
+fn inspect(container: &str, format: &str) -> String {
+    docker(&["inspect", "--format", format, container])
+}
+
+fn state(container: &str) -> String {
+    inspect(container, "{{.State.Status}}")
+}
+
+#[test]
+fn abort_on_container_exit_stops_the_others_with_the_first_exit_code() {
+    let p = TestProject::new("abort-exit");
+    let quitter = format!(
+        "  quitter:\n    image: {}\n    command: [\"sh\", \"-c\", \"echo bye; exit 3\"]\n    depends_on: [waiter]\n",
+        test_image()
+    );
+    p.write("compose.yml", &compose(&[service("waiter", ""), quitter]));
+    let out = p.rcompose(&["-p", &p.name, "up", "--abort-on-container-exit"]);
+    // docker compose returns the exit code of the container that stopped first.
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let waiter = format!("{}-waiter-1", p.name);
+    assert_eq!(state(&waiter), "exited", "the others are stopped");
+    assert_eq!(
+        inspect(&waiter, "{{.State.ExitCode}}"),
+        "0",
+        "stopped by SIGTERM"
+    );
+    let shown = stdout(&out);
+    assert!(shown.contains("bye"), "attached: {shown}");
+    assert!(shown.contains("quitter-1 exited with code 3"), "{shown}");
+    assert!(shown.contains("Aborting on container exit..."), "{shown}");
+}
+
+#[test]
+fn abort_on_container_exit_sees_an_exit_that_came_before_the_rollout_ended() {
+    let p = TestProject::new("abort-early");
+    // The quitter ends at once; the rollout goes on, waiting for the waiter to be healthy
+    // before it starts the late service, so the exit happens before attaching begins.
+    let quitter = format!(
+        "  quitter:\n    image: {}\n    command: [\"sh\", \"-c\", \"exit 5\"]\n",
+        test_image()
+    );
+    p.write(
+        "compose.yml",
+        &compose(&[
+            quitter,
+            service(
+                "waiter",
+                "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 1s\n",
+            ),
+            service(
+                "late",
+                "    depends_on:\n      waiter: {condition: service_healthy}\n",
+            ),
+        ]),
+    );
+    let out = p.rcompose(&["-p", &p.name, "up", "--abort-on-container-exit"]);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(state(&format!("{}-waiter-1", p.name)), "exited");
+    assert_eq!(state(&format!("{}-late-1", p.name)), "exited");
+}
+
+#[test]
+fn exit_code_from_returns_that_services_code_and_aborts() {
+    let p = TestProject::new("exit-code-from");
+    let quitter = format!(
+        "  quitter:\n    image: {}\n    command: [\"sh\", \"-c\", \"exit 3\"]\n    depends_on: [waiter]\n",
+        test_image()
+    );
+    let waiter = format!(
+        "  waiter:\n    image: {}\n    command: {}\n    stop_grace_period: 2s\n",
+        test_image(),
+        looping(7)
+    );
+    p.write("compose.yml", &compose(&[waiter, quitter]));
+    let out = p.rcompose(&["-p", &p.name, "up", "--exit-code-from", "waiter"]);
+    // The quitter's exit stops the waiter (SIGTERM → exit 7); the waiter's code is ours.
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(state(&format!("{}-waiter-1", p.name)), "exited");
+
+    // An unknown service is an error before anything runs.
+    let out = p.rcompose(&["-p", &p.name, "up", "--exit-code-from", "nope"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no such service: nope"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn scale_adds_and_removes_the_highest_numbered_replicas() {
+    let p = TestProject::new("scale");
+    p.write("compose.yml", &compose(&[service("web", "")]));
+    let name = &p.name;
+    let c = |n: u32| format!("{name}-web-{n}");
+
+    ok(
+        &p.rcompose(&["-p", name, "up", "-d", "--scale", "web=3"]),
+        "up --scale web=3",
+    );
+    let three = ids(&p);
+    assert_eq!(names(&p), vec![c(1), c(2), c(3)]);
+    for n in 1..=3 {
+        assert_eq!(state(&c(n)), "running");
+        assert_eq!(
+            inspect(
+                &c(n),
+                "{{index .Config.Labels \"com.docker.compose.container-number\"}}"
+            ),
+            n.to_string()
+        );
+    }
+
+    ok(
+        &p.rcompose(&["-p", name, "up", "-d", "--scale", "web=1"]),
+        "up --scale web=1",
+    );
+    let one = ids(&p);
+    assert_eq!(one.keys().cloned().collect::<Vec<_>>(), vec![c(1)]);
+    assert_eq!(
+        one.get(&c(1)),
+        three.get(&c(1)),
+        "replica 1 is kept as it is"
+    );
+
+    // Up again: 2 is created anew, 1 is kept.
+    ok(
+        &p.rcompose(&["-p", name, "up", "-d", "--scale", "web=2"]),
+        "up --scale web=2",
+    );
+    let two = ids(&p);
+    assert_eq!(two.keys().cloned().collect::<Vec<_>>(), vec![c(1), c(2)]);
+    assert_eq!(two.get(&c(1)), three.get(&c(1)));
+    assert_ne!(
+        two.get(&c(2)),
+        three.get(&c(2)),
+        "a removed replica is gone for good"
+    );
+
+    // A fixed container_name allows one container only: scaling it up is an error that says so.
+    p.write(
+        "compose.yml",
+        &compose(&[service(
+            "web",
+            &format!("    container_name: {name}-fixed\n"),
+        )]),
+    );
+    let out = p.rcompose(&["-p", name, "up", "-d", "--scale", "web=2"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("--scale web=2") && err.contains("container_name"),
+        "{err}"
+    );
+    assert_eq!(ids(&p), two, "nothing changed");
+}
+
+#[test]
+fn deploy_replicas_and_scale_set_the_count_and_the_flag_overrides_them() {
+    let p = TestProject::new("replicas");
+    p.write(
+        "compose.yml",
+        &compose(&[
+            service("api", "    deploy:\n      replicas: 2\n"),
+            service("worker", "    scale: 3\n"),
+        ]),
+    );
+    let name = &p.name;
+    ok(&p.rcompose(&["-p", name, "up", "-d"]), "up");
+    assert_eq!(
+        names(&p),
+        vec![
+            format!("{name}-api-1"),
+            format!("{name}-api-2"),
+            format!("{name}-worker-1"),
+            format!("{name}-worker-2"),
+            format!("{name}-worker-3"),
+        ]
+    );
+    ok(
+        &p.rcompose(&["-p", name, "up", "-d", "--scale", "api=1"]),
+        "up --scale api=1",
+    );
+    let left = names(&p);
+    assert!(!left.contains(&format!("{name}-api-2")), "{left:?}");
+    assert!(left.contains(&format!("{name}-api-1")), "{left:?}");
+    assert_eq!(left.len(), 4, "{left:?}");
+}
+
+#[test]
+fn orphans_are_reported_and_removed_with_remove_orphans() {
+    let p = TestProject::new("orphans");
+    let name = &p.name;
+    p.write(
+        "compose.yml",
+        &compose(&[service("web", ""), service("old", "")]),
+    );
+    ok(&p.rcompose(&["-p", name, "up", "-d"]), "up");
+    let old = format!("{name}-old-1");
+
+    p.write("compose.yml", &compose(&[service("web", "")]));
+    let out = p.rcompose(&["-p", name, "up", "-d"]);
+    ok(&out, "up without old");
+    let err = stderr(&out);
+    // docker compose warns "Found orphan containers ([x-old-1]) for this project. If you
+    // removed or renamed this service in your compose file, you can run this command with the
+    // --remove-orphans flag to clean it up."; rcompose words it as a WARN line of its own.
+    let warning = err
+        .lines()
+        .find(|l| l.to_lowercase().contains("found orphan containers"))
+        .unwrap_or_else(|| panic!("no orphan warning in:\n{err}"));
+    assert!(warning.contains(&old), "{warning}");
+    assert!(warning.contains("--remove-orphans"), "{warning}");
+    assert_eq!(state(&old), "running", "an orphan is only reported");
+
+    let out = p.rcompose(&["-p", name, "up", "-d", "--remove-orphans"]);
+    ok(&out, "up --remove-orphans");
+    assert!(!stderr(&out).contains("Found orphan"), "{}", stderr(&out));
+    assert_eq!(names(&p), vec![format!("{name}-web-1")]);
+}
+
+#[test]
+fn no_deps_leaves_the_dependency_alone_and_names_bring_dependencies() {
+    let p = TestProject::new("no-deps");
+    let name = &p.name;
+    p.write(
+        "compose.yml",
+        &compose(&[
+            service("db", ""),
+            service("app", "    depends_on: [db]\n"),
+            service("other", ""),
+        ]),
+    );
+    ok(
+        &p.rcompose(&["-p", name, "up", "-d", "--no-deps", "app"]),
+        "up --no-deps app",
+    );
+    assert_eq!(names(&p), vec![format!("{name}-app-1")]);
+
+    ok(&p.rcompose(&["-p", name, "down", "-t", "0"]), "down");
+    ok(&p.rcompose(&["-p", name, "up", "-d", "app"]), "up app");
+    assert_eq!(
+        names(&p),
+        vec![format!("{name}-app-1"), format!("{name}-db-1")],
+        "the dependency comes along, the unrelated service does not"
+    );
+    assert_eq!(state(&format!("{name}-db-1")), "running");
+
+    // --no-deps with --force-recreate replaces the named service's container alone.
+    let before = ids(&p);
+    ok(
+        &p.rcompose(&[
+            "-p",
+            name,
+            "up",
+            "-d",
+            "--no-deps",
+            "--force-recreate",
+            "app",
+        ]),
+        "up --no-deps --force-recreate app",
+    );
+    let after = ids(&p);
+    let (app, db) = (format!("{name}-app-1"), format!("{name}-db-1"));
+    assert_ne!(after.get(&app), before.get(&app));
+    assert_eq!(after.get(&db), before.get(&db));
+}
+
+#[test]
+fn no_recreate_keeps_a_changed_service_and_force_recreate_replaces_unchanged_ones() {
+    let p = TestProject::new("recreate");
+    let name = &p.name;
+    let file = |value: &str| {
+        compose(&[
+            service(
+                "web",
+                &format!("    environment:\n      LEVEL: \"{value}\"\n"),
+            ),
+            service("db", ""),
+        ])
+    };
+    p.write("compose.yml", &file("1"));
+    ok(&p.rcompose(&["-p", name, "up", "-d"]), "up");
+    let first = ids(&p);
+
+    p.write("compose.yml", &file("2"));
+    ok(
+        &p.rcompose(&["-p", name, "up", "-d", "--no-recreate"]),
+        "up --no-recreate",
+    );
+    assert_eq!(
+        ids(&p),
+        first,
+        "--no-recreate keeps the changed service's container"
+    );
+    // Without it the change is seen: the test above could fail.
+    ok(&p.rcompose(&["-p", name, "up", "-d"]), "up");
+    let changed = ids(&p);
+    let web = format!("{name}-web-1");
+    let db = format!("{name}-db-1");
+    assert_ne!(changed.get(&web), first.get(&web));
+    assert_eq!(changed.get(&db), first.get(&db));
+
+    ok(
+        &p.rcompose(&["-p", name, "up", "-d", "--force-recreate"]),
+        "up --force-recreate",
+    );
+    let forced = ids(&p);
+    assert_eq!(forced.len(), 2);
+    for (container, id) in &changed {
+        assert_ne!(forced.get(container), Some(id), "{container} must be new");
+    }
+    assert_eq!(state(&web), "running");
+    assert_eq!(state(&db), "running");
+
+    let out = p.rcompose(&["-p", name, "up", "-d", "--force-recreate", "--no-recreate"]);
+    assert!(!out.status.success(), "the two flags exclude each other");
+}
+
+#[test]
+fn no_start_creates_containers_without_starting_them() {
+    let p = TestProject::new("no-start");
+    let name = &p.name;
+    p.write(
+        "compose.yml",
+        &compose(&[service("db", ""), service("app", "    depends_on: [db]\n")]),
+    );
+    ok(
+        &p.rcompose(&["-p", name, "up", "--no-start"]),
+        "up --no-start",
+    );
+    assert_eq!(state(&format!("{name}-app-1")), "created");
+    assert_eq!(state(&format!("{name}-db-1")), "created");
+    assert_eq!(p.ids("network").len(), 1, "the default network is created");
+
+    // A later up starts the same containers.
+    let before = ids(&p);
+    ok(&p.rcompose(&["-p", name, "up", "-d"]), "up");
+    assert_eq!(ids(&p), before);
+    assert_eq!(state(&format!("{name}-app-1")), "running");
+}
+
+#[test]
+fn parallel_one_still_converges() {
+    let p = TestProject::new("parallel");
+    let name = &p.name;
+    p.write(
+        "compose.yml",
+        &compose(&[
+            service("a", ""),
+            service("b", ""),
+            service("c", "    depends_on: [a, b]\n    scale: 2\n"),
+        ]),
+    );
+    let expected: Vec<String> = ["a-1", "b-1", "c-1", "c-2"]
+        .iter()
+        .map(|s| format!("{name}-{s}"))
+        .collect();
+    ok(
+        &p.rcompose(&["-p", name, "up", "-d", "--parallel", "1"]),
+        "up --parallel 1",
+    );
+    assert_eq!(names(&p), expected);
+    for c in &expected {
+        assert_eq!(state(c), "running", "{c}");
+    }
+
+    // docker compose's spelling: a global flag before the verb, and the environment.
+    ok(&p.rcompose(&["-p", name, "down", "-t", "0"]), "down");
+    ok(
+        &p.rcompose(&["--parallel", "1", "-p", name, "up", "-d"]),
+        "--parallel 1 up",
+    );
+    assert_eq!(names(&p), expected);
+    ok(&p.rcompose(&["-p", name, "down", "-t", "0"]), "down");
+    let out = p.rcompose_with_env(
+        &["-p", name, "up", "-d"],
+        &[("COMPOSE_PARALLEL_LIMIT", "1")],
+    );
+    ok(&out, "COMPOSE_PARALLEL_LIMIT=1 up");
+    assert_eq!(names(&p), expected);
+    // -1 means unlimited, as in docker compose.
+    ok(
+        &p.rcompose(&["--parallel", "-1", "-p", name, "up", "-d"]),
+        "--parallel -1 up",
+    );
+    assert_eq!(names(&p), expected);
+}
+
+#[test]
+fn restart_true_restarts_the_dependent_when_the_dependency_is_recreated() {
+    let p = TestProject::new("dep-restart");
+    let name = &p.name;
+    let file = |value: &str| {
+        compose(&[
+            service(
+                "db",
+                &format!("    environment:\n      VERSION: \"{value}\"\n"),
+            ),
+            service(
+                "app",
+                "    depends_on:\n      db:\n        condition: service_started\n        restart: true\n",
+            ),
+            service("report", "    depends_on: [db]\n"),
+        ])
+    };
+    p.write("compose.yml", &file("1"));
+    ok(&p.rcompose(&["-p", name, "up", "-d"]), "up");
+    let before = ids(&p);
+    let (db, app, report) = (
+        format!("{name}-db-1"),
+        format!("{name}-app-1"),
+        format!("{name}-report-1"),
+    );
+    let started = |c: &str| inspect(c, "{{.State.StartedAt}}");
+    let (app_started, report_started) = (started(&app), started(&report));
+
+    p.write("compose.yml", &file("2"));
+    ok(
+        &p.rcompose(&["-p", name, "up", "-d"]),
+        "up after the change",
+    );
+    let after = ids(&p);
+    assert_ne!(
+        after.get(&db),
+        before.get(&db),
+        "the changed dependency is recreated"
+    );
+    // docker compose: "Compose restarts this service after it updates the dependency":
+    // the same container, started again.
+    assert_eq!(after.get(&app), before.get(&app));
+    assert!(started(&app) > app_started, "app must be restarted");
+    assert_eq!(state(&app), "running");
+    // Without restart: true the dependent is left alone.
+    assert_eq!(after.get(&report), before.get(&report));
+    assert_eq!(started(&report), report_started);
+
+    // `restart db` restarts app too (restart: true), after db; report stays as it is.
+    let (db_started, app_started) = (started(&db), started(&app));
+    ok(
+        &p.rcompose(&["-p", name, "restart", "-t", "0", "db"]),
+        "restart db",
+    );
+    assert!(started(&db) > db_started, "db must be restarted");
+    assert!(started(&app) >= started(&db), "app comes back after db");
+    assert!(started(&app) > app_started, "app must be restarted");
+    assert_eq!(started(&report), report_started);
+}
+
+#[test]
+fn optional_dependencies_only_warn() {
+    let p = TestProject::new("optional-dep");
+    let name = &p.name;
+    let failing = format!(
+        "  setup:\n    image: {}\n    command: [\"sh\", \"-c\", \"exit 4\"]\n",
+        test_image()
+    );
+    let ghost = service("ghost", "    profiles: [extra]\n");
+    p.write(
+        "compose.yml",
+        &compose(&[
+            failing,
+            ghost,
+            service(
+                "app",
+                "    depends_on:\n      setup:\n        condition: service_completed_successfully\n        required: false\n      ghost:\n        condition: service_started\n        required: false\n",
+            ),
+        ]),
+    );
+    let out = p.rcompose(&["-p", name, "up", "-d"]);
+    ok(&out, "up with failing optional dependencies");
+    let err = stderr(&out);
+    assert!(
+        err.contains("setup") && err.contains("exit 4"),
+        "a warning names it: {err}"
+    );
+    assert_eq!(state(&format!("{name}-app-1")), "running");
+    assert!(
+        !names(&p).contains(&format!("{name}-ghost-1")),
+        "a disabled profile stays off"
+    );
+
+    // The same dependency, required: it stops the rollout.
+    let required = format!(
+        "services:\n  setup:\n    image: {}\n    command: [\"sh\", \"-c\", \"exit 4\"]\n{}",
+        test_image(),
+        service(
+            "app",
+            "    depends_on:\n      setup:\n        condition: service_completed_successfully\n"
+        )
+    );
+    ok(&p.rcompose(&["-p", name, "down", "-t", "0"]), "down");
+    p.write("compose.yml", &required);
+    let out = p.rcompose(&["-p", name, "up", "-d"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("exit 4"), "{}", stderr(&out));
+}
