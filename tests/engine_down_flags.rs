@@ -105,7 +105,6 @@ fn down_rmi_local_removes_the_images_built_for_the_project_only() {
 }
 
 #[test]
-#[ignore = "reason: down --rmi local without a compose file removes nothing; the fix belongs in src/ops/down.rs (see the report)"]
 fn down_rmi_local_without_a_compose_file_removes_the_images_labelled_for_the_project() {
     let p = TestProject::new("rmi-local-nofile");
     let name = p.name.clone();

@@ -292,16 +292,20 @@ fn orphans_are_reported_and_removed_with_remove_orphans() {
     let out = p.rcompose(&["-p", name, "up", "-d"]);
     ok(&out, "up without old");
     let err = stderr(&out);
-    // docker compose warns "Found orphan containers ([x-old-1]) for this project. If you
-    // removed or renamed this service in your compose file, you can run this command with the
-    // --remove-orphans flag to clean it up."; rcompose words it as a WARN line of its own.
-    let warning = err
-        .lines()
-        .find(|l| l.to_lowercase().contains("found orphan containers"))
-        .unwrap_or_else(|| panic!("no orphan warning in:\n{err}"));
-    assert!(warning.contains(&old), "{warning}");
-    assert!(warning.contains("--remove-orphans"), "{warning}");
+    // Worded as docker compose words it.
+    assert!(
+        err.contains(&format!(
+            "WARN Found orphan containers ([{old}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up."
+        )),
+        "{err}"
+    );
     assert_eq!(state(&old), "running", "an orphan is only reported");
+    let out = p.rcompose_with_env(
+        &["-p", name, "up", "-d"],
+        &[("COMPOSE_IGNORE_ORPHANS", "1")],
+    );
+    ok(&out, "up with COMPOSE_IGNORE_ORPHANS");
+    assert!(!stderr(&out).contains("Found orphan"), "{}", stderr(&out));
 
     let out = p.rcompose(&["-p", name, "up", "-d", "--remove-orphans"]);
     ok(&out, "up --remove-orphans");

@@ -6,8 +6,8 @@ use std::time::Duration;
 use bollard::Docker;
 use bollard::models::{CreateImageInfo, ProgressDetail};
 use bollard::query_parameters::{
-    CreateImageOptionsBuilder, PushImageOptionsBuilder, RemoveImageOptionsBuilder,
-    TagImageOptionsBuilder,
+    CreateImageOptionsBuilder, ListImagesOptionsBuilder, PushImageOptionsBuilder,
+    RemoveImageOptionsBuilder, TagImageOptionsBuilder,
 };
 use futures_util::StreamExt;
 
@@ -257,6 +257,25 @@ pub async fn tag(docker: &Docker, source: &str, target: &str) -> Result<()> {
         .tag_image(source, Some(options))
         .await
         .map_err(|e| engine_error(format!("cannot tag image {source} as {target}"), &e))
+}
+
+/// The tags of the images labelled for `project` (those rcompose and docker compose build).
+pub async fn project_images(docker: &Docker, project: &str) -> Result<Vec<String>> {
+    let options = ListImagesOptionsBuilder::default()
+        .filters(&super::labels::project_filter(project))
+        .build();
+    let images = docker
+        .list_images(Some(options))
+        .await
+        .map_err(|e| engine_error("cannot list images", &e))?;
+    let mut tags: Vec<String> = images
+        .into_iter()
+        .flat_map(|i| i.repo_tags)
+        .filter(|t| t != "<none>:<none>")
+        .collect();
+    tags.sort();
+    tags.dedup();
+    Ok(tags)
 }
 
 /// Remove an image; `Ok(false)` when it was already gone.

@@ -172,12 +172,7 @@ pub async fn down(
             .filter(|c| !c.oneoff)
             .map(|c| c.name.as_str())
             .collect();
-        if !names.is_empty() {
-            eprintln!(
-                "WARN found orphan containers ({}) for this project: if you removed or renamed their service, run this command with --remove-orphans",
-                names.join(", ")
-            );
-        }
+        super::warn_orphans(&names);
     }
     let mut doomed = ours;
     if options.remove_orphans {
@@ -260,8 +255,23 @@ pub async fn down(
                     }
                 }
             }
-            None if which == RemoveImages::All => candidates.extend(used_images),
-            None => {}
+            None => {
+                // No compose file: the images labelled for the project, and for `local` only
+                // those named after it (`<project>-<service>`, no custom tag).
+                let prefix = format!("{name}-");
+                let legacy = format!("{name}_");
+                for image in images::project_images(docker, name).await? {
+                    if which == RemoveImages::All
+                        || image.starts_with(&prefix)
+                        || image.starts_with(&legacy)
+                    {
+                        candidates.insert(image);
+                    }
+                }
+                if which == RemoveImages::All {
+                    candidates.extend(used_images);
+                }
+            }
         }
         for image in candidates {
             progress.emit(Kind::Image, &image, Action::Removing);

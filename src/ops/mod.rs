@@ -32,6 +32,20 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Result};
 use crate::project::model::Project;
 
+/// Warn about orphan containers (of services no longer in the compose file) as docker compose
+/// words it, unless `COMPOSE_IGNORE_ORPHANS` says not to.
+pub fn warn_orphans(names: &[&str]) {
+    let ignored = std::env::var("COMPOSE_IGNORE_ORPHANS")
+        .is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
+    if names.is_empty() || ignored {
+        return;
+    }
+    eprintln!(
+        "WARN Found orphan containers ([{}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
+        names.join(" ")
+    );
+}
+
 /// The services an image operation (pull, push, build) acts on: those named (all when none
 /// is), with their dependencies when `with_deps`. Sorted; an unknown name is an error.
 pub fn select_services(

@@ -236,10 +236,7 @@ async fn handle_orphans(docker: &Docker, plan: &Plan, progress: &Progress) -> Re
     }
     if !plan.remove_orphans {
         let names: Vec<&str> = plan.orphans.iter().map(|o| o.name.as_str()).collect();
-        eprintln!(
-            "WARN found orphan containers ({}) for this project: if you removed or renamed their service, run this command with --remove-orphans",
-            names.join(", ")
-        );
+        super::warn_orphans(&names);
         return Ok(());
     }
     for orphan in &plan.orphans {
