@@ -589,3 +589,42 @@ fn optional_dependencies_only_warn() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("exit 4"), "{}", stderr(&out));
 }
+
+#[test]
+fn healthcheck_start_interval_is_passed_or_warned_about_by_engine_version() {
+    let p = TestProject::new("start-interval");
+    let name = &p.name;
+    p.write(
+        "compose.yml",
+        &compose(&[service(
+            "web",
+            "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 1s\n      start_period: 5s\n      start_interval: 2s\n",
+        )]),
+    );
+    let out = p.rcompose(&["-p", name, "up", "-d"]);
+    ok(&out, "up");
+    let api = docker(&["version", "--format", "{{.Server.APIVersion}}"]);
+    let (major, minor) = api.split_once('.').expect("an API version such as 1.41");
+    let knows = (
+        major.parse::<u32>().unwrap_or(0),
+        minor.parse::<u32>().unwrap_or(0),
+    ) >= (1, 44);
+    let web = format!("{name}-web-1");
+    if knows {
+        assert_eq!(inspect(&web, "{{.Config.Healthcheck.StartInterval}}"), "2s");
+    } else {
+        // Never dropped silently: the service and the key are named.
+        assert!(
+            stderr(&out).contains(&format!(
+                "WARN service \"web\": healthcheck.start_interval needs Engine API 1.44 or later (this engine speaks {api}); ignored"
+            )),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(
+            inspect(&web, "{{.Config.Healthcheck.StartPeriod}}"),
+            "5s",
+            "the rest of the healthcheck is applied"
+        );
+    }
+}

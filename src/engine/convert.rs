@@ -454,7 +454,7 @@ pub fn container_spec(
                 timeout: h.timeout.map(nanos),
                 retries: h.retries.map(|r| i64::try_from(r).unwrap_or(i64::MAX)),
                 start_period: h.start_period.map(nanos),
-                // start_interval needs API 1.44; this engine generation does not know it.
+                // Needs API 1.44: set by `up` when the engine speaks it, else warned about.
                 start_interval: None,
             }
         }

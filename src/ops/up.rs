@@ -30,6 +30,15 @@ use crate::project::model::Project;
 const ADOPT_ATTEMPTS: usize = 50;
 const ADOPT_PAUSE: Duration = Duration::from_millis(100);
 
+/// The first Engine API that knows `healthcheck.start_interval`.
+const START_INTERVAL_API: (usize, usize) = (1, 44);
+
+/// Whether the API version spoken with the engine knows `healthcheck.start_interval`.
+fn engine_knows_start_interval(docker: &Docker) -> bool {
+    let version = docker.client_version();
+    (version.major_version, version.minor_version) >= START_INTERVAL_API
+}
+
 /// How many log lines of a failed dependency to show.
 const FAILED_LOG_LINES: usize = 10;
 
@@ -98,6 +107,25 @@ pub async fn up(
         .map(|i| (i.service.clone(), i.config_hash.clone()))
         .collect();
 
+    let start_interval = engine_knows_start_interval(docker);
+    if !start_interval {
+        for service in plan.services() {
+            let set = project
+                .services
+                .get(&service.service)
+                .and_then(|s| s.healthcheck.as_ref())
+                .is_some_and(|h| h.start_interval.is_some());
+            if set {
+                eprintln!(
+                    "WARN service \"{}\": healthcheck.start_interval needs Engine API {}.{} or later (this engine speaks {}); ignored",
+                    service.service,
+                    START_INTERVAL_API.0,
+                    START_INTERVAL_API.1,
+                    docker.client_version()
+                );
+            }
+        }
+    }
     let network_ids = ensure_networks_and_volumes(docker, project, &plan, progress).await?;
     handle_orphans(docker, &plan, progress).await?;
 
@@ -626,14 +654,27 @@ impl Run<'_> {
             }
         };
         let hash = self.hashes.get(service).cloned().unwrap_or_default();
-        convert::container_spec(
+        let mut spec = convert::container_spec(
             self.project,
             self.context,
             service,
             number,
             &hash,
             image_id.as_deref(),
-        )
+        )?;
+        let start_interval = self
+            .project
+            .services
+            .get(service)
+            .and_then(|s| s.healthcheck.as_ref())
+            .and_then(|h| h.start_interval);
+        if let Some(interval) = start_interval
+            && engine_knows_start_interval(self.docker)
+            && let Some(health) = spec.body.healthcheck.as_mut()
+        {
+            health.start_interval = Some(interval.as_nanos());
+        }
+        Ok(spec)
     }
 
     async fn create(&self, service: &str, spec: &ContainerSpec, name: &str) -> Result<Created> {
