@@ -431,3 +431,75 @@ services:
         "running"
     );
 }
+
+#[test]
+fn without_a_compose_file_the_project_is_found_on_the_engine_by_its_labels() {
+    let image = test_image();
+    let p = TestProject::new("found-by-labels");
+    let q = TestProject::new("found-by-labels-other");
+    let file = |name: &str| {
+        format!(
+            "name: {name}\nservices:\n  web:\n    image: {image}\n    command: [\"sleep\", \"600\"]\n    init: true\n    stop_grace_period: 1s\n"
+        )
+    };
+    // The file lies in a subdirectory: the project directory itself has no compose file.
+    p.write("stack/app.yml", &file(&p.name));
+    ok(
+        &p.rcompose(&["up", "-d", "stack/app.yml"]),
+        "up stack/app.yml",
+    );
+    let web = format!("{}-web-1", p.name);
+
+    let ps = ok(
+        &p.rcompose(&["ps", "--format", "json"]),
+        "ps without a file",
+    );
+    assert!(ps.contains(&web), "{ps}");
+
+    // A second project started from a file under the same directory: which one is meant is
+    // no longer clear, and the error lists both.
+    let other = p.dir.join("other");
+    std::fs::create_dir_all(&other).expect("create other/");
+    std::fs::write(other.join("compose.yml"), file(&q.name)).expect("write other/compose.yml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rcompose"))
+        .args(["up", "-d"])
+        .current_dir(&other)
+        .output()
+        .expect("rcompose up in other/");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = p.rcompose(&["down"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "down with two candidates must fail");
+    assert!(
+        err.contains("several projects") && err.contains(&p.name) && err.contains(&q.name),
+        "{err}"
+    );
+    assert_eq!(
+        docker(&["inspect", "--format", "{{.State.Status}}", &web]),
+        "running",
+        "nothing was taken down"
+    );
+
+    // In the other directory its own compose file names the project.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rcompose"))
+        .args(["down"])
+        .current_dir(&other)
+        .output()
+        .expect("rcompose down in other/");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(q.ids("container").is_empty());
+    std::fs::remove_dir_all(&other).expect("remove other/");
+    // The compose file of `other` is gone, so the project must be found by labels; the
+    // only candidate left under the directory is p.
+    ok(&p.rcompose(&["down"]), "down without a file");
+    assert!(p.ids("container").is_empty());
+    assert!(p.ids("network").is_empty());
+}
