@@ -5,7 +5,7 @@ mod support;
 
 use std::process::Output;
 
-use support::{TestProject, docker, docker_ok, test_image};
+use support::{TestProject, docker, docker_ok, stderr, test_image};
 
 /// A busybox command that runs until SIGTERM and then exits at once.
 const LOOPING: &str =
@@ -20,10 +20,6 @@ fn service(name: &str, extra: &str) -> String {
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
 }
 
 fn ok(out: &Output, what: &str) -> String {

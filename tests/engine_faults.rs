@@ -8,11 +8,7 @@ mod support;
 use std::net::TcpListener;
 use std::process::Output;
 
-use support::{TestProject, docker, docker_ok, test_image};
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use support::{TestProject, docker, docker_ok, stderr, test_image};
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

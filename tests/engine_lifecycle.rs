@@ -6,7 +6,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use support::{TestProject, docker, test_image};
+use support::{TestProject, docker, ok, test_image};
 
 fn stack(image: &str, es03_extra: &str) -> String {
     let node = |name: &str, after: &str, condition: &str, extra: &str| {
@@ -56,17 +56,6 @@ volumes:
         node("es02", "es01", "service_healthy", ""),
         node("es03", "es02", "service_healthy", es03_extra),
     )
-}
-
-fn ok(out: &std::process::Output, what: &str) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 fn ids(p: &TestProject) -> BTreeMap<String, String> {

@@ -8,7 +8,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::process::Output;
 
-use support::{TestProject, docker, test_image};
+use support::{TestProject, docker, stderr, test_image};
 
 /// A busybox command that runs until SIGTERM and then exits at once with `code` (the `wait`
 /// builtin is interrupted by the signal, so the trap runs without waiting for `sleep`).
@@ -31,10 +31,6 @@ fn compose(services: &[String]) -> String {
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
 }
 
 fn ok(out: &Output, what: &str) -> String {

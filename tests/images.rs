@@ -7,7 +7,7 @@ mod support;
 
 use std::process::Output;
 
-use support::{TestProject, docker, docker_ok, test_image};
+use support::{TestProject, docker, docker_ok, stderr, test_image};
 
 /// A loopback address nothing listens on.
 fn closed_registry() -> String {
@@ -15,10 +15,6 @@ fn closed_registry() -> String {
     let port = listener.local_addr().expect("local address").port();
     drop(listener);
     format!("127.0.0.1:{port}")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn ok(out: &Output, what: &str) -> String {

@@ -3,20 +3,7 @@
 
 mod support;
 
-use std::process::Output;
-
-use support::{TestProject, docker, test_image};
-
-fn ok(out: &Output, what: &str) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+use support::{TestProject, docker, ok, test_image};
 
 #[test]
 fn cp_copies_both_ways() {

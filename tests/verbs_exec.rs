@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{TestProject, docker, test_image};
+use support::{TestProject, docker, ok, test_image};
 
 fn compose(image: &str) -> String {
     format!(
@@ -29,17 +29,6 @@ fn compose(image: &str) -> String {
     command: ["true"]
 "#
     )
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use support::{TestProject, test_image};
+use support::{TestProject, ok, test_image};
 
 /// Lines each service writes.
 const LINES: u32 = 50;
@@ -32,17 +32,6 @@ fn compose(image: &str) -> String {
         service("beta"),
         service("late")
     )
-}
-
-fn ok(out: &std::process::Output, what: &str) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 /// `alpha-1 | alpha 7` → ("alpha", 7), checking that the prefix names the service's replica.

@@ -9,22 +9,7 @@ mod support;
 
 use std::process::{Command, Output, Stdio};
 
-use support::{TestProject, docker, test_image};
-
-fn ok(out: &Output, what: &str) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use support::{TestProject, docker, ok, stderr, test_image};
 
 /// Run rcompose with a terminal as its stdin and stdout (util-linux `script` gives it a pseudo
 /// terminal): its exit code and what it wrote, without carriage returns and without the echo

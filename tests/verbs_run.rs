@@ -5,9 +5,7 @@
 
 mod support;
 
-use std::process::Output;
-
-use support::{TestProject, docker, test_image};
+use support::{TestProject, docker, ok, test_image};
 
 fn compose(image: &str) -> String {
     format!(
@@ -31,17 +29,6 @@ fn compose(image: &str) -> String {
       db: {{condition: service_healthy}}
 "#
     )
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 fn names(p: &TestProject) -> Vec<String> {

@@ -123,6 +123,24 @@ pub fn docker_ok(args: &[&str]) -> bool {
     docker_output(args).is_ok_and(|out| out.status.success())
 }
 
+/// Assert that a command succeeded (with its output in the message when it did not); its
+/// stdout.
+pub fn ok(out: &Output, what: &str) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The standard error of a command, as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// A throw-away compose project: a unique name and its own directory. Dropping it removes every
 /// container, network and volume labelled with the project name, and the directory.
 pub struct TestProject {
