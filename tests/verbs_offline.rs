@@ -134,3 +134,46 @@ fn completions_and_man_page_are_generated() {
     let help = ok(&rcompose(&["--help"]));
     assert!(!help.contains("\n  man "), "man is hidden from --help");
 }
+
+#[test]
+fn a_bad_value_from_an_environment_variable_names_the_variable() {
+    let run = |args: &[&str], env: (&str, &str)| {
+        Command::new(env!("CARGO_BIN_EXE_rcompose"))
+            .args(args)
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+            .env(env.0, env.1)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run rcompose: {e}"))
+    };
+    let out = run(
+        &["-f", "stacks/demo.yml", "config", "-q"],
+        ("COMPOSE_PARALLEL_LIMIT", "abc"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: the environment variable COMPOSE_PARALLEL_LIMIT=\"abc\" is not valid for --parallel\n  hint: set it to a number of engine operations at once (-1 for no limit), or unset it\n"
+    );
+    // Refused while parsing the arguments: nothing reaches the engine.
+    let out = run(
+        &["-f", "stacks/demo.yml", "down"],
+        ("COMPOSE_REMOVE_ORPHANS", "maybe"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("COMPOSE_REMOVE_ORPHANS=\"maybe\""),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A bad value on the command line is clap's own message, naming the flag.
+    let out = run(
+        &["--parallel", "x", "-f", "stacks/demo.yml", "config", "-q"],
+        ("COMPOSE_PARALLEL_LIMIT", "2"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid value 'x' for '--parallel <N>'"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

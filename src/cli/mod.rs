@@ -249,9 +249,14 @@ pub fn load_project(opts: &load::Options) -> Result<Loaded> {
 
 /// Parse arguments, run the verb and turn the outcome into an exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse_from(compat::args(std::env::args_os())) {
+    let args = compat::args(std::env::args_os());
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
+            if let Some(message) = bad_variable(&e, &args) {
+                eprintln!("error: {message}");
+                return 1;
+            }
             let code = if e.use_stderr() { 1 } else { 0 };
             let _ = e.print();
             return code;
@@ -265,6 +270,50 @@ pub fn main() -> i32 {
             e.exit_code
         }
     }
+}
+
+/// Flags that take their value from an environment variable when not given, and what the
+/// variable should hold.
+const FLAG_VARIABLES: &[(&str, &str, &str)] = &[
+    (
+        "--parallel",
+        "COMPOSE_PARALLEL_LIMIT",
+        "a number of engine operations at once (-1 for no limit)",
+    ),
+    (
+        "--remove-orphans",
+        "COMPOSE_REMOVE_ORPHANS",
+        "true or false (1/0, yes/no)",
+    ),
+];
+
+/// When clap refused a value that came from an environment variable (the flag is not on the
+/// command line), a message naming the variable instead of the flag.
+fn bad_variable(e: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(
+        e.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    ) {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let (flag, variable, wanted) = FLAG_VARIABLES
+        .iter()
+        .find(|(flag, _, _)| arg.split([' ', '=']).next() == Some(*flag))?;
+    let on_command_line = args.iter().any(|a| {
+        a.to_str()
+            .is_some_and(|a| a == *flag || a.starts_with(&format!("{flag}=")))
+    });
+    if on_command_line {
+        return None;
+    }
+    let value = std::env::var(variable).ok()?;
+    Some(format!(
+        "the environment variable {variable}={value:?} is not valid for {flag}\n  hint: set it to {wanted}, or unset it"
+    ))
 }
 
 fn run(cli: Cli) -> Result<i32> {
