@@ -144,10 +144,6 @@ impl State {
         }
         // Leave the last column free: a full line would wrap on some terminals.
         let width = width.saturating_sub(1).max(10);
-        if let Some(header) = self.bars.first_mut() {
-            header.bar.set_style(style_of("{msg}"));
-            header.bar.set_message(fit(&frame.header, width));
-        }
         for (row, slot) in frame.rows.iter().zip(self.bars.iter_mut().skip(1)) {
             let bar = &slot.bar;
             let working = row.phase == Phase::Working;
@@ -182,6 +178,12 @@ impl State {
                 bar.disable_steady_tick();
                 slot.ticking = false;
             }
+        }
+        // The header last: a redraw between the two never counts a line as done before the
+        // line itself says so.
+        if let Some(header) = self.bars.first_mut() {
+            header.bar.set_style(style_of("{msg}"));
+            header.bar.set_message(fit(&frame.header, width));
         }
     }
 }
