@@ -14,5 +14,6 @@ pub mod project;
 pub mod swarm;
 pub mod templates;
 pub mod terminal;
+pub mod time;
 
 pub use error::{Error, Result};

@@ -96,7 +96,7 @@ impl Multiplexer {
                 Request {
                     follow: self.request.follow,
                     tail: None,
-                    since: unix_seconds_of(timestamp).or(self.request.since),
+                    since: crate::time::unix_seconds(timestamp).or(self.request.since),
                     until: self.request.until,
                 }
             }
@@ -322,55 +322,6 @@ pub async fn recv(
     }
 }
 
-/// Unix seconds of an RFC 3339 timestamp (`2024-05-01T10:00:00.123456789Z`, or with an offset).
-pub fn unix_seconds_of(timestamp: &str) -> Option<i64> {
-    let (date, rest) = timestamp
-        .split_once(['T', 't', ' '])
-        .unwrap_or((timestamp, ""));
-    let mut parts = date.splitn(3, '-');
-    let year: i64 = parts.next()?.parse().ok()?;
-    let month: i64 = parts.next()?.parse().ok()?;
-    let day: i64 = parts.next()?.parse().ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    if rest.is_empty() {
-        return Some(days * 86_400);
-    }
-    // Time of day, then an optional fraction, then Z or ±hh:mm (no zone: UTC).
-    let zone_at = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
-    let (clock, zone) = rest.split_at(zone_at);
-    let clock = clock.split('.').next()?;
-    let mut hms = clock.split(':');
-    let h: i64 = hms.next()?.parse().ok()?;
-    let m: i64 = hms.next().unwrap_or("0").parse().ok()?;
-    let s: i64 = hms.next().unwrap_or("0").parse().ok()?;
-    if h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    let offset = match zone.chars().next() {
-        None | Some('Z' | 'z') => 0,
-        Some(sign) => {
-            let (oh, om) = zone[1..].split_once(':').unwrap_or((&zone[1..], "0"));
-            let secs = oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60;
-            if sign == '-' { -secs } else { secs }
-        }
-    };
-    Some(days * 86_400 + h * 3600 + m * 60 + s - offset)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// A Go-style duration (`90s`, `10m`, `1h30m`, `1.5h`) in seconds.
 fn duration_seconds(text: &str) -> Option<f64> {
     let mut total = 0.0;
@@ -434,7 +385,7 @@ pub fn parse_time(text: &str, now: f64) -> std::result::Result<f64, String> {
     if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.') {
         return text.parse().map_err(|_| bad());
     }
-    let whole = unix_seconds_of(text).ok_or_else(bad)?;
+    let whole = crate::time::unix_seconds(text).ok_or_else(bad)?;
     Ok(whole as f64 + fraction_of(text))
 }
 

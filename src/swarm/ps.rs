@@ -105,7 +105,7 @@ pub fn rows(
     let created = |t: &Task| {
         t.created_at
             .as_deref()
-            .and_then(parse_timestamp)
+            .and_then(crate::time::unix_nanos)
             .unwrap_or(0)
     };
     sorted.sort_by(|a, b| {
@@ -131,7 +131,7 @@ pub fn rows(
         let since = status
             .timestamp
             .as_deref()
-            .and_then(parse_timestamp)
+            .and_then(crate::time::unix_nanos)
             .map(|t| human_duration(now_nanos.saturating_sub(t)));
         let state = status.state.map(state_name).unwrap_or_default();
         let current_state = match since {
@@ -297,87 +297,12 @@ pub fn human_duration(nanos: i128) -> String {
     }
 }
 
-/// An RFC 3339 UTC timestamp as the engine writes it (`2024-05-01T12:00:00.123456789Z`, or
-/// with a `+hh:mm` offset) in nanoseconds since the Unix epoch.
-pub fn parse_timestamp(text: &str) -> Option<i128> {
-    let (date, time) = text.split_once('T')?;
-    let mut date_parts = date.splitn(3, '-');
-    let year: i64 = date_parts.next()?.parse().ok()?;
-    let month: u32 = date_parts.next()?.parse().ok()?;
-    let day: u32 = date_parts.next()?.parse().ok()?;
-    let (clock, offset_secs) = if let Some(clock) = time.strip_suffix('Z') {
-        (clock, 0i64)
-    } else {
-        let at = time.rfind(['+', '-'])?;
-        let (clock, offset) = time.split_at(at);
-        let sign = if offset.starts_with('-') { -1 } else { 1 };
-        let (h, m) = offset[1..].split_once(':')?;
-        let secs = h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60;
-        (clock, sign * secs)
-    };
-    let (hms, fraction) = match clock.split_once('.') {
-        Some((hms, fraction)) => (hms, fraction),
-        None => (clock, ""),
-    };
-    let mut hms_parts = hms.splitn(3, ':');
-    let hour: i64 = hms_parts.next()?.parse().ok()?;
-    let minute: i64 = hms_parts.next()?.parse().ok()?;
-    let second: i64 = hms_parts.next()?.parse().ok()?;
-    let digits: String = fraction.chars().take(9).collect();
-    let nanos: i64 = if digits.is_empty() {
-        0
-    } else {
-        format!("{digits:0<9}").parse().ok()?
-    };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
-    Some(i128::from(secs) * 1_000_000_000 + i128::from(nanos))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month = i64::from(month);
-    let day_of_year =
-        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use bollard::models::{TaskSpec, TaskSpecContainerSpec, TaskStatus};
 
     const SEC: i128 = 1_000_000_000;
-
-    #[test]
-    fn timestamps() {
-        assert_eq!(parse_timestamp("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(
-            parse_timestamp("1970-01-01T00:00:01.5Z"),
-            Some(SEC + SEC / 2)
-        );
-        assert_eq!(
-            parse_timestamp("2024-02-29T12:00:00.000000001Z"),
-            Some(1_709_208_000 * SEC + 1)
-        );
-        assert_eq!(
-            parse_timestamp("2024-02-29T13:30:00+01:30"),
-            Some(1_709_208_000 * SEC)
-        );
-        assert_eq!(
-            parse_timestamp("0001-01-01T00:00:00Z").map(|n| n < 0),
-            Some(true)
-        );
-        assert_eq!(parse_timestamp("yesterday"), None);
-        assert_eq!(parse_timestamp("2024-13-01T00:00:00Z"), None);
-    }
 
     #[test]
     fn durations_read_like_docker() {
@@ -451,7 +376,7 @@ mod tests {
         ];
         let services = HashMap::from([("svc1".to_string(), "shop_web".to_string())]);
         let nodes = HashMap::from([("node1".to_string(), "box".to_string())]);
-        let now = parse_timestamp("2024-01-01T00:01:00Z").unwrap_or(0);
+        let now = crate::time::unix_nanos("2024-01-01T00:01:00Z").unwrap_or(0);
         let rows = rows(&tasks, &services, &nodes, now, false);
         let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["shop_web.1", " \\_ shop_web.1", "shop_web.2"]);

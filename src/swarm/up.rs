@@ -570,7 +570,7 @@ pub(crate) fn convergence(
                 .status
                 .as_ref()
                 .and_then(|s| s.timestamp.as_deref())
-                .and_then(super::ps::parse_timestamp)
+                .and_then(crate::time::unix_nanos)
                 .unwrap_or(0)
         })
         .and_then(|t| t.task.status.as_ref())
