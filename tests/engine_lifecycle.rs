@@ -492,3 +492,80 @@ fn without_a_compose_file_the_project_is_found_on_the_engine_by_its_labels() {
     assert!(p.ids("container").is_empty());
     assert!(p.ids("network").is_empty());
 }
+
+#[test]
+fn start_waits_for_the_conditions_of_depends_on() {
+    let image = test_image();
+    let p = TestProject::new("start-conditions");
+    p.write(
+        "compose.yml",
+        &format!(
+            r#"services:
+  db:
+    image: {image}
+    command: ["sleep", "600"]
+    init: true
+    stop_grace_period: 1s
+    healthcheck: {{test: ["CMD", "test", "-f", "/tmp/ready"], interval: 1s, retries: 600}}
+  app:
+    image: {image}
+    command: ["sleep", "600"]
+    init: true
+    stop_grace_period: 1s
+    depends_on: {{db: {{condition: service_healthy}}}}
+"#
+        ),
+    );
+    ok(
+        &p.rcompose(&["-p", &p.name, "up", "--no-start"]),
+        "up --no-start",
+    );
+    let since = docker(&["info", "--format", "{{.SystemTime}}"]);
+    let events = StartEvents::listen(&p);
+    let start = std::process::Command::new(env!("CARGO_BIN_EXE_rcompose"))
+        .args(["-p", &p.name, "start"])
+        .current_dir(&p.dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rcompose start");
+    let c = |s: &str| format!("{}-{s}-1", p.name);
+    events.wait_for(&c("db"));
+    // db runs but is not healthy: app waits, as with docker compose.
+    assert_eq!(
+        docker(&["inspect", "--format", "{{.State.Status}}", &c("app")]),
+        "created"
+    );
+    docker(&["exec", &c("db"), "touch", "/tmp/ready"]);
+    let before = events.wait_for(&c("app"));
+    assert!(before.is_empty(), "{before:?}");
+    let out = start.wait_with_output().expect("rcompose start");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The engine's own record: app started after db turned healthy.
+    let now = docker(&["info", "--format", "{{.SystemTime}}"]);
+    let log = docker(&[
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &now,
+        "--filter",
+        &p.label_filter(),
+        "--format",
+        "{{.Action}}|{{.Actor.Attributes.name}}",
+    ]);
+    let at = |wanted: &str| {
+        log.lines()
+            .position(|l| l == wanted)
+            .unwrap_or_else(|| panic!("no {wanted:?} in:\n{log}"))
+    };
+    assert!(
+        at(&format!("health_status: healthy|{}", c("db"))) < at(&format!("start|{}", c("app"))),
+        "{log}"
+    );
+}
