@@ -864,7 +864,6 @@ fn resolve_environment(
             continue;
         };
         let base = format!("/services/{}", yaml::escape_pointer(name));
-        let mut env: BTreeMap<String, Json> = BTreeMap::new();
         let env_files: Vec<(String, bool, String)> = match map.get("env_file") {
             Some(Json::String(s)) => vec![(s.clone(), true, format!("{base}/env_file"))],
             Some(Json::Array(items)) => items
@@ -887,27 +886,16 @@ fn resolve_environment(
                 .collect(),
             _ => Vec::new(),
         };
-        for (path, required, pointer) in env_files {
-            let path = PathBuf::from(path);
-            if !path.is_file() {
-                if !required {
-                    continue;
-                }
-                let mut err = Error::new(format!(
-                    "service \"{name}\": env file {} not found",
-                    path.display()
-                ))
-                .with_hint("create the file, fix the path, or mark it `required: false`");
-                if let Some(mark) = positions.find_value(&pointer) {
-                    err = err.with_mark(mark.clone());
-                }
-                return Err(err);
-            }
-            let lookup = |k: &str| vars.get(k).cloned();
-            for (k, v) in dotenv::parse_file(&path, &lookup)? {
-                env.insert(k, Json::String(v));
-            }
-        }
+        let files = env_files
+            .into_iter()
+            .map(|(path, required, pointer)| KeyFile {
+                path,
+                required,
+                pointer,
+            })
+            .collect();
+        let hint = "create the file, fix the path, or mark it `required: false`";
+        let mut env = read_key_files(name, "env_file", files, hint, positions, vars)?;
         match map.get("environment") {
             Some(Json::Object(m)) => {
                 for (k, v) in m {
@@ -963,6 +951,58 @@ fn resolve_environment(
     Ok(())
 }
 
+/// One file of a service's `env_file` or `label_file`: its path, whether it must exist, and
+/// the JSON pointer of its entry (where an error points).
+struct KeyFile {
+    path: String,
+    required: bool,
+    pointer: String,
+}
+
+/// Read `files` (of key `key`: `env_file` or `label_file`) in the dotenv dialect, in order,
+/// a later file winning; `${VAR}` from the project's variables. A missing required file is
+/// an error at its entry, with `hint`.
+fn read_key_files(
+    service: &str,
+    key: &str,
+    files: Vec<KeyFile>,
+    hint: &str,
+    positions: &SourceMap,
+    vars: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, Json>> {
+    let kind = key.replace('_', " ");
+    let mut values = BTreeMap::new();
+    for file in files {
+        let path = PathBuf::from(&file.path);
+        if !path.is_file() {
+            if !file.required {
+                continue;
+            }
+            let what = if path.exists() {
+                "is not a regular file"
+            } else {
+                "not found"
+            };
+            let mut err = Error::new(format!(
+                "service \"{service}\": {kind} {} {what}",
+                path.display()
+            ))
+            .with_hint(hint);
+            if let Some(mark) = positions.find_value(&file.pointer) {
+                err = err.with_mark(mark.clone());
+            }
+            return Err(err);
+        }
+        let lookup = |k: &str| vars.get(k).cloned();
+        let entries = dotenv::parse_file_of_kind(&path, &kind, &lookup)
+            .map_err(|e| e.context(format!("service \"{service}\": {key}")))?;
+        for (k, v) in entries {
+            values.insert(k, Json::String(v));
+        }
+    }
+    Ok(values)
+}
+
 /// Fold each service's `label_file` entries into its `labels`: files in order (a later file
 /// wins), then `labels:`, which wins over every file. Label files are read in the dotenv
 /// dialect, as env files are, with `${VAR}` taken from the project's variables.
@@ -991,35 +1031,16 @@ fn resolve_labels(
                 .collect(),
             _ => continue,
         };
-        let mut labels: BTreeMap<String, Json> = BTreeMap::new();
-        for (path, pointer) in files {
-            let path = PathBuf::from(path);
-            let mark = positions.find_value(&pointer).cloned();
-            if !path.is_file() {
-                let what = if path.exists() {
-                    "is not a regular file"
-                } else {
-                    "not found"
-                };
-                let mut err = Error::new(format!(
-                    "service \"{name}\": label file {} {what}",
-                    path.display()
-                ))
-                .with_hint(
-                    "create the file (one LABEL=value a line) or fix the path under label_file",
-                );
-                if let Some(mark) = mark {
-                    err = err.with_mark(mark);
-                }
-                return Err(err);
-            }
-            let lookup = |k: &str| vars.get(k).cloned();
-            let entries = dotenv::parse_file_of_kind(&path, "label file", &lookup)
-                .map_err(|e| e.context(format!("service \"{name}\": label_file")))?;
-            for (k, v) in entries {
-                labels.insert(k, Json::String(v));
-            }
-        }
+        let files = files
+            .into_iter()
+            .map(|(path, pointer)| KeyFile {
+                path,
+                required: true,
+                pointer,
+            })
+            .collect();
+        let hint = "create the file (one LABEL=value a line) or fix the path under label_file";
+        let mut labels = read_key_files(name, "label_file", files, hint, positions, vars)?;
         match map.get("labels") {
             Some(Json::Object(m)) => {
                 for (k, v) in m {
