@@ -3,35 +3,7 @@
 
 mod support;
 
-use std::process::Output;
-
-use support::{TestProject, docker, docker_ok, stderr, test_image};
-
-/// A busybox command that runs until SIGTERM and then exits at once.
-const LOOPING: &str =
-    r#"["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1 & wait $$!; done"]"#;
-
-fn service(name: &str, extra: &str) -> String {
-    format!(
-        "  {name}:\n    image: {}\n    command: {LOOPING}\n    stop_grace_period: 2s\n{extra}",
-        test_image()
-    )
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        out.status,
-        stdout(out),
-        stderr(out)
-    );
-    stdout(out)
-}
+use support::{LOOPING, TestProject, docker, docker_ok, looping_service, ok, stderr, test_image};
 
 fn names(p: &TestProject) -> Vec<String> {
     let filter = p.label_filter();
@@ -73,7 +45,7 @@ fn down_rmi_local_removes_the_images_built_for_the_project_only() {
         "compose.yml",
         &format!(
             "services:\n  app:\n    build: ./app\n    command: {LOOPING}\n    stop_grace_period: 2s\n  tagged:\n    build: ./app\n    image: {custom}\n    command: {LOOPING}\n    stop_grace_period: 2s\n{}",
-            service("web", "")
+            looping_service("web", "")
         ),
     );
     ok(&p.rcompose(&["-p", &name, "up", "-d"]), "up");
@@ -210,7 +182,7 @@ fn down_v_removes_project_volumes_but_keeps_external_ones() {
     let external = format!("{name}-outside");
     docker(&["volume", "create", &external]);
     let _cleanup = Remove("volume", external.clone());
-    let app_service = service("app", "    volumes: [\"data:/data\", \"shared:/shared\"]\n");
+    let app_service = looping_service("app", "    volumes: [\"data:/data\", \"shared:/shared\"]\n");
     p.write(
         "compose.yml",
         &format!(
@@ -249,10 +221,17 @@ fn down_remove_orphans_removes_containers_of_removed_services() {
     let name = p.name.clone();
     p.write(
         "compose.yml",
-        &format!("services:\n{}{}", service("web", ""), service("old", "")),
+        &format!(
+            "services:\n{}{}",
+            looping_service("web", ""),
+            looping_service("old", "")
+        ),
     );
     ok(&p.rcompose(&["-p", &name, "up", "-d"]), "up");
-    p.write("compose.yml", &format!("services:\n{}", service("web", "")));
+    p.write(
+        "compose.yml",
+        &format!("services:\n{}", looping_service("web", "")),
+    );
 
     // Without the flag the orphan stays (docker compose keeps it too).
     ok(&p.rcompose(&["-p", &name, "down", "-t", "0"]), "down");
@@ -272,10 +251,17 @@ fn down_remove_orphans_removes_containers_of_removed_services() {
     // COMPOSE_REMOVE_ORPHANS=1 does the same, as with docker compose.
     p.write(
         "compose.yml",
-        &format!("services:\n{}{}", service("web", ""), service("old", "")),
+        &format!(
+            "services:\n{}{}",
+            looping_service("web", ""),
+            looping_service("old", "")
+        ),
     );
     ok(&p.rcompose(&["-p", &name, "up", "-d"]), "up with old");
-    p.write("compose.yml", &format!("services:\n{}", service("web", "")));
+    p.write(
+        "compose.yml",
+        &format!("services:\n{}", looping_service("web", "")),
+    );
     let out = p.rcompose_with_env(
         &["-p", &name, "down", "-t", "0"],
         &[("COMPOSE_REMOVE_ORPHANS", "1")],
@@ -292,8 +278,8 @@ fn rm_removes_stopped_containers_and_with_stop_running_ones() {
         "compose.yml",
         &format!(
             "services:\n{}{}",
-            service("db", "    volumes: [\"/anon\"]\n"),
-            service("web", "")
+            looping_service("db", "    volumes: [\"/anon\"]\n"),
+            looping_service("web", "")
         ),
     );
     ok(&p.rcompose(&["-p", &name, "up", "-d"]), "up");
@@ -345,10 +331,10 @@ fn down_with_service_names_takes_down_those_and_their_dependents_only() {
         "compose.yml",
         &format!(
             "services:\n{}{}{}{}",
-            service("db", ""),
-            service("api", "    depends_on: [db]\n"),
-            service("web", "    depends_on: [api]\n"),
-            service("tool", ""),
+            looping_service("db", ""),
+            looping_service("api", "    depends_on: [db]\n"),
+            looping_service("web", "    depends_on: [api]\n"),
+            looping_service("tool", ""),
         ),
     );
     ok(&p.rcompose(&["-p", &name, "up", "-d"]), "up");

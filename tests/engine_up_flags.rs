@@ -6,42 +6,11 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::Output;
 
-use support::{TestProject, docker, stderr, test_image};
-
-/// A busybox command that runs until SIGTERM and then exits at once with `code` (the `wait`
-/// builtin is interrupted by the signal, so the trap runs without waiting for `sleep`).
-fn looping(code: u8) -> String {
-    format!(r#"["sh", "-c", "trap 'exit {code}' TERM; while true; do sleep 1 & wait $$!; done"]"#)
-}
-
-/// A long-running service (stops at once on SIGTERM), with `extra` lines (indented 4 spaces).
-fn service(name: &str, extra: &str) -> String {
-    format!(
-        "  {name}:\n    image: {}\n    command: {}\n    stop_grace_period: 2s\n{extra}",
-        test_image(),
-        looping(0)
-    )
-}
+use support::{TestProject, docker, looping, looping_service, ok, stderr, stdout, test_image};
 
 fn compose(services: &[String]) -> String {
     format!("services:\n{}", services.concat())
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        out.status,
-        stdout(out),
-        stderr(out)
-    );
-    stdout(out)
 }
 
 /// `container name → ID` of the project's containers, running or not.
@@ -81,7 +50,10 @@ fn abort_on_container_exit_stops_the_others_with_the_first_exit_code() {
         "  quitter:\n    image: {}\n    command: [\"sh\", \"-c\", \"echo bye; exit 3\"]\n    depends_on: [waiter]\n",
         test_image()
     );
-    p.write("compose.yml", &compose(&[service("waiter", ""), quitter]));
+    p.write(
+        "compose.yml",
+        &compose(&[looping_service("waiter", ""), quitter]),
+    );
     let out = p.rcompose(&["-p", &p.name, "up", "--abort-on-container-exit"]);
     // docker compose returns the exit code of the container that stopped first.
     assert_eq!(
@@ -117,11 +89,11 @@ fn abort_on_container_exit_sees_an_exit_that_came_before_the_rollout_ended() {
         "compose.yml",
         &compose(&[
             quitter,
-            service(
+            looping_service(
                 "waiter",
                 "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 1s\n",
             ),
-            service(
+            looping_service(
                 "late",
                 "    depends_on:\n      waiter: {condition: service_healthy}\n",
             ),
@@ -176,7 +148,7 @@ fn exit_code_from_returns_that_services_code_and_aborts() {
 #[test]
 fn scale_adds_and_removes_the_highest_numbered_replicas() {
     let p = TestProject::new("scale");
-    p.write("compose.yml", &compose(&[service("web", "")]));
+    p.write("compose.yml", &compose(&[looping_service("web", "")]));
     let name = &p.name;
     let c = |n: u32| format!("{name}-web-{n}");
 
@@ -226,7 +198,7 @@ fn scale_adds_and_removes_the_highest_numbered_replicas() {
     // A fixed container_name allows one container only: scaling it up is an error that says so.
     p.write(
         "compose.yml",
-        &compose(&[service(
+        &compose(&[looping_service(
             "web",
             &format!("    container_name: {name}-fixed\n"),
         )]),
@@ -247,8 +219,8 @@ fn deploy_replicas_and_scale_set_the_count_and_the_flag_overrides_them() {
     p.write(
         "compose.yml",
         &compose(&[
-            service("api", "    deploy:\n      replicas: 2\n"),
-            service("worker", "    scale: 3\n"),
+            looping_service("api", "    deploy:\n      replicas: 2\n"),
+            looping_service("worker", "    scale: 3\n"),
         ]),
     );
     let name = &p.name;
@@ -279,12 +251,12 @@ fn orphans_are_reported_and_removed_with_remove_orphans() {
     let name = &p.name;
     p.write(
         "compose.yml",
-        &compose(&[service("web", ""), service("old", "")]),
+        &compose(&[looping_service("web", ""), looping_service("old", "")]),
     );
     ok(&p.rcompose(&["-p", name, "up", "-d"]), "up");
     let old = format!("{name}-old-1");
 
-    p.write("compose.yml", &compose(&[service("web", "")]));
+    p.write("compose.yml", &compose(&[looping_service("web", "")]));
     let out = p.rcompose(&["-p", name, "up", "-d"]);
     ok(&out, "up without old");
     let err = stderr(&out);
@@ -316,9 +288,9 @@ fn no_deps_leaves_the_dependency_alone_and_names_bring_dependencies() {
     p.write(
         "compose.yml",
         &compose(&[
-            service("db", ""),
-            service("app", "    depends_on: [db]\n"),
-            service("other", ""),
+            looping_service("db", ""),
+            looping_service("app", "    depends_on: [db]\n"),
+            looping_service("other", ""),
         ]),
     );
     ok(
@@ -362,11 +334,11 @@ fn no_recreate_keeps_a_changed_service_and_force_recreate_replaces_unchanged_one
     let name = &p.name;
     let file = |value: &str| {
         compose(&[
-            service(
+            looping_service(
                 "web",
                 &format!("    environment:\n      LEVEL: \"{value}\"\n"),
             ),
-            service("db", ""),
+            looping_service("db", ""),
         ])
     };
     p.write("compose.yml", &file("1"));
@@ -413,7 +385,10 @@ fn no_start_creates_containers_without_starting_them() {
     let name = &p.name;
     p.write(
         "compose.yml",
-        &compose(&[service("db", ""), service("app", "    depends_on: [db]\n")]),
+        &compose(&[
+            looping_service("db", ""),
+            looping_service("app", "    depends_on: [db]\n"),
+        ]),
     );
     ok(
         &p.rcompose(&["-p", name, "up", "--no-start"]),
@@ -437,9 +412,9 @@ fn parallel_one_still_converges() {
     p.write(
         "compose.yml",
         &compose(&[
-            service("a", ""),
-            service("b", ""),
-            service("c", "    depends_on: [a, b]\n    scale: 2\n"),
+            looping_service("a", ""),
+            looping_service("b", ""),
+            looping_service("c", "    depends_on: [a, b]\n    scale: 2\n"),
         ]),
     );
     let expected: Vec<String> = ["a-1", "b-1", "c-1", "c-2"]
@@ -483,15 +458,15 @@ fn restart_true_restarts_the_dependent_when_the_dependency_is_recreated() {
     let name = &p.name;
     let file = |value: &str| {
         compose(&[
-            service(
+            looping_service(
                 "db",
                 &format!("    environment:\n      VERSION: \"{value}\"\n"),
             ),
-            service(
+            looping_service(
                 "app",
                 "    depends_on:\n      db:\n        condition: service_started\n        restart: true\n",
             ),
-            service("report", "    depends_on: [db]\n"),
+            looping_service("report", "    depends_on: [db]\n"),
         ])
     };
     p.write("compose.yml", &file("1"));
@@ -545,13 +520,13 @@ fn optional_dependencies_only_warn() {
         "  setup:\n    image: {}\n    command: [\"sh\", \"-c\", \"exit 4\"]\n",
         test_image()
     );
-    let ghost = service("ghost", "    profiles: [extra]\n");
+    let ghost = looping_service("ghost", "    profiles: [extra]\n");
     p.write(
         "compose.yml",
         &compose(&[
             failing,
             ghost,
-            service(
+            looping_service(
                 "app",
                 "    depends_on:\n      setup:\n        condition: service_completed_successfully\n        required: false\n      ghost:\n        condition: service_started\n        required: false\n",
             ),
@@ -574,7 +549,7 @@ fn optional_dependencies_only_warn() {
     let required = format!(
         "services:\n  setup:\n    image: {}\n    command: [\"sh\", \"-c\", \"exit 4\"]\n{}",
         test_image(),
-        service(
+        looping_service(
             "app",
             "    depends_on:\n      setup:\n        condition: service_completed_successfully\n"
         )
@@ -592,7 +567,7 @@ fn healthcheck_start_interval_is_passed_or_warned_about_by_engine_version() {
     let name = &p.name;
     p.write(
         "compose.yml",
-        &compose(&[service(
+        &compose(&[looping_service(
             "web",
             "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 1s\n      start_period: 5s\n      start_interval: 2s\n",
         )]),

@@ -4,36 +4,8 @@
 
 mod support;
 
-use std::process::Output;
-
 use serde_json::Value;
-use support::{TestProject, docker, test_image};
-
-/// A busybox command that runs until SIGTERM and then exits at once.
-const LOOPING: &str =
-    r#"["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1 & wait $$!; done"]"#;
-
-fn service(name: &str, extra: &str) -> String {
-    format!(
-        "  {name}:\n    image: {}\n    command: {LOOPING}\n    stop_grace_period: 2s\n{extra}",
-        test_image()
-    )
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        out.status,
-        stdout(out),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout(out)
-}
+use support::{TestProject, docker, looping_service, ok, test_image};
 
 /// `ps --format json` (plus `extra` flags): one object per line, as docker compose v2 prints it.
 fn ps_json(p: &TestProject, extra: &[&str]) -> Vec<Value> {
@@ -60,7 +32,7 @@ fn ps_flags_select_and_format_like_docker_compose() {
         "compose.yml",
         &format!(
             "services:\n{}  job:\n    image: {}\n    command: [\"sh\", \"-c\", \"exit 5\"]\n",
-            service(
+            looping_service(
                 "web",
                 "    ports: [\"127.0.0.1::8080\"]\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 1s\n",
             ),
@@ -189,7 +161,7 @@ fn kill_sends_the_signal_to_the_process() {
         &format!(
             "services:\n  catcher:\n    image: {}\n    command: [\"sh\", \"-c\", \"trap 'echo got USR1; exit 42' USR1; while true; do sleep 1 & wait $$!; done\"]\n{}",
             test_image(),
-            service("bystander", ""),
+            looping_service("bystander", ""),
         ),
     );
     ok(&p.rcompose(&["-p", &name, "up", "-d"]), "up");
@@ -226,7 +198,11 @@ fn pause_and_unpause_show_in_ps() {
     let name = p.name.clone();
     p.write(
         "compose.yml",
-        &format!("services:\n{}{}", service("web", ""), service("db", "")),
+        &format!(
+            "services:\n{}{}",
+            looping_service("web", ""),
+            looping_service("db", "")
+        ),
     );
     ok(&p.rcompose(&["-p", &name, "up", "-d"]), "up");
     let web = format!("{name}-web-1");

@@ -123,6 +123,30 @@ pub fn docker_ok(args: &[&str]) -> bool {
     docker_output(args).is_ok_and(|out| out.status.success())
 }
 
+/// A busybox command (a YAML flow list) that runs until SIGTERM and then exits at once.
+pub const LOOPING: &str =
+    r#"["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1 & wait $$!; done"]"#;
+
+/// [`LOOPING`] exiting with `code` on SIGTERM (the `wait` builtin is interrupted by the
+/// signal, so the trap runs without waiting for `sleep`).
+pub fn looping(code: u8) -> String {
+    format!(r#"["sh", "-c", "trap 'exit {code}' TERM; while true; do sleep 1 & wait $$!; done"]"#)
+}
+
+/// A compose service `name` on the test image running [`LOOPING`] (stopped at once by
+/// SIGTERM), followed by `extra` lines (indented 4 spaces).
+pub fn looping_service(name: &str, extra: &str) -> String {
+    format!(
+        "  {name}:\n    image: {}\n    command: {LOOPING}\n    stop_grace_period: 2s\n{extra}",
+        test_image()
+    )
+}
+
+/// The standard output of a command, as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Assert that a command succeeded (with its output in the message when it did not); its
 /// stdout.
 pub fn ok(out: &Output, what: &str) -> String {
