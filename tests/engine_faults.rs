@@ -39,23 +39,6 @@ fn failed(out: &Output, what: &str) -> String {
 }
 
 /// Names of the project's containers with their state, sorted.
-fn states(p: &TestProject) -> Vec<String> {
-    let filter = p.label_filter();
-    let mut list: Vec<String> = docker(&[
-        "ps",
-        "-a",
-        "--filter",
-        &filter,
-        "--format",
-        "{{.Names}} {{.State}}",
-    ])
-    .lines()
-    .map(str::to_string)
-    .collect();
-    list.sort();
-    list
-}
-
 /// A TCP port nobody listens on right now.
 fn free_port() -> u16 {
     TcpListener::bind("0.0.0.0:0")
@@ -142,7 +125,7 @@ fn a_host_port_in_use_names_the_service_and_the_port() {
         &p.rcompose(&["-p", &p.name, "up", "-d"]),
         "up with the port free",
     );
-    assert_eq!(states(&p), [format!("{}-web-1 running", p.name)]);
+    assert_eq!(p.states(), [format!("{}-web-1 running", p.name)]);
 
     // Taken by another container.
     let port = free_port();
@@ -294,7 +277,7 @@ fn a_health_check_that_never_passes_times_out_with_the_service_named() {
         "{err}"
     );
     assert_eq!(
-        states(&q),
+        q.states(),
         [
             format!("{}-app-1 created", q.name),
             format!("{}-db-1 running", q.name)
@@ -341,7 +324,7 @@ fn a_failing_dependency_stops_its_dependents_and_tears_nothing_down() {
     assert!(err.contains("corrupt data directory"), "{err}");
     // The dependent was never started; the rest is still there as it was.
     assert_eq!(
-        states(&p),
+        p.states(),
         [
             format!("{}-app-1 created", p.name),
             format!("{}-cache-1 running", p.name),

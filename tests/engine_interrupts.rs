@@ -114,23 +114,6 @@ fn ok(out: &std::process::Output, what: &str) {
 }
 
 /// Names and states of the project's containers, sorted.
-fn containers(p: &TestProject) -> Vec<String> {
-    let filter = p.label_filter();
-    let mut list: Vec<String> = docker(&[
-        "ps",
-        "-a",
-        "--filter",
-        &filter,
-        "--format",
-        "{{.Names}} {{.State}}",
-    ])
-    .lines()
-    .map(str::to_string)
-    .collect();
-    list.sort();
-    list
-}
-
 #[test]
 fn ctrl_c_while_waiting_for_health_leaves_a_state_the_next_up_finishes() {
     interrupt_while_waiting_for_health(true);
@@ -188,7 +171,7 @@ fn interrupt_while_waiting_for_health(detach: bool) {
     // The dependents were created ahead and never started.
     let db = if detach { "running" } else { "exited" };
     assert_eq!(
-        containers(&p),
+        p.states(),
         [
             format!("{name}-app-1 created"),
             format!("{name}-app-2 created"),
@@ -199,7 +182,7 @@ fn interrupt_while_waiting_for_health(detach: bool) {
 
     ok(&p.rcompose(&["-p", &name, "up", "-d", "--wait"]), "next up");
     assert_eq!(
-        containers(&p),
+        p.states(),
         [
             format!("{name}-app-1 running"),
             format!("{name}-app-2 running"),
@@ -233,7 +216,7 @@ fn ctrl_c_while_attached_stops_and_the_next_up_restarts_the_same_containers() {
     let (code, output) = up.finish();
     assert_eq!(code, Some(130), "{output}");
     assert!(output.contains("Gracefully stopping"), "{output}");
-    let stopped = containers(&p);
+    let stopped = p.states();
     assert_eq!(
         stopped,
         [
@@ -246,7 +229,7 @@ fn ctrl_c_while_attached_stops_and_the_next_up_restarts_the_same_containers() {
 
     ok(&p.rcompose(&["-p", &name, "up", "-d"]), "next up");
     assert_eq!(
-        containers(&p),
+        p.states(),
         [
             format!("{name}-web-1 running"),
             format!("{name}-web-2 running")
@@ -304,7 +287,7 @@ fn a_recreate_interrupted_half_way_converges_on_the_next_up() {
         &p.rcompose(&["-p", &name, "up", "-d"]),
         "up after the interrupt",
     );
-    assert_eq!(containers(&p), [format!("{web} running")]);
+    assert_eq!(p.states(), [format!("{web} running")]);
     assert_eq!(
         docker(&["inspect", "-f", "{{.Id}}", &web]),
         id,
@@ -318,5 +301,5 @@ fn a_recreate_interrupted_half_way_converges_on_the_next_up() {
         &p.rcompose(&["-p", &name, "up", "-d"]),
         "up after the interrupt",
     );
-    assert_eq!(containers(&p), [format!("{web} running")]);
+    assert_eq!(p.states(), [format!("{web} running")]);
 }

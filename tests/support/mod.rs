@@ -230,6 +230,24 @@ impl TestProject {
         format!("label=com.docker.compose.project={}", self.name)
     }
 
+    /// `<name> <state>` of each of the project's containers (`app-web-1 running`), sorted.
+    pub fn states(&self) -> Vec<String> {
+        let filter = self.label_filter();
+        let mut list: Vec<String> = docker(&[
+            "ps",
+            "-a",
+            "--filter",
+            &filter,
+            "--format",
+            "{{.Names}} {{.State}}",
+        ])
+        .lines()
+        .map(str::to_string)
+        .collect();
+        list.sort();
+        list
+    }
+
     /// IDs listed by `docker <kind> ls -q` (or `docker ps -aq`) for this project.
     pub fn ids(&self, kind: &str) -> Vec<String> {
         let filter = self.label_filter();
