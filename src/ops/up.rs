@@ -107,8 +107,7 @@ pub async fn up(
         .map(|i| (i.service.clone(), i.config_hash.clone()))
         .collect();
 
-    let start_interval = engine_knows_start_interval(docker);
-    if !start_interval {
+    if !engine_knows_start_interval(docker) {
         for service in plan.services() {
             let set = project
                 .services
@@ -132,7 +131,7 @@ pub async fn up(
     let limit = Semaphore::new(options.parallel.unwrap_or(Semaphore::MAX_PERMITS).max(1));
     let stages = plan
         .services()
-        .map(|s| (s.service.clone(), watch::channel(Stage::Pending).0))
+        .map(|s| (s.service.clone(), watch::channel(None).0))
         .collect();
     let run = Run {
         stages,
@@ -276,18 +275,6 @@ async fn handle_orphans(docker: &Docker, plan: &Plan, progress: &Progress) -> Re
     Ok(())
 }
 
-/// How far a service of the rollout has come, as the services that depend on it see it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
-    Pending,
-    /// Its new containers exist (not started yet).
-    Created,
-    /// All its steps are done.
-    Done,
-    /// It failed: its dependents give up.
-    Failed,
-}
-
 /// The error of a service that gave up because a dependency failed (that failure is the one
 /// reported).
 const DEPENDENCY_FAILED: &str = "a dependency failed";
@@ -315,8 +302,9 @@ enum Created {
 }
 
 struct Run<'a> {
-    /// Each service's stage, for the services that wait on it.
-    stages: HashMap<String, watch::Sender<Stage>>,
+    /// Whether each service is done (`Some(true)`) or failed, for the services that wait on
+    /// it.
+    stages: HashMap<String, watch::Sender<Option<bool>>>,
     docker: &'a Docker,
     project: &'a Project,
     context: &'a ProjectContext,
@@ -340,39 +328,27 @@ impl Run<'_> {
             .unwrap_or_default()
     }
 
-    fn set_stage(&self, service: &str, stage: Stage) {
-        if let Some(sender) = self.stages.get(service) {
-            sender.send_replace(stage);
-        }
-    }
-
-    /// Wait until `service` reaches `stage` (or fails); services outside the plan are not
-    /// waited for. An error when it failed.
-    async fn reached(&self, dependent: &str, service: &str, stage: Stage) -> Result<()> {
+    /// Wait until `service` is done; services outside the plan are not waited for. An error
+    /// when it failed.
+    async fn finished(&self, dependent: &str, service: &str) -> Result<()> {
         let Some(sender) = self.stages.get(service) else {
             return Ok(());
         };
         let mut receiver = sender.subscribe();
-        let reached = receiver
-            .wait_for(|s| *s == Stage::Failed || *s == stage || *s == Stage::Done)
-            .await
-            .map(|s| *s);
-        match reached {
-            Ok(Stage::Failed) | Err(_) => Err(Error::new(format!(
+        let done = receiver.wait_for(|s| s.is_some()).await.map(|s| *s);
+        match done {
+            Ok(Some(true)) => Ok(()),
+            _ => Err(Error::new(format!(
                 "{DEPENDENCY_FAILED}: service \"{dependent}\" was not started because service \"{service}\" failed"
             ))),
-            Ok(_) => Ok(()),
         }
     }
 
     async fn service(&self, service: &ServicePlan) -> Result<()> {
         let result = self.converge(service).await;
-        let stage = if result.is_ok() {
-            Stage::Done
-        } else {
-            Stage::Failed
-        };
-        self.set_stage(&service.service, stage);
+        if let Some(sender) = self.stages.get(&service.service) {
+            sender.send_replace(Some(result.is_ok()));
+        }
         result
     }
 
@@ -382,7 +358,7 @@ impl Run<'_> {
         // modes, volumes_from, links) is in place.
         if let Some(s) = self.project.services.get(name) {
             for dep in s.creation_dependency_names() {
-                self.reached(name, &dep, Stage::Done).await?;
+                self.finished(name, &dep).await?;
             }
         }
         let mut created = HashMap::new();
@@ -391,9 +367,8 @@ impl Run<'_> {
                 created.insert(*number, self.create_new(name, *number).await?);
             }
         }
-        self.set_stage(name, Stage::Created);
         for dep in &service.wait_for {
-            match self.reached(name, &dep.service, Stage::Done).await {
+            match self.finished(name, &dep.service).await {
                 Err(e) if dep.required => return Err(e),
                 _ => {}
             }
