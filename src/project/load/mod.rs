@@ -864,36 +864,7 @@ fn resolve_environment(
             continue;
         };
         let base = format!("/services/{}", yaml::escape_pointer(name));
-        let env_files: Vec<(String, bool, String)> = match map.get("env_file") {
-            Some(Json::String(s)) => vec![(s.clone(), true, format!("{base}/env_file"))],
-            Some(Json::Array(items)) => items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, item)| {
-                    let pointer = format!("{base}/env_file/{i}");
-                    match item {
-                        Json::String(s) => Some((s.clone(), true, pointer)),
-                        Json::Object(m) => {
-                            let required = !matches!(m.get("required"), Some(Json::Bool(false)))
-                                && m.get("required").and_then(Json::as_str) != Some("false");
-                            m.get("path")
-                                .and_then(Json::as_str)
-                                .map(|p| (p.to_string(), required, pointer))
-                        }
-                        _ => None,
-                    }
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let files = env_files
-            .into_iter()
-            .map(|(path, required, pointer)| KeyFile {
-                path,
-                required,
-                pointer,
-            })
-            .collect();
+        let files = key_files(map, &base, "env_file");
         let hint = "create the file, fix the path, or mark it `required: false`";
         let mut env = read_key_files(name, "env_file", files, hint, positions, vars)?;
         match map.get("environment") {
@@ -959,6 +930,34 @@ struct KeyFile {
     pointer: String,
 }
 
+/// The files a service (at JSON pointer `base`) lists under `key`: one path, or a list of
+/// paths and (for env_file) `{path, required}` mappings.
+fn key_files(map: &serde_json::Map<String, Json>, base: &str, key: &str) -> Vec<KeyFile> {
+    let entry = |item: &Json, pointer: String| match item {
+        Json::String(path) => Some(KeyFile {
+            path: path.clone(),
+            required: true,
+            pointer,
+        }),
+        Json::Object(m) => Some(KeyFile {
+            path: m.get("path")?.as_str()?.to_string(),
+            required: !matches!(m.get("required"), Some(Json::Bool(false)))
+                && m.get("required").and_then(Json::as_str) != Some("false"),
+            pointer,
+        }),
+        _ => None,
+    };
+    match map.get(key) {
+        Some(Json::Array(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| entry(item, format!("{base}/{key}/{i}")))
+            .collect(),
+        Some(item) => entry(item, format!("{base}/{key}")).into_iter().collect(),
+        None => Vec::new(),
+    }
+}
+
 /// Read `files` (of key `key`: `env_file` or `label_file`) in the dotenv dialect, in order,
 /// a later file winning; `${VAR}` from the project's variables. A missing required file is
 /// an error at its entry, with `hint`.
@@ -1018,27 +1017,11 @@ fn resolve_labels(
         let Some(map) = service.as_object_mut() else {
             continue;
         };
-        let base = format!("/services/{}/label_file", yaml::escape_pointer(name));
-        let files: Vec<(String, String)> = match map.get("label_file") {
-            Some(Json::String(s)) => vec![(s.clone(), base)],
-            Some(Json::Array(items)) => items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, item)| {
-                    item.as_str()
-                        .map(|s| (s.to_string(), format!("{base}/{i}")))
-                })
-                .collect(),
-            _ => continue,
-        };
-        let files = files
-            .into_iter()
-            .map(|(path, pointer)| KeyFile {
-                path,
-                required: true,
-                pointer,
-            })
-            .collect();
+        let base = format!("/services/{}", yaml::escape_pointer(name));
+        let files = key_files(map, &base, "label_file");
+        if files.is_empty() {
+            continue;
+        }
         let hint = "create the file (one LABEL=value a line) or fix the path under label_file";
         let mut labels = read_key_files(name, "label_file", files, hint, positions, vars)?;
         match map.get("labels") {
