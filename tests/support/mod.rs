@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub mod reference;
+
 /// The image every test uses: scratch + Debian's static busybox.
 pub const TEST_IMAGE: &str = "rcompose-test/busybox:latest";
 
@@ -225,6 +227,25 @@ impl TestProject {
             .unwrap_or_else(|e| panic!("cannot run rcompose: {e}"))
     }
 
+    /// Run the implementation under test in the project directory: rcompose, or the reference
+    /// (Docker Compose v5.6.1) when `RCOMPOSE_TEST_AGAINST=reference`. Tests written with it
+    /// can be checked against the reference: a test the reference fails is a wrong test.
+    pub fn compose(&self, args: &[&str]) -> Output {
+        self.compose_with_env(args, &[])
+    }
+
+    /// Like [`TestProject::compose`], with extra environment variables.
+    pub fn compose_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        Command::new(compose_under_test())
+            .args(args)
+            .current_dir(&self.dir)
+            .env_remove("COMPOSE_PROJECT_NAME")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", compose_under_test().display()))
+    }
+
     /// The `--filter` argument selecting this project's engine objects.
     pub fn label_filter(&self) -> String {
         format!("label=com.docker.compose.project={}", self.name)
@@ -278,5 +299,14 @@ impl Drop for TestProject {
             let _ = docker_output(&["volume", "rm", "-f", &id]);
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The binary [`TestProject::compose`] runs: rcompose unless `RCOMPOSE_TEST_AGAINST=reference`.
+pub fn compose_under_test() -> &'static Path {
+    match std::env::var("RCOMPOSE_TEST_AGAINST").as_deref() {
+        Ok("reference") => reference::reference_binary(),
+        Ok("rcompose") | Err(_) => Path::new(env!("CARGO_BIN_EXE_rcompose")),
+        Ok(other) => panic!("RCOMPOSE_TEST_AGAINST={other}: expected rcompose or reference"),
     }
 }
