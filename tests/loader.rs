@@ -302,7 +302,8 @@ fn dotenv_and_process_environment() {
     let v = ok_json(&dir.0, &[], &[("OVER", "fromprocess")]);
     let env = &v["services"]["a"]["environment"];
     assert_eq!(v["services"]["a"]["image"], "img:1.0");
-    assert_eq!(env["Q"], "lit $TAG");
+    // `$` is printed `$$`, as docker compose prints it, so that the output loads back.
+    assert_eq!(env["Q"], "lit $$TAG");
     assert_eq!(env["D"], "v1.0\tx");
     assert_eq!(env["E"], "[]");
     assert_eq!(env["O"], "fromprocess");
@@ -364,7 +365,7 @@ fn interpolation_forms() {
     assert_eq!(l["plus"], "alt");
     assert_eq!(l["colon_plus"], "[]");
     assert_eq!(l["nested"], "s");
-    assert_eq!(l["dollar"], "$SET");
+    assert_eq!(l["dollar"], "$$SET");
     assert_eq!(l["unset"], "[]");
     assert!(
         stderr(&out).contains("The \"UNSET\" variable is not set"),
@@ -506,4 +507,56 @@ fn project_directory_sets_the_base_for_discovery_env_and_paths() {
     // The compose file and its .env are found in the project directory, not the cwd.
     assert_eq!(v["services"]["a"]["image"], "img:1.0");
     assert_eq!(v["name"], "envs");
+}
+
+/// What a container gets, as docker compose reads the same file: the project name is a
+/// variable, a bare unset variable stays in the environment without a value (so the image's
+/// value is dropped), `:Z` relabels a named volume, and unused resources are not part of the
+/// project.
+#[test]
+fn values_a_container_gets_as_docker_compose_reads_them() {
+    let dir = Dir::new("fidelity");
+    dir.write(
+        "compose.yaml",
+        "name: fid-${SUFFIX:-x}\nservices:\n  a:\n    image: img:${COMPOSE_PROJECT_NAME}\n    environment: [UNSET_HERE, SET_HERE]\n    volumes: ['data:/d:Z']\nvolumes:\n  data:\n  unused:\nnetworks:\n  spare:\n",
+    );
+    let v = ok_json(&dir.0, &[], &[("SET_HERE", "1")]);
+    let a = &v["services"]["a"];
+    assert_eq!(v["name"], "fid-x");
+    assert_eq!(a["image"], "img:fid-x");
+    assert_eq!(
+        a["environment"],
+        serde_json::json!({"UNSET_HERE": null, "SET_HERE": "1"})
+    );
+    assert_eq!(a["volumes"][0]["bind"]["selinux"], "Z");
+    assert_eq!(
+        v["volumes"],
+        serde_json::json!({"data": {"name": "fid-x_data"}})
+    );
+    assert!(v["networks"].get("spare").is_none(), "{v}");
+    let named = ok_json(&dir.0, &["-p", "given"], &[]);
+    assert_eq!(named["services"]["a"]["image"], "img:given");
+}
+
+/// `COMPOSE_FILE` and `COMPOSE_PROJECT_NAME` may come from the `.env` of the working
+/// directory; a compose file found in a parent directory adds that directory's `.env` below
+/// the working directory's.
+#[test]
+fn compose_variables_from_dot_env_and_parent_discovery() {
+    let dir = Dir::new("dotenv-compose-file");
+    dir.write("deploy/app.yaml", "services:\n  a:\n    image: x:${TAG}\n");
+    dir.write(
+        ".env",
+        "COMPOSE_FILE=deploy/app.yaml\nCOMPOSE_PROJECT_NAME=from-dotenv\nTAG=1\n",
+    );
+    let v = ok_json(&dir.0, &[], &[]);
+    assert_eq!(v["name"], "from-dotenv");
+    assert_eq!(v["services"]["a"]["image"], "x:1");
+
+    let nested = Dir::new("nested");
+    nested.write("compose.yaml", "services:\n  a:\n    image: x:${A}-${B}\n");
+    nested.write(".env", "A=parent\nB=parent\n");
+    nested.write("sub/.env", "B=sub\n");
+    let v = ok_json(&nested.0.join("sub"), &[], &[]);
+    assert_eq!(v["services"]["a"]["image"], "x:parent-sub");
 }

@@ -93,6 +93,36 @@ const CASES: &[(&str, u32, &[&str])] = &[
         &["neither an image nor a build"],
     ),
     (
+        "bind-without-source.yml",
+        5,
+        &["service \"web\"", "bind mount needs a `source`"],
+    ),
+    (
+        "healthcheck-test-form.yml",
+        5,
+        &["healthcheck.test must start with \"CMD\""],
+    ),
+    (
+        "link-to-undefined-service.yml",
+        4,
+        &["links to undefined service \"db\""],
+    ),
+    (
+        "duplicate-container-name.yml",
+        7,
+        &["\"web\" and \"worker\"", "container_name \"app\""],
+    ),
+    (
+        "undeclared-model.yml",
+        4,
+        &["model \"llm\"", "not declared"],
+    ),
+    (
+        "platform-not-built.yml",
+        4,
+        &["platform \"linux/riscv64\"", "build.platforms"],
+    ),
+    (
         "missing-env-file.yml",
         4,
         &["env file", "does-not-exist.env", "not found"],

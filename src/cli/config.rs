@@ -88,6 +88,7 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
         {
             map.retain(|k, _| services.contains(k));
         }
+        as_printed(&mut value, !args.no_interpolate);
         match args.format {
             Format::Yaml => to_yaml(&value),
             Format::Json => {
@@ -101,4 +102,29 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
     };
     write_output(&text, args.output.as_ref())?;
     Ok(0)
+}
+
+/// The project as docker compose prints it: env files are already folded into `environment`
+/// (so they are not listed again; label files stay listed, as docker compose lists them), and,
+/// once interpolated, every `$` is written `$$`, so that the output loads back to the same
+/// project.
+fn as_printed(value: &mut serde_json::Value, interpolated: bool) {
+    use serde_json::Value;
+    fn escape(value: &mut Value) {
+        match value {
+            Value::String(s) if s.contains('$') => *s = s.replace('$', "$$"),
+            Value::Array(items) => items.iter_mut().for_each(escape),
+            Value::Object(map) => map.values_mut().for_each(escape),
+            _ => {}
+        }
+    }
+    if !interpolated {
+        return;
+    }
+    if let Some(services) = value.get_mut("services").and_then(Value::as_object_mut) {
+        for service in services.values_mut().filter_map(Value::as_object_mut) {
+            service.remove("env_file");
+        }
+    }
+    escape(value);
 }

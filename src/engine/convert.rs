@@ -299,7 +299,11 @@ pub fn container_spec(
     let env: Vec<String> = service
         .environment
         .iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+        .map(|(k, v)| match v {
+            Some(v) => format!("{k}={v}"),
+            // A bare name unsets what the image sets, as docker compose passes it.
+            None => k.clone(),
+        })
         .collect();
 
     // Ports.
@@ -375,6 +379,14 @@ pub fn container_spec(
                     }),
                     ..Default::default()
                 });
+                // SELinux relabeling exists only in the bind form (`name:/target:Z`), which
+                // is what docker compose sends for a relabeled named volume.
+                let relabel = volume.bind.as_ref().and_then(|b| b.selinux.clone());
+                if let (Some(label), Some(source)) = (relabel, &source) {
+                    let mode = if volume.read_only { "ro" } else { "rw" };
+                    binds.push(format!("{source}:{}:{mode},{label}", volume.target));
+                    continue;
+                }
                 mounts.push(Mount {
                     target: Some(volume.target.clone()),
                     source,

@@ -64,8 +64,9 @@ pub fn spec(
     }
     let dockerfile = match (&build.dockerfile_inline, &build.dockerfile) {
         (Some(inline), _) => Dockerfile::Inline(inline.clone()),
-        (None, Some(path)) => Dockerfile::Path(path.clone()),
-        (None, None) => Dockerfile::Path("Dockerfile".to_string()),
+        // An empty name (`dockerfile: ${UNSET}`) is the default, as in docker compose.
+        (None, Some(path)) if !path.is_empty() => Dockerfile::Path(path.clone()),
+        (None, _) => Dockerfile::Path("Dockerfile".to_string()),
     };
     let shm_size = match build.shm_size {
         Some(size) => Some(u64::try_from(size.0).map_err(|_| {

@@ -57,6 +57,44 @@ pub fn parse(
     Ok(parser.entries)
 }
 
+/// Parse text in the `raw` env file format (`env_file: {path, format: raw}`), the one
+/// `docker run --env-file` reads: `KEY=VALUE` lines taken literally (quotes and `$` kept),
+/// blank lines and `#` comments skipped, a bare `KEY` taking its value from `lookup` (or
+/// skipped when unset).
+pub fn parse_raw(
+    source: &str,
+    file: &Arc<str>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> crate::Result<Vec<(String, String)>> {
+    let text = source.strip_prefix('\u{feff}').unwrap_or(source);
+    let mut entries: Vec<(String, String)> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line).trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (key, value) = match line.split_once('=') {
+            Some((k, v)) => (k, Some(v.to_string())),
+            None => (line, None),
+        };
+        if key.is_empty() || key.contains(char::is_whitespace) {
+            return Err(Error::at(
+                &Mark::new(file.clone(), to_u32(n + 1), 1),
+                format!("invalid variable name \"{key}\" in a raw env file"),
+            )
+            .with_hint("each line looks like NAME=value, with no spaces in NAME"));
+        }
+        let Some(value) = value.or_else(|| lookup(key)) else {
+            continue;
+        };
+        match entries.iter_mut().find(|(k, _)| k == key) {
+            Some(entry) => entry.1 = value,
+            None => entries.push((key.to_string(), value)),
+        }
+    }
+    Ok(entries)
+}
+
 /// Read and parse a file; IO errors and non-UTF-8 content become crate::Error naming the path
 /// (non-UTF-8: give the line).
 pub fn parse_file(
@@ -73,6 +111,12 @@ pub fn parse_file_of_kind(
     what: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> crate::Result<Vec<(String, String)>> {
+    let (text, file) = read_text(path, what)?;
+    parse(&text, &file, lookup)
+}
+
+/// Read a file of `what` (an env file, a label file) as UTF-8 text, within the size limit.
+pub fn read_text(path: &Path, what: &str) -> crate::Result<(String, Arc<str>)> {
     let file: Arc<str> = Arc::from(path.display().to_string());
     let bytes = std::fs::File::open(path)
         .and_then(super::read_bounded)
@@ -102,7 +146,7 @@ pub fn parse_file_of_kind(
         )
         .with_hint("save the file with UTF-8 encoding")
     })?;
-    parse(&text, &file, lookup)
+    Ok((text, file))
 }
 
 struct Parser<'a> {

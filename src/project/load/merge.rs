@@ -5,20 +5,54 @@
 
 use super::yaml::{Key, Node, Tag, Value};
 
-/// Service keys written either as a list (`KEY=VALUE`, `name`) or a mapping; both sides are turned
-/// into mappings before merging so that entries merge by key.
+/// Keys written either as a list (`KEY=VALUE`, `name`) or a mapping: both sides are turned
+/// into mappings before merging, so that entries merge by key whatever form each file uses.
 const LIST_OR_MAPPING: &[&str] = &[
-    "environment",
-    "labels",
-    "annotations",
-    "sysctls",
-    "depends_on",
-    "networks",
-    "extra_hosts",
+    "services.*.environment",
+    "services.*.labels",
+    "services.*.annotations",
+    "services.*.sysctls",
+    "services.*.depends_on",
+    "services.*.networks",
+    "services.*.models",
+    "services.*.build.args",
+    "services.*.build.labels",
+    "services.*.build.additional_contexts",
+    "services.*.deploy.labels",
+    "services.*.volumes.*.volume.labels",
+    "networks.*.labels",
+    "volumes.*.labels",
 ];
 
-/// Service keys whose value is replaced, never appended.
-const REPLACED: &[&str] = &["command", "entrypoint"];
+/// Keys written as one string or a list of them: a string is a list of one, so that a
+/// string in one file and a list in another append.
+const STRING_OR_LIST: &[&str] = &[
+    "services.*.dns",
+    "services.*.dns_opt",
+    "services.*.dns_search",
+    "services.*.tmpfs",
+    "services.*.env_file",
+    "services.*.label_file",
+];
+
+/// Keys whose value is replaced, never merged.
+const REPLACED: &[&str] = &[
+    "services.*.command",
+    "services.*.entrypoint",
+    "services.*.healthcheck.test",
+    "services.*.ulimits.*",
+];
+
+/// Whether a path (`["services", "web", "build", "labels"]`) matches a pattern
+/// (`services.*.build.labels`, `*` standing for one name).
+fn matches(path: &[&str], pattern: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('.').collect();
+    parts.len() == path.len() && parts.iter().zip(path).all(|(p, s)| *p == "*" || p == s)
+}
+
+fn matches_any(path: &[&str], patterns: &[&str]) -> bool {
+    patterns.iter().any(|p| matches(path, p))
+}
 
 /// Merge `over` into `base` for a whole compose file tree.
 pub fn merge_files(base: &mut Node, over: Node) {
@@ -35,34 +69,42 @@ fn merge_at(base: &mut Node, over: Node, path: &[&str]) {
         *base = over;
         return;
     }
-    let in_service = path.len() == 2 && path[0] == "services";
     match (&mut base.value, over.value) {
         (Value::Map(base_entries), Value::Map(over_entries)) => {
             for (key, mut value) in over_entries {
                 let mut child_path: Vec<&str> = path.to_vec();
-                child_path.push(if path.len() == 1 && path[0] == "services" {
-                    "*"
-                } else {
-                    key.name.as_str()
-                });
-                if in_service && LIST_OR_MAPPING.contains(&key.name.as_str()) {
+                child_path.push(key.name.as_str());
+                let child_path = child_path.as_slice();
+                let list_or_mapping = matches_any(child_path, LIST_OR_MAPPING);
+                let string_or_list = matches_any(child_path, STRING_OR_LIST);
+                if list_or_mapping {
                     to_mapping(&mut value, &key.name);
+                }
+                if string_or_list {
+                    to_list(&mut value);
                 }
                 match base_entries.iter_mut().find(|(k, _)| k.name == key.name) {
                     Some((_, existing)) => {
-                        if in_service && LIST_OR_MAPPING.contains(&key.name.as_str()) {
+                        if list_or_mapping {
                             to_mapping(existing, &key.name);
                         }
+                        if string_or_list {
+                            to_list(existing);
+                        }
                         if matches!(value.tag, Some(Tag::Reset | Tag::Override))
-                            || (in_service && REPLACED.contains(&key.name.as_str()))
+                            || matches_any(child_path, REPLACED)
                         {
                             *existing = value;
-                        } else if child_path == ["services", "*", "healthcheck"] {
-                            merge_healthcheck(existing, value);
-                        } else if in_service && UNIQUE_BY.iter().any(|(k, _)| *k == key.name) {
-                            merge_unique(existing, value, &key.name);
+                        } else if matches(child_path, "services.*.logging") {
+                            merge_logging(existing, value, child_path);
+                        } else if matches(child_path, "services.*.extra_hosts")
+                            || matches(child_path, "services.*.build.extra_hosts")
+                        {
+                            merge_extra_hosts(existing, value);
+                        } else if let Some(identify) = unique_by(child_path) {
+                            merge_unique(existing, value, identify);
                         } else {
-                            merge_at(existing, value, &child_path);
+                            merge_at(existing, value, child_path);
                         }
                     }
                     None => base_entries.push((key, value)),
@@ -88,35 +130,85 @@ fn merge_at(base: &mut Node, over: Node, path: &[&str]) {
     }
 }
 
-fn merge_healthcheck(base: &mut Node, over: Node) {
-    // The test command is replaced, the other keys merge.
-    if let (Value::Map(base_entries), Value::Map(over_entries)) = (&mut base.value, &over.value) {
-        for (key, value) in over_entries {
-            match base_entries.iter_mut().find(|(k, _)| k.name == key.name) {
-                Some((_, existing)) => *existing = value.clone(),
-                None => base_entries.push((key.clone(), value.clone())),
-            }
-        }
-        base_entries.retain(|(_, v)| v.tag != Some(Tag::Reset));
-    } else {
-        *base = over;
+/// Logging options merge only when both files use the same driver (or one names none);
+/// another driver replaces the whole logging configuration, its options included.
+fn merge_logging(base: &mut Node, over: Node, path: &[&str]) {
+    let driver = |n: &Node| n.get("driver").and_then(Node::scalar_text);
+    match (driver(base), driver(&over)) {
+        (Some(a), Some(b)) if a != b => *base = over,
+        _ => merge_at(base, over, path),
     }
 }
 
-/// The keys that identify an entry of ports, volumes, secrets and configs.
+/// `extra_hosts` entries append as `host=ip` lines, an exact repeat dropped: two files may map
+/// one host to several addresses.
+fn merge_extra_hosts(base: &mut Node, over: Node) {
+    fn lines(node: &Node) -> Vec<Node> {
+        let line = |host: &str, ip: &Node| -> Option<Node> {
+            let ip = ip.scalar_text()?;
+            Some(Node::new(
+                Value::Str(format!("{host}={ip}")),
+                ip_mark(ip_node(ip, node)),
+            ))
+        };
+        match &node.value {
+            Value::Map(entries) => entries
+                .iter()
+                .flat_map(|(k, v)| match &v.value {
+                    Value::Seq(ips) => ips.iter().filter_map(|ip| line(&k.name, ip)).collect(),
+                    _ => line(&k.name, v).into_iter().collect::<Vec<_>>(),
+                })
+                .collect(),
+            Value::Seq(items) => items
+                .iter()
+                .map(|item| match item.scalar_text() {
+                    Some(text) => match text.split_once(['=', ':']) {
+                        Some((host, ip)) => {
+                            Node::new(Value::Str(format!("{host}={ip}")), item.mark.clone())
+                        }
+                        None => item.clone(),
+                    },
+                    None => item.clone(),
+                })
+                .collect(),
+            _ => vec![node.clone()],
+        }
+    }
+    fn ip_node(_: String, node: &Node) -> &Node {
+        node
+    }
+    fn ip_mark(node: &Node) -> crate::error::Mark {
+        node.mark.clone()
+    }
+    let mut merged = lines(base);
+    for line in lines(&over) {
+        if !merged.iter().any(|m| m.value == line.value) {
+            merged.push(line);
+        }
+    }
+    base.value = Value::Seq(merged);
+    base.mark = over.mark;
+}
+
+/// The keys that identify an entry of ports, volumes, secrets, configs and devices.
 type Identify = fn(&Node) -> Option<String>;
 
-const UNIQUE_BY: &[(&str, Identify)] = &[
-    ("volumes", volume_target),
-    ("secrets", secret_target),
-    ("configs", config_target),
-    ("ports", port_key),
-];
-
-fn merge_unique(base: &mut Node, over: Node, key: &str) {
-    let Some((_, identify)) = UNIQUE_BY.iter().find(|(k, _)| *k == key) else {
-        return;
+fn unique_by(path: &[&str]) -> Option<Identify> {
+    let key = match path {
+        ["services", _, key] => *key,
+        _ => return None,
     };
+    Some(match key {
+        "volumes" => volume_target,
+        "secrets" => secret_target,
+        "configs" => config_target,
+        "ports" => port_key,
+        "devices" => device_target,
+        _ => return None,
+    })
+}
+
+fn merge_unique(base: &mut Node, over: Node, identify: Identify) {
     match (&mut base.value, over.value) {
         (Value::Seq(base_items), Value::Seq(over_items)) => {
             for item in over_items {
@@ -132,6 +224,18 @@ fn merge_unique(base: &mut Node, over: Node, key: &str) {
             }
         }
         (_, value) => base.value = value,
+    }
+}
+
+/// A device mapping is identified by its path in the container (`HOST:CONTAINER[:PERMS]`, or
+/// the host path when it is the same).
+fn device_target(node: &Node) -> Option<String> {
+    match &node.value {
+        Value::Map(_) => node.get("target").and_then(Node::scalar_text),
+        _ => node.scalar_text().map(|s| {
+            let parts: Vec<&str> = s.split(':').collect();
+            parts.get(1).unwrap_or(&parts[0]).to_string()
+        }),
     }
 }
 
@@ -209,7 +313,27 @@ pub fn to_mapping(node: &mut Node, key: &str) {
             return; // not a list of scalars: leave it for the validator to report
         };
         let (name, value) = match key {
-            "depends_on" | "networks" => (text, Value::Null),
+            // A listed dependency is a started one, required.
+            "depends_on" => {
+                let mark = item.mark.clone();
+                let field = |name: &str, value: Value| {
+                    (
+                        Key {
+                            name: name.to_string(),
+                            mark: mark.clone(),
+                        },
+                        Node::new(value, mark.clone()),
+                    )
+                };
+                (
+                    text,
+                    Value::Map(vec![
+                        field("condition", Value::Str("service_started".into())),
+                        field("required", Value::Bool(true)),
+                    ]),
+                )
+            }
+            "networks" | "models" => (text, Value::Null),
             "extra_hosts" => match text.split_once(['=', ':']) {
                 // `host:ip` and `host=ip`; IPv6 addresses keep their colons.
                 Some((host, ip)) => (host.to_string(), Value::Str(ip.to_string())),
@@ -233,6 +357,14 @@ pub fn to_mapping(node: &mut Node, key: &str) {
         }
     }
     node.value = Value::Map(entries);
+}
+
+/// A single string as a list of one, in place.
+fn to_list(node: &mut Node) {
+    if matches!(node.value, Value::Str(_)) {
+        let item = Node::new(node.value.clone(), node.mark.clone());
+        node.value = Value::Seq(vec![item]);
+    }
 }
 
 #[cfg(test)]
@@ -344,7 +476,10 @@ mod tests {
         );
         assert_eq!(
             v["services"]["foo"]["depends_on"],
-            serde_json::json!({"a": null, "b": {"condition": "service_healthy"}})
+            serde_json::json!({
+                "a": {"condition": "service_started", "required": true},
+                "b": {"condition": "service_healthy"}
+            })
         );
     }
 
@@ -358,6 +493,87 @@ mod tests {
         assert!(app.get("ports").is_none(), "{app}");
         assert_eq!(app["environment"], serde_json::json!({"KEEP": "x"}));
         assert_eq!(app["dns"], serde_json::json!(["b"]));
+    }
+
+    #[test]
+    fn a_string_after_a_list_appends() {
+        let v = merged(
+            "services:\n  foo:\n    dns: [8.8.8.8]\n    tmpfs: /foo\n",
+            "services:\n  foo:\n    dns: 9.9.9.9\n    tmpfs: [/bar]\n",
+        );
+        assert_eq!(
+            v["services"]["foo"]["dns"],
+            serde_json::json!(["8.8.8.8", "9.9.9.9"])
+        );
+        assert_eq!(
+            v["services"]["foo"]["tmpfs"],
+            serde_json::json!(["/foo", "/bar"])
+        );
+    }
+
+    #[test]
+    fn nested_labels_merge_across_forms() {
+        let v = merged(
+            "services:\n  foo:\n    build:\n      labels: {FOO: BAR}\n    deploy:\n      labels: [A=1]\n",
+            "services:\n  foo:\n    build:\n      labels: [QIX=ZOT]\n    deploy:\n      labels: {B: '2'}\n",
+        );
+        let foo = &v["services"]["foo"];
+        assert_eq!(
+            foo["build"]["labels"],
+            serde_json::json!({"FOO": "BAR", "QIX": "ZOT"})
+        );
+        assert_eq!(
+            foo["deploy"]["labels"],
+            serde_json::json!({"A": "1", "B": "2"})
+        );
+    }
+
+    #[test]
+    fn another_logging_driver_drops_the_old_options() {
+        let v = merged(
+            "services:\n  foo:\n    logging: {driver: local, options: {max-size: 10m}}\n",
+            "services:\n  foo:\n    logging: {driver: syslog, options: {syslog-address: x}}\n",
+        );
+        assert_eq!(
+            v["services"]["foo"]["logging"],
+            serde_json::json!({"driver": "syslog", "options": {"syslog-address": "x"}})
+        );
+        let same = merged(
+            "services:\n  foo:\n    logging: {driver: local, options: {max-size: 10m}}\n",
+            "services:\n  foo:\n    logging: {options: {max-file: '3'}}\n",
+        );
+        assert_eq!(
+            same["services"]["foo"]["logging"]["options"],
+            serde_json::json!({"max-size": "10m", "max-file": "3"})
+        );
+    }
+
+    #[test]
+    fn extra_hosts_keep_every_address_of_a_host() {
+        let v = merged(
+            "services:\n  foo:\n    extra_hosts: [example.com=1.2.3.4]\n",
+            "services:\n  foo:\n    extra_hosts: {localhost: 127.0.0.1, example.com: [1.2.3.4, 4.3.2.1]}\n",
+        );
+        assert_eq!(
+            v["services"]["foo"]["extra_hosts"],
+            serde_json::json!([
+                "example.com=1.2.3.4",
+                "localhost=127.0.0.1",
+                "example.com=4.3.2.1"
+            ])
+        );
+    }
+
+    #[test]
+    fn devices_merge_by_container_path() {
+        let v = merged(
+            "services:\n  foo:\n    devices: ['/dev/sda:/dev/sda', '/dev/sdb']\n",
+            "services:\n  foo:\n    devices: ['/dev/nvme0n1:/dev/sda']\n",
+        );
+        assert_eq!(
+            v["services"]["foo"]["devices"],
+            serde_json::json!(["/dev/nvme0n1:/dev/sda", "/dev/sdb"])
+        );
     }
 
     #[test]

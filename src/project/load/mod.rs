@@ -4,10 +4,12 @@
 //! Every step is a small function over the positioned tree ([`yaml::Node`]) so that each error
 //! can name the file, line and column it comes from.
 
+pub mod checks;
 pub mod discover;
 pub mod dotenv;
 pub mod interpolate;
 pub mod merge;
+pub mod normalize;
 pub mod paths;
 pub mod schema;
 pub mod template;
@@ -130,6 +132,9 @@ struct Loader<'a> {
     warnings: Vec<String>,
     /// Other files read for `extends`, already interpolated and with absolute paths.
     extends_cache: HashMap<PathBuf, Node>,
+    /// Compose files parsed before interpolation (to read the project name first), so that
+    /// each is read once (standard input can only be).
+    parsed: HashMap<PathBuf, Node>,
 }
 
 impl<'a> Loader<'a> {
@@ -140,6 +145,7 @@ impl<'a> Loader<'a> {
             unset: BTreeSet::new(),
             warnings: Vec::new(),
             extends_cache: HashMap::new(),
+            parsed: HashMap::new(),
         }
     }
 
@@ -162,12 +168,30 @@ impl<'a> Loader<'a> {
         self.env("HOME").map(str::to_string)
     }
 
-    fn config_files(&self) -> Result<Vec<PathBuf>> {
+    /// An absolute path for a file named on the command line (relative to the working
+    /// directory of the command).
+    fn given_path(&self, f: &Path) -> PathBuf {
+        if f.as_os_str() == "-" {
+            return f.to_path_buf();
+        }
+        PathBuf::from(paths::absolute(
+            &self.opts.cwd,
+            &f.to_string_lossy(),
+            self.home().as_deref(),
+        ))
+    }
+
+    /// The compose files: `-f`, else `COMPOSE_FILE` (from the variables, which include the
+    /// `.env` file), else the default names in the project directory or the working
+    /// directory and their parents.
+    fn config_files(&self, vars: &BTreeMap<String, String>) -> Result<Vec<PathBuf>> {
         let opts = self.opts;
         let given: Vec<PathBuf> = if !opts.files.is_empty() {
             opts.files.clone()
-        } else if let Some(list) = self.env("COMPOSE_FILE").filter(|s| !s.is_empty()) {
-            let separator = self.env("COMPOSE_PATH_SEPARATOR").unwrap_or(":");
+        } else if let Some(list) = vars.get("COMPOSE_FILE").filter(|s| !s.is_empty()) {
+            let separator = vars
+                .get("COMPOSE_PATH_SEPARATOR")
+                .map_or(":", String::as_str);
             list.split(separator)
                 .filter(|s| !s.is_empty())
                 .map(PathBuf::from)
@@ -176,25 +200,51 @@ impl<'a> Loader<'a> {
             let base = opts
                 .project_directory
                 .as_ref()
-                .map_or(opts.cwd.clone(), |d| {
-                    PathBuf::from(paths::absolute(&opts.cwd, &d.to_string_lossy(), None))
-                });
+                .map_or(opts.cwd.clone(), |d| self.given_path(d));
             return discover::find_default_files(&base).ok_or_else(|| discover::not_found(&base));
         };
-        Ok(given
-            .into_iter()
-            .map(|f| {
-                if f.as_os_str() == "-" {
-                    f
+        Ok(given.iter().map(|f| self.given_path(f)).collect())
+    }
+
+    /// The env files read before anything else: `--env-file` (or `COMPOSE_ENV_FILES`), else
+    /// the `.env` of `dir`. Their variables complete the process environment, so that
+    /// `COMPOSE_FILE`, `COMPOSE_PROFILES` and the like can come from them.
+    fn first_env_files(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        let opts = self.opts;
+        let listed: Vec<PathBuf> = if !opts.env_files.is_empty() {
+            opts.env_files.clone()
+        } else if let Some(list) = self.env("COMPOSE_ENV_FILES").filter(|s| !s.is_empty()) {
+            list.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+                .collect()
+        } else {
+            let default = dir.join(".env");
+            return Ok(if default.is_file() {
+                vec![default]
+            } else {
+                Vec::new()
+            });
+        };
+        let files: Vec<PathBuf> = listed
+            .iter()
+            .map(|f| PathBuf::from(paths::absolute(&opts.cwd, &f.to_string_lossy(), None)))
+            .collect();
+        for f in &files {
+            if !f.is_file() {
+                let what = if f.exists() {
+                    "not a regular file"
                 } else {
-                    PathBuf::from(paths::absolute(
-                        &opts.cwd,
-                        &f.to_string_lossy(),
-                        self.home().as_deref(),
-                    ))
-                }
-            })
-            .collect())
+                    "no such file"
+                };
+                return Err(
+                    Error::new(format!("cannot read env file {}: {what}", f.display()))
+                        .with_hint("check the path given with --env-file or COMPOSE_ENV_FILES"),
+                );
+            }
+        }
+        Ok(files)
     }
 
     fn read(&mut self, path: &Path) -> Result<(Arc<str>, String)> {
@@ -253,6 +303,21 @@ impl<'a> Loader<'a> {
         base: &Path,
         env: &BTreeMap<String, String>,
     ) -> Result<Node> {
+        let mut tree = self.parse_raw(path)?;
+        if !self.opts.no_interpolate {
+            let lookup = |k: &str| env.get(k).cloned();
+            interpolate::interpolate(&mut tree, &lookup, &mut self.unset)?;
+        }
+        paths::resolve(&mut tree, base, self.home().as_deref());
+        Ok(tree)
+    }
+
+    /// Read and parse one compose file (once), check that it is a mapping, and drop the
+    /// obsolete `version` with a warning.
+    fn parse_raw(&mut self, path: &Path) -> Result<Node> {
+        if let Some(tree) = self.parsed.get(path) {
+            return Ok(tree.clone());
+        }
         let (name, text) = self.read(path)?;
         let mut tree = yaml::parse(&text, &name)?;
         match &tree.value {
@@ -278,12 +343,61 @@ impl<'a> Loader<'a> {
             ));
         }
         tree.remove("version");
-        if !self.opts.no_interpolate {
-            let lookup = |k: &str| env.get(k).cloned();
-            interpolate::interpolate(&mut tree, &lookup, &mut self.unset)?;
-        }
-        paths::resolve(&mut tree, base, self.home().as_deref());
+        self.parsed.insert(path.to_path_buf(), tree.clone());
         Ok(tree)
+    }
+
+    /// The project name: `-p`, else `COMPOSE_PROJECT_NAME`, else the top-level `name:` (of
+    /// the last file that sets it, interpolated), else the project directory's name.
+    fn project_name(
+        &mut self,
+        files: &[PathBuf],
+        working_dir: &Path,
+        vars: &BTreeMap<String, String>,
+    ) -> Result<String> {
+        let opts = self.opts;
+        if let Some(name) = &opts.project_name {
+            return discover::check_project_name(name, "-p/--project-name");
+        }
+        if let Some(name) = vars.get("COMPOSE_PROJECT_NAME").filter(|s| !s.is_empty()) {
+            return discover::check_project_name(name, "COMPOSE_PROJECT_NAME");
+        }
+        let mut declared = None;
+        for file in files {
+            if let Some(node) = self.parse_raw(file)?.get("name") {
+                declared = Some(node.clone());
+            }
+        }
+        if let Some(mut node) = declared {
+            if !opts.no_interpolate {
+                let lookup = |k: &str| vars.get(k).cloned();
+                interpolate::interpolate(&mut node, &lookup, &mut self.unset)?;
+            }
+            let text = node.scalar_text().unwrap_or_default();
+            return discover::check_project_name(&text, "the top-level `name:`")
+                .map_err(|e| e.with_mark(node.mark.clone()));
+        }
+        let first = files.first().cloned().unwrap_or_default();
+        let dir = if opts.project_directory.is_some() || first.as_os_str() == "-" {
+            working_dir.to_path_buf()
+        } else {
+            first
+                .parent()
+                .map_or(working_dir.to_path_buf(), Path::to_path_buf)
+        };
+        let base = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let normalized = discover::normalize_project_name(&base);
+        if normalized.is_empty() {
+            return Err(Error::new(format!(
+                "cannot derive a project name from the directory {}",
+                dir.display()
+            ))
+            .with_hint("set one with -p, COMPOSE_PROJECT_NAME or a top-level `name:`"));
+        }
+        Ok(normalized)
     }
 
     /// The variables of a project: env files (in order), overridden by `parent` (the process
@@ -305,81 +419,45 @@ impl<'a> Loader<'a> {
 
     fn run(&mut self) -> Result<Loaded> {
         let opts = self.opts;
-        let files = self.config_files()?;
+        // The variables come first, as docker compose reads them: the process environment,
+        // completed by the env files of the project directory as far as it is known yet
+        // (`--project-directory`, else the directory of the first `-f` file, else the
+        // working directory).
+        let known_dir = match (&opts.project_directory, opts.files.first()) {
+            (Some(d), _) => self.given_path(d),
+            (None, Some(f)) if f.as_os_str() != "-" => self
+                .given_path(f)
+                .parent()
+                .map_or(opts.cwd.clone(), Path::to_path_buf),
+            _ => opts.cwd.clone(),
+        };
+        let mut env_files = self.first_env_files(&known_dir)?;
+        let mut environment = self.environment(&env_files, &opts.environment)?;
+
+        let files = self.config_files(&environment)?;
         let first = files.first().cloned().unwrap_or_default();
         let working_dir = match &opts.project_directory {
-            Some(d) => PathBuf::from(paths::absolute(
-                &opts.cwd,
-                &d.to_string_lossy(),
-                self.home().as_deref(),
-            )),
+            Some(d) => self.given_path(d),
             None if first.as_os_str() == "-" => opts.cwd.clone(),
             None => first.parent().map_or(opts.cwd.clone(), Path::to_path_buf),
         };
-        let env_files: Vec<PathBuf> = if opts.env_files.is_empty() {
-            let default = working_dir.join(".env");
-            if default.is_file() {
-                vec![default]
-            } else {
-                Vec::new()
-            }
-        } else {
-            opts.env_files
-                .iter()
-                .map(|f| PathBuf::from(paths::absolute(&opts.cwd, &f.to_string_lossy(), None)))
-                .collect()
-        };
-        for f in &env_files {
-            if !f.is_file() {
-                let what = if f.exists() {
-                    "not a regular file"
-                } else {
-                    "no such file"
-                };
-                return Err(
-                    Error::new(format!("cannot read env file {}: {what}", f.display()))
-                        .with_hint("check the path given with --env-file"),
-                );
-            }
+        // A project directory found only now (COMPOSE_FILE, or a compose file found in a
+        // parent directory) adds its own `.env`, below everything read so far.
+        let defaults_apply =
+            opts.env_files.is_empty() && self.env("COMPOSE_ENV_FILES").is_none_or(|s| s.is_empty());
+        let late = working_dir.join(".env");
+        if defaults_apply && working_dir != known_dir && late.is_file() {
+            let below = self.environment(std::slice::from_ref(&late), &environment)?;
+            environment = below;
+            env_files.push(late);
         }
-        let environment = self.environment(&env_files, &opts.environment)?;
+
+        // The project name is known before interpolation: `${COMPOSE_PROJECT_NAME}` is it.
+        let name = self.project_name(&files, &working_dir, &environment)?;
+        environment.insert("COMPOSE_PROJECT_NAME".into(), name.clone());
 
         let mut tree = self.load_tree(&files, &working_dir, &environment, &mut Vec::new())?;
 
-        // The project name: -p > COMPOSE_PROJECT_NAME > name: > directory of the first file.
-        let name = if let Some(name) = &opts.project_name {
-            discover::check_project_name(name, "-p/--project-name")?
-        } else if let Some(name) = environment
-            .get("COMPOSE_PROJECT_NAME")
-            .filter(|s| !s.is_empty())
-        {
-            discover::check_project_name(name, "COMPOSE_PROJECT_NAME")?
-        } else if let Some(node) = tree.get("name") {
-            let text = node.scalar_text().unwrap_or_default();
-            discover::check_project_name(&text, "the top-level `name:`")
-                .map_err(|e| e.with_mark(node.mark.clone()))?
-        } else {
-            let dir = if opts.project_directory.is_some() || first.as_os_str() == "-" {
-                working_dir.clone()
-            } else {
-                first
-                    .parent()
-                    .map_or(working_dir.clone(), Path::to_path_buf)
-            };
-            let base = dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let normalized = discover::normalize_project_name(&base);
-            if normalized.is_empty() {
-                return Err(Error::new(format!(
-                    "cannot derive a project name from the directory {}",
-                    dir.display()
-                ))
-                .with_hint("set one with -p, COMPOSE_PROJECT_NAME or a top-level `name:`"));
-            }
-            normalized
-        };
         let mark = tree.mark.clone();
         tree.remove("name");
         if let Some(entries) = tree.as_map_mut() {
@@ -422,7 +500,7 @@ impl<'a> Loader<'a> {
             ));
         }
 
-        validate::semantics(&json, &positions).map_err(|e| {
+        checks::check(&json, &positions).map_err(|e| {
             // Say so when the missing dependency is only disabled by a profile.
             match disabled.iter().find(|d| e.message.ends_with(&format!("\"{d}\""))) {
                 Some(d) => e.with_hint(format!(
@@ -431,7 +509,9 @@ impl<'a> Loader<'a> {
                 None => e,
             }
         })?;
-        normalize_resources(&mut json, &name);
+        normalize::services(&mut json, &environment);
+        normalize::resources(&mut json, &name);
+        normalize::drop_unused_resources(&mut json);
         resolve_environment(&mut json, &positions, &environment)?;
         resolve_labels(&mut json, &positions, &environment)?;
 
@@ -771,86 +851,10 @@ fn apply_profiles(json: &mut Json, active: &BTreeSet<String>, named: &[String]) 
     disabled
 }
 
-/// Resource names as compose gives them: `<project>_<key>` unless `name:` is set; external
-/// resources keep their key (or the name the old `external: {name: x}` form gave). Services on
-/// no network join `default`, which is then declared.
-fn normalize_resources(json: &mut Json, project: &str) {
-    let mut uses_default = false;
-    if let Some(services) = json.get_mut("services").and_then(Json::as_object_mut) {
-        for service in services.values_mut() {
-            let Some(map) = service.as_object_mut() else {
-                continue;
-            };
-            if map.contains_key("network_mode") {
-                continue;
-            }
-            match map.get("networks") {
-                None => {
-                    let mut nets = serde_json::Map::new();
-                    nets.insert("default".into(), Json::Null);
-                    map.insert("networks".into(), Json::Object(nets));
-                    uses_default = true;
-                }
-                Some(Json::Array(list)) => {
-                    uses_default |= list.iter().any(|n| n == "default");
-                }
-                Some(Json::Object(m)) => uses_default |= m.contains_key("default"),
-                Some(_) => {}
-            }
-        }
-    }
-    let Some(root) = json.as_object_mut() else {
-        return;
-    };
-    if uses_default {
-        let networks = root
-            .entry("networks")
-            .or_insert_with(|| Json::Object(serde_json::Map::new()));
-        if let Some(map) = networks.as_object_mut() {
-            map.entry("default").or_insert(Json::Null);
-        }
-    }
-    for kind in ["networks", "volumes", "configs", "secrets"] {
-        let Some(map) = root.get_mut(kind).and_then(Json::as_object_mut) else {
-            continue;
-        };
-        for (key, def) in map.iter_mut() {
-            if def.is_null() {
-                *def = Json::Object(serde_json::Map::new());
-            }
-            let Some(def) = def.as_object_mut() else {
-                continue;
-            };
-            let external = def.get("external");
-            let legacy_name = external
-                .and_then(|e| e.get("name"))
-                .and_then(Json::as_str)
-                .map(str::to_string);
-            let is_external = match external {
-                Some(Json::Bool(b)) => *b,
-                Some(Json::String(s)) => s == "true",
-                Some(Json::Object(_)) => true,
-                _ => false,
-            };
-            if let Some(n) = legacy_name {
-                def.insert("name".into(), Json::String(n));
-                def.insert("external".into(), Json::Bool(true));
-            }
-            if !def.contains_key("name") {
-                let name = if is_external {
-                    key.clone()
-                } else {
-                    format!("{project}_{key}")
-                };
-                def.insert("name".into(), Json::String(name));
-            }
-        }
-    }
-}
-
 /// Fold each service's `env_file` entries and `environment` into one `environment` mapping:
 /// env files in order, then `environment`; a bare `KEY` takes its value from the project's
-/// variables (and is dropped when unset, as compose does).
+/// variables and stays without a value when unset (the container then does not inherit the
+/// image's value, as with docker compose).
 fn resolve_environment(
     json: &mut Json,
     positions: &SourceMap,
@@ -871,13 +875,7 @@ fn resolve_environment(
             Some(Json::Object(m)) => {
                 for (k, v) in m {
                     let value = match v {
-                        Json::Null => match vars.get(k) {
-                            Some(s) => Json::String(s.clone()),
-                            None => {
-                                env.remove(k);
-                                continue;
-                            }
-                        },
+                        Json::Null => vars.get(k).map_or(Json::Null, |s| Json::String(s.clone())),
                         Json::String(s) => Json::String(s.clone()),
                         other => Json::String(other.to_string()),
                     };
@@ -897,14 +895,12 @@ fn resolve_environment(
                         Some((k, v)) => {
                             env.insert(k.to_string(), Json::String(v.to_string()));
                         }
-                        None => match vars.get(&text) {
-                            Some(v) => {
-                                env.insert(text, Json::String(v.clone()));
-                            }
-                            None => {
-                                env.remove(&text);
-                            }
-                        },
+                        None => {
+                            let value = vars
+                                .get(&text)
+                                .map_or(Json::Null, |v| Json::String(v.clone()));
+                            env.insert(text, value);
+                        }
                     }
                 }
             }
@@ -927,6 +923,8 @@ fn resolve_environment(
 struct KeyFile {
     path: String,
     required: bool,
+    /// `raw` for the `docker run --env-file` format; `None` for the dotenv format.
+    format: Option<String>,
     pointer: String,
 }
 
@@ -937,12 +935,14 @@ fn key_files(map: &serde_json::Map<String, Json>, base: &str, key: &str) -> Vec<
         Json::String(path) => Some(KeyFile {
             path: path.clone(),
             required: true,
+            format: None,
             pointer,
         }),
         Json::Object(m) => Some(KeyFile {
             path: m.get("path")?.as_str()?.to_string(),
             required: !matches!(m.get("required"), Some(Json::Bool(false)))
                 && m.get("required").and_then(Json::as_str) != Some("false"),
+            format: m.get("format").and_then(Json::as_str).map(str::to_string),
             pointer,
         }),
         _ => None,
@@ -993,8 +993,26 @@ fn read_key_files(
             return Err(err);
         }
         let lookup = |k: &str| vars.get(k).cloned();
-        let entries = dotenv::parse_file_of_kind(&path, &kind, &lookup)
-            .map_err(|e| e.context(format!("service \"{service}\": {key}")))?;
+        let context = |e: Error| e.context(format!("service \"{service}\": {key}"));
+        let entries = match file.format.as_deref() {
+            None | Some(".env") => {
+                dotenv::parse_file_of_kind(&path, &kind, &lookup).map_err(context)?
+            }
+            Some("raw") => {
+                let (text, name) = dotenv::read_text(&path, &kind).map_err(context)?;
+                dotenv::parse_raw(&text, &name, &lookup).map_err(context)?
+            }
+            Some(other) => {
+                let mut err = Error::new(format!(
+                    "service \"{service}\": unsupported {kind} format \"{other}\""
+                ))
+                .with_hint("leave `format` out for the .env format, or use `format: raw`");
+                if let Some(mark) = positions.find_value(&format!("{}/format", file.pointer)) {
+                    err = err.with_mark(mark.clone());
+                }
+                return Err(err);
+            }
+        };
         for (k, v) in entries {
             values.insert(k, Json::String(v));
         }

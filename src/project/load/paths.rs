@@ -43,14 +43,60 @@ fn is_remote_context(s: &str) -> bool {
 }
 
 fn is_local_path(s: &str) -> bool {
-    s.starts_with('/') || s.starts_with('.') || s.starts_with('~')
+    s.starts_with('/') || s.starts_with('.') || s.starts_with('~') || is_windows_absolute(s)
+}
+
+/// `C:\x`, `C:/x` or `\\server\share`: absolute on a Windows engine, kept as written (a
+/// file may be meant for an engine on another system than the client's).
+pub fn is_windows_absolute(s: &str) -> bool {
+    let b = s.as_bytes();
+    (b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/'))
+        || s.starts_with("\\\\")
+}
+
+/// A path of the compose file as docker compose resolves it: `~` expanded, an absolute path
+/// (Unix or Windows) kept as written, a relative one joined to `base` and tidied.
+fn resolve_path(base: &Path, path: &str, home: Option<&str>) -> String {
+    let expanded = match (path.strip_prefix('~'), home) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            format!("{home}{rest}")
+        }
+        _ => path.to_string(),
+    };
+    if expanded.starts_with('/') || is_windows_absolute(&expanded) {
+        return expanded;
+    }
+    absolute(base, &expanded, None)
 }
 
 fn rebase_scalar(node: &mut Node, base: &Path, home: Option<&str>) {
     if let Value::Str(s) = &mut node.value
         && !is_remote_context(s)
     {
-        *s = absolute(base, s, home);
+        *s = resolve_path(base, s, home);
+    }
+}
+
+/// A build context: local paths are resolved; URLs, `service:X` and builder-specific
+/// contexts (`docker-image://...`) are kept.
+fn rebase_context(node: &mut Node, base: &Path, home: Option<&str>) {
+    if let Value::Str(s) = &node.value
+        && (s.starts_with("service:") || s.is_empty())
+    {
+        return;
+    }
+    rebase_scalar(node, base, home);
+}
+
+/// A watched path, resolved, then followed when it is itself a symbolic link (as docker
+/// compose does, so that events under the link's target match).
+fn rebase_watch_path(node: &mut Node, base: &Path, home: Option<&str>) {
+    rebase_scalar(node, base, home);
+    if let Value::Str(s) = &mut node.value
+        && std::fs::symlink_metadata(&*s).is_ok_and(|m| m.file_type().is_symlink())
+        && let Ok(target) = std::fs::canonicalize(&*s)
+    {
+        *s = target.to_string_lossy().into_owned();
     }
 }
 
@@ -70,6 +116,22 @@ pub fn resolve(tree: &mut Node, base: &Path, home: Option<&str>) {
             }
         }
     }
+    // A local volume that is a bind mount in disguise (`o: bind`) names a host path.
+    if let Some(entries) = tree.get_mut("volumes").and_then(Node::as_map_mut) {
+        for (_, volume) in entries.iter_mut() {
+            let local = volume.get("driver").and_then(Node::as_str) == Some("local");
+            let Some(opts) = volume.get_mut("driver_opts").filter(|_| local) else {
+                continue;
+            };
+            let bind = opts
+                .get("o")
+                .and_then(Node::scalar_text)
+                .is_some_and(|o| o == "bind");
+            if bind && let Some(device) = opts.get_mut("device") {
+                rebase_scalar(device, base, home);
+            }
+        }
+    }
 }
 
 /// Make the relative paths of one service definition absolute against `base`.
@@ -78,6 +140,30 @@ pub fn resolve_service(service: &mut Node, base: &Path, home: Option<&str>) {
         match &mut build.value {
             Value::Str(_) => rebase_scalar(build, base, home),
             Value::Map(_) => {
+                if let Some(contexts) = build.get_mut("additional_contexts") {
+                    match &mut contexts.value {
+                        Value::Map(entries) => {
+                            for (_, context) in entries.iter_mut() {
+                                rebase_context(context, base, home);
+                            }
+                        }
+                        Value::Seq(items) => {
+                            for item in items.iter_mut() {
+                                if let Value::Str(text) = &item.value
+                                    && let Some((name, path)) = text.split_once('=')
+                                {
+                                    let mut node =
+                                        Node::new(Value::Str(path.to_string()), item.mark.clone());
+                                    rebase_context(&mut node, base, home);
+                                    if let Value::Str(resolved) = node.value {
+                                        item.value = Value::Str(format!("{name}={resolved}"));
+                                    }
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
                 if let Some(context) = build.get_mut("context") {
                     rebase_scalar(context, base, home);
                 } else {
@@ -119,10 +205,13 @@ pub fn resolve_service(service: &mut Node, base: &Path, home: Option<&str>) {
         for item in items.iter_mut() {
             match &mut item.value {
                 Value::Str(s) => {
-                    if let Some((source, rest)) = s.split_once(':')
-                        && is_local_path(source)
-                    {
-                        *s = format!("{}:{rest}", absolute(base, source, home));
+                    // A Windows drive letter's colon is not a separator.
+                    let skip = if is_windows_absolute(s) { 2 } else { 0 };
+                    if let Some(i) = s[skip..].find(':').map(|i| i + skip) {
+                        let (source, rest) = (&s[..i], &s[i + 1..]);
+                        if is_local_path(source) {
+                            *s = format!("{}:{rest}", resolve_path(base, source, home));
+                        }
                     }
                 }
                 Value::Map(_) => {
@@ -139,6 +228,17 @@ pub fn resolve_service(service: &mut Node, base: &Path, home: Option<&str>) {
         && let Some(file) = extends.get_mut("file")
     {
         rebase_scalar(file, base, home);
+    }
+    if let Some(Value::Seq(rules)) = service
+        .get_mut("develop")
+        .and_then(|d| d.get_mut("watch"))
+        .map(|w| &mut w.value)
+    {
+        for rule in rules.iter_mut() {
+            if let Some(path) = rule.get_mut("path") {
+                rebase_watch_path(path, base, home);
+            }
+        }
     }
 }
 

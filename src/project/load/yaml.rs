@@ -290,8 +290,67 @@ pub fn pointer_of(path: &[String]) -> String {
 }
 
 /// Parse one YAML document. An empty document gives a `Null` node.
+///
+/// Like the YAML libraries compose users have (Go's yaml.v3 in docker compose), a line
+/// inside a flow collection may sit at or left of its key's indentation (a closing `]` under
+/// `test: [`); YAML 1.2 refuses that, so such a line is moved right until it parses. Only
+/// lines inside an open `[`/`{` are moved, and only when the strict parse fails there.
 pub fn parse(source: &str, file: &Arc<str>) -> Result<Node> {
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
+    let first = match parse_strict(source, file) {
+        Ok(node) => return Ok(node),
+        Err(failure) => failure,
+    };
+    let mut text = source.to_string();
+    let mut failure = &first;
+    let mut retry;
+    for _ in 0..MAX_FLOW_REINDENTS {
+        let Failure::Scan {
+            line, col, info, ..
+        } = failure
+        else {
+            break;
+        };
+        if !info.starts_with("invalid indentation") || !inside_flow(&text, *line, *col) {
+            break;
+        }
+        text = indent_line(&text, *line);
+        match parse_strict(&text, file) {
+            Ok(node) => return Ok(node),
+            Err(next) => {
+                retry = next;
+                failure = &retry;
+            }
+        }
+    }
+    Err(first.into_error(source))
+}
+
+/// How many lines a lenient parse may move right before the strict error stands.
+const MAX_FLOW_REINDENTS: usize = 256;
+
+/// Why a strict parse failed.
+enum Failure {
+    /// The scanner refused the text at this line (1-based) and column (0-based).
+    Scan {
+        error: Box<Error>,
+        line: usize,
+        col: usize,
+        info: String,
+    },
+    /// The text is YAML, but not a compose tree (duplicate keys, alias limits...).
+    Tree(Box<Error>),
+}
+
+impl Failure {
+    fn into_error(self, source: &str) -> Error {
+        match self {
+            Failure::Scan { error, .. } | Failure::Tree(error) => error.with_source(source),
+        }
+    }
+}
+
+fn parse_strict(source: &str, file: &Arc<str>) -> std::result::Result<Node, Failure> {
     let mut composer = Composer {
         file: file.clone(),
         anchors: HashMap::new(),
@@ -303,19 +362,82 @@ pub fn parse(source: &str, file: &Arc<str>) -> Result<Node> {
     for event in Parser::new_from_str(source) {
         let (event, span) = event.map_err(|e| {
             let marker = e.marker();
-            Error::at(
-                &Mark::new(file.clone(), marker.line() as u32, marker.col() as u32 + 1),
-                format!("invalid YAML: {}", e.info()),
-            )
-            .with_source(source)
+            Failure::Scan {
+                error: Box::new(Error::at(
+                    &Mark::new(file.clone(), marker.line() as u32, marker.col() as u32 + 1),
+                    format!("invalid YAML: {}", e.info()),
+                )),
+                line: marker.line(),
+                col: marker.col(),
+                info: e.info().to_string(),
+            }
         })?;
         composer
             .event(event, span)
-            .map_err(|e| e.with_source(source))?;
+            .map_err(|e| Failure::Tree(Box::new(e)))?;
     }
     Ok(composer
         .root
         .unwrap_or_else(|| Node::new(Value::Null, Mark::new(file.clone(), 1, 1))))
+}
+
+/// Whether (`line`, `col`) lies inside a flow collection: a `[` or `{` that opens a value
+/// (after a key's `:`, a `-`, `,` or another opener) and is not closed before that point.
+/// Quoted scalars and comments are skipped; brackets inside plain scalars (`a[1]`) are not
+/// flow indicators.
+fn inside_flow(text: &str, line: usize, col: usize) -> bool {
+    let mut depth = 0usize;
+    for (n, content) in text.lines().enumerate() {
+        let content = if n + 1 == line {
+            let end = content
+                .char_indices()
+                .nth(col)
+                .map_or(content.len(), |(i, _)| i);
+            &content[..end]
+        } else if n + 1 > line {
+            break;
+        } else {
+            content
+        };
+        let mut quote: Option<char> = None;
+        let mut previous = ' ';
+        let mut value_start = true;
+        for c in content.chars() {
+            if let Some(q) = quote {
+                if c == q {
+                    quote = None;
+                }
+                previous = c;
+                continue;
+            }
+            match c {
+                '#' if previous == ' ' || previous == '\t' => break,
+                '"' | '\'' if value_start => quote = Some(c),
+                '[' | '{' if value_start => depth += 1,
+                ']' | '}' if depth > 0 => depth -= 1,
+                _ => {}
+            }
+            value_start = match c {
+                ' ' | '\t' => value_start || matches!(previous, ':' | '-' | ',' | '[' | '{'),
+                '[' | '{' | ',' => depth > 0 || c != ',',
+                _ => false,
+            };
+            previous = c;
+        }
+    }
+    depth > 0
+}
+
+/// `text` with one more space at the start of line `line` (1-based).
+fn indent_line(text: &str, line: usize) -> String {
+    let mut out = String::with_capacity(text.len() + 1);
+    for (n, content) in text.split_inclusive('\n').enumerate() {
+        if n + 1 == line {
+            out.push(' ');
+        }
+        out.push_str(content);
+    }
+    out
 }
 
 enum Frame {
@@ -834,6 +956,26 @@ mod tests {
         assert_eq!((mark.line, mark.column), (4, 9));
         let key = positions.find("/services/web").unwrap();
         assert_eq!((key.line, key.column), (2, 3));
+    }
+
+    #[test]
+    fn a_flow_collection_may_close_at_its_key_indentation() {
+        let v = json(
+            "a:\n  test: [\n    \"CMD\", \"true\"\n  ]\n  env: {\n  X: \"1\"\n  }\n  after: z\n",
+        );
+        assert_eq!(v["a"]["test"], serde_json::json!(["CMD", "true"]));
+        assert_eq!(v["a"]["env"], serde_json::json!({"X": "1"}));
+        assert_eq!(v["a"]["after"], "z");
+    }
+
+    #[test]
+    fn bad_indentation_outside_flow_collections_is_still_refused() {
+        let err = load("a:\n  b: 1\n c: 2\n").unwrap_err().to_string();
+        assert!(err.contains("test.yml:3:"), "{err}");
+        let err = load("a:\n  image: x[1]\n bad: 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("invalid YAML"), "{err}");
     }
 
     #[test]

@@ -330,13 +330,7 @@ mod tests {
             b.secrets[0].target, None,
             "build secrets keep no default target"
         );
-        assert_eq!(
-            b.ulimits["nofile"],
-            Ulimit {
-                soft: 1024,
-                hard: 1024
-            }
-        );
+        assert_eq!(b.ulimits["nofile"], Ulimit::single(1024));
         assert_eq!(b.provenance.as_deref(), Some("false"));
         assert_eq!(b.extensions.get("x-extra"), Some(&json!("kept")));
         let out = serde_json::to_value(&b).unwrap();

@@ -196,6 +196,10 @@ pub(crate) fn is_false(b: &bool) -> bool {
     !*b
 }
 
+pub(crate) fn is_true(b: &bool) -> bool {
+    *b
+}
+
 pub(crate) fn yes() -> bool {
     true
 }

@@ -243,10 +243,36 @@ pub(crate) fn healthcheck<'de, D: Deserializer<'de>>(
 // ---------------------------------------------------------------- ulimits
 
 /// A resource limit; a single number sets both soft and hard. `-1` is unlimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Ulimit {
     pub soft: i64,
     pub hard: i64,
+    /// Written as one number (printed back that way, as docker compose does).
+    pub single: bool,
+}
+
+impl Ulimit {
+    /// Soft and hard limits both `n`, written as one number.
+    pub fn single(n: i64) -> Ulimit {
+        Ulimit {
+            soft: n,
+            hard: n,
+            single: true,
+        }
+    }
+}
+
+impl Serialize for Ulimit {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        if self.single && self.soft == self.hard {
+            return serializer.serialize_i64(self.soft);
+        }
+        let mut s = serializer.serialize_struct("Ulimit", 2)?;
+        s.serialize_field("soft", &self.soft)?;
+        s.serialize_field("hard", &self.hard)?;
+        s.end()
+    }
 }
 
 #[derive(Deserialize)]
@@ -269,7 +295,7 @@ impl<'de> Deserialize<'de> for Ulimit {
                 f.write_str("a number or a mapping with soft and hard")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Ulimit, E> {
-                Ok(Ulimit { soft: v, hard: v })
+                Ok(Ulimit::single(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Ulimit, E> {
                 self.visit_str(&v.to_string())
@@ -281,13 +307,14 @@ impl<'de> Deserialize<'de> for Ulimit {
                 let n = v.trim().parse::<i64>().map_err(|_| {
                     E::custom(format!("invalid ulimit \"{v}\": use a whole number or -1"))
                 })?;
-                Ok(Ulimit { soft: n, hard: n })
+                Ok(Ulimit::single(n))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Ulimit, A::Error> {
                 let long: UlimitLong = d::from_map(map)?;
                 Ok(Ulimit {
                     soft: long.soft,
                     hard: long.hard,
+                    single: false,
                 })
             }
         }
@@ -1010,7 +1037,11 @@ mod tests {
             "nofile": {"soft": 20000, "hard": "40000"}
         }}))
         .unwrap();
-        let u = |soft, hard| Ulimit { soft, hard };
+        let u = |soft, hard| Ulimit {
+            soft,
+            hard,
+            single: soft == hard,
+        };
         assert_eq!(p.ulimits["nproc"], u(65535, 65535));
         assert_eq!(p.ulimits["core"], u(-1, -1));
         assert_eq!(p.ulimits["memlock"], u(-1, -1));

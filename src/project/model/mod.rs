@@ -299,10 +299,7 @@ mod tests {
         assert_eq!(web["mem_limit"], json!("1073741824"));
         assert_eq!(web["memswap_limit"], json!("-1"));
         assert_eq!(web["shm_size"], json!("67108864"));
-        assert_eq!(
-            web["ulimits"]["nofile"],
-            json!({"soft": 1024, "hard": 1024})
-        );
+        assert_eq!(web["ulimits"]["nofile"], json!(1024));
         assert_eq!(
             web["networks"],
             json!({"back": null, "front": {"aliases": ["w"]}})
@@ -310,7 +307,7 @@ mod tests {
         assert_eq!(
             web["volumes"][1],
             json!({"type": "bind", "source": "/abs", "target": "/in",
-                   "bind": {"selinux": "z", "create_host_path": true}})
+                   "bind": {"selinux": "z"}})
         );
         assert_eq!(web["secrets"][1]["mode"], json!("0400"));
         assert_eq!(web["secrets"][1]["target"], json!("/run/secrets/key"));

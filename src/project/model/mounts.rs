@@ -50,7 +50,8 @@ pub struct ServiceVolume {
     pub read_only: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consistency: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Bind options; also SELinux relabeling (`:z`/`:Z`) of a named volume.
+    #[serde(default, skip_serializing_if = "BindOptions::none_set")]
     pub bind: Option<BindOptions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume: Option<VolumeOptions>,
@@ -75,9 +76,13 @@ pub struct BindOptions {
     pub selinux: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub propagation: Option<String>,
-    /// Create the host path when missing. True unless set to false; the short syntax always
-    /// creates it.
-    #[serde(default = "d::yes", deserialize_with = "d::lenient")]
+    /// Create the host path when missing. True unless set to false (printed only then, as
+    /// docker compose prints it).
+    #[serde(
+        default = "d::yes",
+        deserialize_with = "d::lenient",
+        skip_serializing_if = "d::is_true"
+    )]
     pub create_host_path: bool,
     /// `enabled`, `disabled`, `writable` or `readonly`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,6 +93,15 @@ pub struct BindOptions {
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub extensions: BTreeMap<String, Value>,
+}
+
+impl BindOptions {
+    /// No bind option differs from its default (nothing worth printing).
+    fn none_set(options: &Option<BindOptions>) -> bool {
+        options
+            .as_ref()
+            .is_none_or(|o| *o == BindOptions::default())
+    }
 }
 
 impl Default for BindOptions {
@@ -283,13 +297,17 @@ pub fn parse_volume_spec(spec: &str) -> Result<ServiceVolume, String> {
     }
     if host_path {
         mount.type_ = MountType::Bind;
-        mount.bind = Some(bind);
+        mount.bind = (bind != BindOptions::default()).then_some(bind);
         if volume.nocopy {
             mount.volume = Some(volume);
         }
     } else {
         mount.type_ = MountType::Volume;
         mount.volume = Some(volume);
+        // `:z`/`:Z` relabel a named volume too.
+        if bind.selinux.is_some() {
+            mount.bind = Some(bind);
+        }
     }
     mount.source = source;
     Ok(mount)
@@ -343,7 +361,7 @@ mod tests {
             type_: MountType::Bind,
             source: Some(source.to_string()),
             target: target.to_string(),
-            bind: Some(BindOptions::default()),
+            bind: None,
             ..ServiceVolume::default()
         }
     }
@@ -353,10 +371,16 @@ mod tests {
         let mut ro_named = named(Some("data"), "/path");
         ro_named.read_only = true;
         let mut relabeled = bind("/abs", "/in");
-        relabeled.bind.as_mut().unwrap().selinux = Some("z".into());
+        relabeled.bind = Some(BindOptions {
+            selinux: Some("z".into()),
+            ..BindOptions::default()
+        });
         let mut propagated = bind("/abs", "/in");
         propagated.read_only = true;
-        propagated.bind.as_mut().unwrap().propagation = Some("rshared".into());
+        propagated.bind = Some(BindOptions {
+            propagation: Some("rshared".into()),
+            ..BindOptions::default()
+        });
         let mut nocopy = named(Some("data"), "/d");
         nocopy.volume.as_mut().unwrap().nocopy = true;
         let cases = [
@@ -466,8 +490,7 @@ mod tests {
         let v = serde_json::to_value(parse_volume_spec("./data:/data:ro").unwrap()).unwrap();
         assert_eq!(
             v,
-            json!({"type": "bind", "source": "./data", "target": "/data", "read_only": true,
-                   "bind": {"create_host_path": true}})
+            json!({"type": "bind", "source": "./data", "target": "/data", "read_only": true})
         );
         let v = serde_json::to_value(parse_volume_spec("data:/data").unwrap()).unwrap();
         assert_eq!(

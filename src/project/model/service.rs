@@ -621,13 +621,7 @@ mod tests {
         assert_eq!(s.stop_grace_period, Some(Duration::from_secs(90)));
         assert_eq!(s.sysctls["net.core.somaxconn"], "1024");
         assert_eq!(s.tmpfs, ["/run"]);
-        assert_eq!(
-            s.ulimits["nproc"],
-            Ulimit {
-                soft: 65535,
-                hard: 65535
-            }
-        );
+        assert_eq!(s.ulimits["nproc"], Ulimit::single(65535));
         assert_eq!(s.volumes[0].type_, MountType::Volume);
         assert_eq!(s.volumes[1].type_, MountType::Bind);
         assert!(s.volumes[1].read_only);
