@@ -876,8 +876,7 @@ fn resolve_environment(
                 for (k, v) in m {
                     let value = match v {
                         Json::Null => vars.get(k).map_or(Json::Null, |s| Json::String(s.clone())),
-                        Json::String(s) => Json::String(s.clone()),
-                        other => Json::String(other.to_string()),
+                        other => Json::String(scalar_text(other)),
                     };
                     env.insert(k.clone(), value);
                 }
@@ -916,6 +915,17 @@ fn resolve_environment(
         }
     }
     Ok(())
+}
+
+/// A scalar as the text docker compose makes of it (numbers as Go prints them).
+fn scalar_text(value: &Json) -> String {
+    match value {
+        Json::String(s) => s.clone(),
+        Json::Number(n) if !n.is_i64() && !n.is_u64() => {
+            crate::project::model::float_text(n.as_f64().unwrap_or_default())
+        }
+        other => other.to_string(),
+    }
 }
 
 /// One file of a service's `env_file` or `label_file`: its path, whether it must exist, and
@@ -1047,8 +1057,7 @@ fn resolve_labels(
                 for (k, v) in m {
                     let value = match v {
                         Json::Null => String::new(),
-                        Json::String(s) => s.clone(),
-                        other => other.to_string(),
+                        other => scalar_text(other),
                     };
                     labels.insert(k.clone(), Json::String(value));
                 }

@@ -779,6 +779,17 @@ pub fn resolve_plain(text: &str) -> Value {
     {
         return Value::Float(f);
     }
+    // Go's yaml.v3 (docker compose's reader) also reads `1_000` as a number.
+    if text.contains('_') && text.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+')
+    {
+        let plain = text.replace('_', "");
+        if !plain.is_empty()
+            && !plain.ends_with(['-', '+'])
+            && let number @ (Value::Int(_) | Value::Float(_)) = resolve_plain(&plain)
+        {
+            return number;
+        }
+    }
     Value::Str(text.to_string())
 }
 
@@ -793,6 +804,8 @@ fn parse_int(text: &str) -> Option<i64> {
     }
     let (radix, body) = if let Some(hex) = digits.strip_prefix("0x") {
         (16, hex)
+    } else if let Some(bin) = digits.strip_prefix("0b") {
+        (2, bin)
     } else if let Some(oct) = digits.strip_prefix("0o") {
         (8, oct)
     } else if digits.len() > 1 && digits.starts_with('0') {
@@ -861,6 +874,12 @@ mod tests {
         assert_eq!(v["k"], "8080:80");
         assert!(v["l"].is_null());
         assert_eq!(v["m"], "1.2.3");
+        let go = json("a: 1_000\nb: 0b101\nc: 1_000.5\nd: _1\ne: 1_\nf: a_1\n");
+        assert_eq!(go["a"], 1000);
+        assert_eq!(go["b"], 5);
+        assert_eq!(go["c"], 1000.5);
+        assert_eq!(go["d"], "_1");
+        assert_eq!(go["f"], "a_1");
     }
 
     #[test]

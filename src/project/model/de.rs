@@ -23,13 +23,43 @@ pub(crate) enum Scalar {
     Str(String),
 }
 
-/// A float as text, without a trailing `.0` for whole numbers (`1.0` → `1`).
-pub(crate) fn float_text(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{}", f as i64)
-    } else {
-        format!("{f}")
+/// A float as text, as docker compose turns a YAML number into a string (Go's `%v`): the
+/// shortest digits that read back the same, in decimal form unless the exponent is below -4
+/// or 6 and above (`1.0` → `1`, `2.50` → `2.5`, `1000000.0` → `1e+06`, `0.00001` → `1e-05`).
+pub fn float_text(f: f64) -> String {
+    if !f.is_finite() {
+        return match f {
+            f if f.is_nan() => "NaN".to_string(),
+            f if f > 0.0 => "+Inf".to_string(),
+            _ => "-Inf".to_string(),
+        };
     }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.to_string();
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: `1.234567e6`, `-1.5e-3`.
+    let scientific = format!("{f:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let negative = mantissa.starts_with('-');
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let sign = if negative { "-" } else { "" };
+    if !(-4..6).contains(&exponent) {
+        let (first, rest) = digits.split_at(1);
+        let point = if rest.is_empty() { "" } else { "." };
+        let exp_sign = if exponent < 0 { '-' } else { '+' };
+        return format!("{sign}{first}{point}{rest}e{exp_sign}{:02}", exponent.abs());
+    }
+    let point = exponent + 1; // digits before the decimal point
+    let text = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat((-point) as usize))
+    } else if point as usize >= digits.len() {
+        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
+    } else {
+        let (int, frac) = digits.split_at(point as usize);
+        format!("{int}.{frac}")
+    };
+    format!("{sign}{text}")
 }
 
 impl Scalar {
@@ -486,6 +516,30 @@ macro_rules! string_enum {
     };
 }
 pub(crate) use string_enum;
+
+#[cfg(test)]
+mod float_tests {
+    use super::float_text;
+
+    #[test]
+    fn floats_read_as_go_prints_them() {
+        for (f, text) in [
+            (1.0, "1"),
+            (2.5, "2.5"),
+            (1000.0, "1000"),
+            (123456.0, "123456"),
+            (1_000_000.0, "1e+06"),
+            (1_234_567.0, "1.234567e+06"),
+            (0.00001, "1e-05"),
+            (-0.0015, "-0.0015"),
+            (1e21, "1e+21"),
+            (std::f64::consts::PI, "3.141592653589793"),
+            (0.1, "0.1"),
+        ] {
+            assert_eq!(float_text(f), text, "{f}");
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

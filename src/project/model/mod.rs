@@ -11,6 +11,7 @@
 
 mod build;
 mod de;
+pub use de::float_text;
 mod deploy;
 mod develop;
 mod fields;
