@@ -54,6 +54,11 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
     opts.no_interpolate = args.no_interpolate;
     let loaded = load_project(&opts)?;
     let project = &loaded.project;
+    // Printing or checking services needs their environment; listing names does not.
+    let listing = args.services || args.volumes || args.networks || args.profiles || args.images;
+    if !listing {
+        loaded.require_environment(&services, true)?;
+    }
     if args.quiet {
         return Ok(0);
     }

@@ -39,6 +39,7 @@ pub fn run(global: GlobalArgs, args: ConvertArgs) -> Result<i32> {
 fn kubernetes(global: GlobalArgs, args: KubernetesArgs) -> Result<i32> {
     let opts = global.load_options(&[])?;
     let loaded = load_project(&opts)?;
+    loaded.require_environment(&[], false)?;
     let conversion = k8s::convert(&k8s::Inputs {
         project: &loaded.project,
         environment: &loaded.environment,

@@ -87,6 +87,7 @@ pub fn run(global: GlobalArgs, args: RunArgs) -> Result<i32> {
     if !loaded.project.services.contains_key(&args.service) {
         return Err(Error::new(format!("no such service: {}", args.service)));
     }
+    loaded.require_environment(std::slice::from_ref(&args.service), args.no_deps)?;
     let entrypoint = args
         .entrypoint
         .as_deref()

@@ -84,6 +84,7 @@ pub fn run(global: GlobalArgs, args: SwarmArgs) -> Result<i32> {
     match args.command {
         SwarmCommand::Up(up_args) => {
             let loaded = load_project(&global.load_options(&[])?)?;
+            loaded.require_environment(&[], false)?;
             let scale: BTreeMap<String, u32> = up_args.scale.into_iter().collect();
             runtime.block_on(async {
                 let engine = connect().await?;

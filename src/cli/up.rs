@@ -191,6 +191,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
     let services = global.take_file_arguments(&args.args);
     let opts = global.load_options(&services)?;
     let loaded = super::load_project(&opts)?;
+    loaded.require_environment(&services, args.no_deps)?;
     let scale = parse_scale(&args.scale)?;
     for name in scale.keys().chain(args.exit_code_from.iter()) {
         if !loaded.project.services.contains_key(name) {

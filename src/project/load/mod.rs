@@ -72,9 +72,44 @@ pub struct Loaded {
     pub environment: BTreeMap<String, String>,
     /// Every profile named by any service, active or not.
     pub all_profiles: BTreeSet<String>,
+    /// Services whose environment could not be read (a required env file is missing), with
+    /// the error: [`Loaded::require_environment`] fails the commands that need them.
+    pub unresolved_environment: BTreeMap<String, Error>,
     pub warnings: Vec<String>,
     /// The fully resolved project as JSON (the typed model's input), for `config`.
     pub json: Json,
+}
+
+impl Loaded {
+    /// Fail when one of `services` (all of them when empty; with what they depend on unless
+    /// `no_deps`) has an environment that could not be read: creating or describing its
+    /// containers needs it.
+    pub fn require_environment(&self, services: &[String], no_deps: bool) -> Result<()> {
+        if self.unresolved_environment.is_empty() {
+            return Ok(());
+        }
+        let wanted: BTreeSet<String> = if services.is_empty() {
+            self.project.services.keys().cloned().collect()
+        } else if no_deps {
+            services.iter().cloned().collect()
+        } else {
+            let graph: BTreeMap<String, Vec<String>> = self
+                .project
+                .services
+                .iter()
+                .map(|(name, s)| (name.clone(), s.dependency_names()))
+                .collect();
+            crate::graph::with_dependencies(&graph, services)
+        };
+        match self
+            .unresolved_environment
+            .iter()
+            .find(|(name, _)| wanted.contains(*name))
+        {
+            Some((_, err)) => Err(err.clone()),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Largest compose or env file rcompose reads. Real ones are a few kilobytes; the limit keeps
@@ -512,7 +547,10 @@ impl<'a> Loader<'a> {
         normalize::services(&mut json, &environment);
         normalize::resources(&mut json, &name);
         normalize::drop_unused_resources(&mut json);
-        resolve_environment(&mut json, &positions, &environment)?;
+        let unresolved_environment = resolve_environment(&mut json, &positions, &environment)?
+            .into_iter()
+            .map(|(name, e)| (name, self.decorate(e)))
+            .collect();
         resolve_labels(&mut json, &positions, &environment)?;
 
         let project = Project::from_value(json.clone()).map_err(|e| {
@@ -532,6 +570,7 @@ impl<'a> Loader<'a> {
             env_files,
             environment,
             all_profiles,
+            unresolved_environment,
             warnings: std::mem::take(&mut self.warnings),
             json,
         })
@@ -855,13 +894,18 @@ fn apply_profiles(json: &mut Json, active: &BTreeSet<String>, named: &[String]) 
 /// env files in order, then `environment`; a bare `KEY` takes its value from the project's
 /// variables and stays without a value when unset (the container then does not inherit the
 /// image's value, as with docker compose).
+///
+/// A service whose required env file is missing gets no environment from its files, and the
+/// error is returned for it: only the commands that need that service's environment fail,
+/// as with docker compose (`down`, `ps` or `logs` of the project still work).
 fn resolve_environment(
     json: &mut Json,
     positions: &SourceMap,
     vars: &BTreeMap<String, String>,
-) -> Result<()> {
+) -> Result<BTreeMap<String, Error>> {
+    let mut unresolved = BTreeMap::new();
     let Some(services) = json.get_mut("services").and_then(Json::as_object_mut) else {
-        return Ok(());
+        return Ok(unresolved);
     };
     for (name, service) in services.iter_mut() {
         let Some(map) = service.as_object_mut() else {
@@ -870,7 +914,13 @@ fn resolve_environment(
         let base = format!("/services/{}", yaml::escape_pointer(name));
         let files = key_files(map, &base, "env_file");
         let hint = "create the file, fix the path, or mark it `required: false`";
-        let mut env = read_key_files(name, "env_file", files, hint, positions, vars)?;
+        let mut env = match missing_file(name, "env_file", &files, hint, positions) {
+            Some(err) => {
+                unresolved.insert(name.clone(), err);
+                BTreeMap::new()
+            }
+            None => read_key_files(name, "env_file", files, hint, positions, vars)?,
+        };
         match map.get("environment") {
             Some(Json::Object(m)) => {
                 for (k, v) in m {
@@ -914,7 +964,7 @@ fn resolve_environment(
             );
         }
     }
-    Ok(())
+    Ok(unresolved)
 }
 
 /// A scalar as the text docker compose makes of it (numbers as Go prints them).
@@ -968,6 +1018,36 @@ fn key_files(map: &serde_json::Map<String, Json>, base: &str, key: &str) -> Vec<
     }
 }
 
+/// The error for the first required file of `files` (of key `key`) that is missing, at its
+/// entry, with `hint`.
+fn missing_file(
+    service: &str,
+    key: &str,
+    files: &[KeyFile],
+    hint: &str,
+    positions: &SourceMap,
+) -> Option<Error> {
+    let kind = key.replace('_', " ");
+    let file = files
+        .iter()
+        .find(|f| f.required && !Path::new(&f.path).is_file())?;
+    let path = Path::new(&file.path);
+    let what = if path.exists() {
+        "is not a regular file"
+    } else {
+        "not found"
+    };
+    let mut err = Error::new(format!(
+        "service \"{service}\": {kind} {} {what}",
+        path.display()
+    ))
+    .with_hint(hint);
+    if let Some(mark) = positions.find_value(&file.pointer) {
+        err = err.with_mark(mark.clone());
+    }
+    Some(err)
+}
+
 /// Read `files` (of key `key`: `env_file` or `label_file`) in the dotenv dialect, in order,
 /// a later file winning; `${VAR}` from the project's variables. A missing required file is
 /// an error at its entry, with `hint`.
@@ -980,27 +1060,14 @@ fn read_key_files(
     vars: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, Json>> {
     let kind = key.replace('_', " ");
+    if let Some(err) = missing_file(service, key, &files, hint, positions) {
+        return Err(err);
+    }
     let mut values = BTreeMap::new();
     for file in files {
         let path = PathBuf::from(&file.path);
         if !path.is_file() {
-            if !file.required {
-                continue;
-            }
-            let what = if path.exists() {
-                "is not a regular file"
-            } else {
-                "not found"
-            };
-            let mut err = Error::new(format!(
-                "service \"{service}\": {kind} {} {what}",
-                path.display()
-            ))
-            .with_hint(hint);
-            if let Some(mark) = positions.find_value(&file.pointer) {
-                err = err.with_mark(mark.clone());
-            }
-            return Err(err);
+            continue; // optional and missing
         }
         let lookup = |k: &str| vars.get(k).cloned();
         let context = |e: Error| e.context(format!("service \"{service}\": {key}"));

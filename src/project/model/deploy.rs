@@ -243,7 +243,8 @@ pub enum DeviceCount {
 impl Serialize for DeviceCount {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            DeviceCount::All => s.serialize_str("all"),
+            // Printed as docker compose prints it.
+            DeviceCount::All => s.serialize_i64(-1),
             DeviceCount::Count(n) => s.serialize_u64(*n),
         }
     }
@@ -431,7 +432,7 @@ mod tests {
         assert_eq!(listed.gpus[0].driver.as_deref(), Some("3dfx"));
         assert_eq!(
             serde_json::to_value(&all.gpus).unwrap(),
-            json!([{"count": "all"}])
+            json!([{"count": -1}])
         );
         let err = serde_json::from_value::<Probe>(json!({"gpus": "some"})).err();
         assert_eq!(

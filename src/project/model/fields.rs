@@ -219,25 +219,12 @@ fn health_test<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D
     d.deserialize_any(TestVisitor)
 }
 
-/// `healthcheck`, with `disable: true` turned into the test `["NONE"]`.
+/// `healthcheck`. `disable: true` is kept as written (with or without a test, as docker compose
+/// keeps it): [`HealthCheck::is_disabled`] is what the back ends ask.
 pub(crate) fn healthcheck<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<HealthCheck>, D::Error> {
-    let Some(mut check) = Option::<HealthCheck>::deserialize(d)? else {
-        return Ok(None);
-    };
-    if check.disable {
-        match check.test.as_deref() {
-            None | Some([]) => check.test = Some(vec!["NONE".to_string()]),
-            Some([first]) if first == "NONE" => {}
-            Some(_) => {
-                return Err(de::Error::custom(
-                    "healthcheck has both a test and disable: true; remove one of them",
-                ));
-            }
-        }
-    }
-    Ok(Some(check))
+    Option::<HealthCheck>::deserialize(d)
 }
 
 // ---------------------------------------------------------------- ulimits
@@ -1001,16 +988,19 @@ mod tests {
             test(json!({"test": ["CMD", "curl", "-f", "http://localhost"]})),
             Ok(strings(&["CMD", "curl", "-f", "http://localhost"]))
         );
-        assert_eq!(test(json!({"disable": true})), Ok(strings(&["NONE"])));
+        assert_eq!(test(json!({"disable": true})), Ok(None));
         assert_eq!(
             test(json!({"disable": true, "test": ["NONE"]})),
             Ok(strings(&["NONE"]))
         );
         assert_eq!(test(json!({"interval": "5s"})), Ok(None));
+        // docker compose keeps both; `disable` wins.
         assert_eq!(
             test(json!({"disable": true, "test": "true"})),
-            Err("healthcheck has both a test and disable: true; remove one of them".to_string())
+            Ok(strings(&["CMD-SHELL", "true"]))
         );
+        let disabled = probe(json!({"healthcheck": {"disable": true, "test": "true"}})).unwrap();
+        assert!(disabled.healthcheck.unwrap().is_disabled());
         let h = probe(
             json!({"healthcheck": {"interval": "1m30s", "timeout": "10s",
             "retries": "3", "start_period": "40s", "start_interval": "5s"}}),

@@ -316,7 +316,7 @@ mod tests {
         assert_eq!(web["deploy"]["replicas"], json!(3));
         assert_eq!(
             web["deploy"]["resources"]["reservations"]["devices"][0]["count"],
-            json!("all")
+            json!(-1)
         );
         assert_eq!(web["x-web"], json!("ext"));
         assert_eq!(v["volumes"]["data"], json!({}));

@@ -638,7 +638,7 @@ mod tests {
         let value = serde_json::to_value(&s).unwrap();
         assert_eq!(service(value.clone()), s);
         assert_eq!(value["extra_hosts"], json!(["somehost=162.242.195.82"]));
-        assert_eq!(value["gpus"], json!([{"count": "all"}]));
+        assert_eq!(value["gpus"], json!([{"count": -1}]));
         assert_eq!(value["configs"][1]["mode"], json!("0440"));
         assert_eq!(value["cpu_rt_period"], json!(1400));
         assert_eq!(value["provider"]["options"]["size"], json!(["256"]));
