@@ -10,9 +10,11 @@
 mod support;
 
 use std::ffi::OsStr;
+use std::io::Write;
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use support::testbed::{self, Bed, Node, Spec};
 use support::{TestProject, compose_under_test, docker, ok, stderr, test_image};
@@ -368,4 +370,426 @@ fn the_sweeper_removes_what_a_crashed_run_left() {
     );
     testbed::sweep();
     assert_eq!(testbed::leftovers(id), Vec::<String>::new());
+}
+
+/// An Elastic-shaped stack with the busybox stand-in: three data nodes, each pinned to the
+/// swarm node holding its data volume, and a three-replica front end spread over the zones,
+/// rolled one task at a time. `dnsrr`: this kernel has no IPVS, which virtual IPs need.
+fn elastic_stack(kibana_version: &str) -> String {
+    let image = test_image();
+    let mut text = String::from("services:\n");
+    for n in 1..=3 {
+        text.push_str(&format!(
+            r#"  es0{n}:
+    image: {image}
+    hostname: es0{n}
+    command: ["sh", "-c", "echo es0{n} >> /data/starts && exec httpd -f -p 9200 -h /data"]
+    volumes:
+      - esdata0{n}:/data
+    networks: [elastic]
+    stop_grace_period: 1s
+    deploy:
+      endpoint_mode: dnsrr
+      placement:
+        constraints: [node.labels.es == es0{n}]
+"#
+        ));
+    }
+    text.push_str(&format!(
+        r#"  kibana:
+    image: {image}
+    command: ["sh", "-c", "echo kibana $$KIBANA_VERSION > /tmp/index.html && exec httpd -f -p 5601 -h /tmp"]
+    environment:
+      KIBANA_VERSION: "{kibana_version}"
+      ELASTICSEARCH_HOSTS: http://es01:9200
+    networks: [elastic]
+    stop_grace_period: 1s
+    deploy:
+      replicas: 3
+      endpoint_mode: dnsrr
+      placement:
+        preferences:
+          - spread: node.labels.zone
+      update_config:
+        parallelism: 1
+        delay: 2s
+        order: start-first
+networks:
+  elastic:
+    driver: overlay
+volumes:
+  esdata01:
+  esdata02:
+  esdata03:
+"#
+    ));
+    text
+}
+
+/// A task as the manager reports it.
+#[derive(Debug, Clone)]
+struct Task {
+    id: String,
+    service: String,
+    node: String,
+    desired: String,
+    state: String,
+    created: String,
+    changed: String,
+    error: String,
+}
+
+/// The tasks of `stack` (node names instead of IDs), from the manager.
+fn tasks(manager: &Node, stack: &str, nodes: &[(String, String)]) -> Vec<Task> {
+    let services = manager.docker(&[
+        "service",
+        "ls",
+        "--filter",
+        &format!("label=com.docker.stack.namespace={stack}"),
+        "--format",
+        "{{.ID}} {{.Name}}",
+    ]);
+    let services: Vec<(String, String)> = services
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(id, name)| (id.to_string(), name.to_string()))
+        .collect();
+    let mut out = Vec::new();
+    for (service_id, service) in &services {
+        let ids = manager.docker(&["service", "ps", "-q", "--no-trunc", service_id]);
+        for id in ids.lines() {
+            let json = manager.docker(&["inspect", "--type", "task", id]);
+            let value: serde_json::Value =
+                serde_json::from_str(&json).unwrap_or_else(|e| panic!("task {id}: {e}: {json}"));
+            let task = &value[0];
+            let field = |pointer: &str| {
+                task.pointer(pointer)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let node_id = field("/NodeID");
+            let node = nodes
+                .iter()
+                .find(|(id, _)| *id == node_id)
+                .map(|(_, name)| name.clone())
+                .unwrap_or(node_id);
+            out.push(Task {
+                id: id.to_string(),
+                service: service.trim_start_matches(&format!("{stack}_")).to_string(),
+                node,
+                desired: field("/DesiredState"),
+                state: field("/Status/State"),
+                created: field("/CreatedAt"),
+                changed: field("/Status/Timestamp"),
+                error: field("/Status/Err"),
+            });
+        }
+    }
+    out
+}
+
+/// Nodes of the running tasks of `service`, sorted.
+fn running_on(tasks: &[Task], service: &str) -> Vec<String> {
+    let mut nodes: Vec<String> = tasks
+        .iter()
+        .filter(|t| t.service == service && t.desired == "running" && t.state == "running")
+        .map(|t| t.node.clone())
+        .collect();
+    nodes.sort();
+    nodes
+}
+
+/// Seconds since the epoch of an RFC 3339 time as the engine writes it.
+fn seconds(time: &str) -> f64 {
+    let out = std::process::Command::new("date")
+        .args(["-u", "-d", time, "+%s.%N"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run date: {e}"));
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("date {time}: {e}"))
+}
+
+/// The container of `service`'s task on `node`.
+fn container_on(node: &Node, stack: &str, service: &str) -> String {
+    let ids = node.docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.swarm.service.name={stack}_{service}"),
+    ]);
+    let id = ids.lines().next().unwrap_or_default().to_string();
+    assert!(!id.is_empty(), "no {service} container on {}", node.name);
+    id
+}
+
+#[test]
+fn a_three_node_swarm_spreads_rolls_and_survives_losing_a_node() {
+    let bed = bed();
+    let ssh = bed.ssh.as_ref().expect("the bed runs sshd");
+    let swarm = bed.swarm(&[
+        &[("es", "es01"), ("zone", "a")],
+        &[("es", "es02"), ("zone", "b")],
+        &[("es", "es03"), ("zone", "c")],
+    ]);
+    let names: Vec<(String, String)> = swarm
+        .node_ids
+        .iter()
+        .zip(&bed.nodes)
+        .map(|(id, node)| (id.clone(), node.name.clone()))
+        .collect();
+    let [node1, node2, node3] = [&bed.nodes[0], &bed.nodes[1], &bed.nodes[2]];
+    let project = TestProject::new("swarm-nodes");
+    let stack = project.name.as_str();
+    project.write("compose.yaml", &elastic_stack("1"));
+    // The manager, reached over ssh from the user's machine.
+    let manager = format!("ssh://{}", ssh.destination);
+    let env = [("DOCKER_HOST", manager.as_str())];
+    let swarm_up = |args: &[&str]| {
+        let mut all = vec!["swarm", "up"];
+        all.extend(args);
+        rcompose(&bed, &project, &all, &env)
+    };
+
+    // Deploy: every service converges where its placement says.
+    let out = swarm_up(&[]);
+    ok(&out, "swarm up");
+    let before = tasks(node1, stack, &names);
+    for n in 1..=3 {
+        assert_eq!(
+            running_on(&before, &format!("es0{n}")),
+            [format!("node{n}")]
+        );
+    }
+    assert_eq!(
+        running_on(&before, "kibana"),
+        ["node1", "node2", "node3"],
+        "spread over the zones"
+    );
+    // Each data volume exists on its own node only.
+    for (n, node) in bed.nodes.iter().enumerate() {
+        let volumes = node.docker(&[
+            "volume",
+            "ls",
+            "--filter",
+            &format!("label=com.docker.stack.namespace={stack}"),
+            "--format",
+            "{{.Name}}",
+        ]);
+        assert_eq!(
+            volumes,
+            format!("{stack}_esdata0{}", n + 1),
+            "on {}",
+            node.name
+        );
+    }
+    // Services reach each other by name over the overlay network, across hosts.
+    let kibana_on_2 = container_on(node2, stack, "kibana");
+    for (from, container, target, expected) in [
+        (
+            node2,
+            kibana_on_2.as_str(),
+            "http://es01:9200/starts",
+            "es01",
+        ),
+        (
+            node2,
+            kibana_on_2.as_str(),
+            "http://es03:9200/starts",
+            "es03",
+        ),
+        (
+            node3,
+            &container_on(node3, stack, "es03"),
+            "http://es02:9200/starts",
+            "es02",
+        ),
+    ] {
+        let page = from.docker(&["exec", container, "timeout", "5", "wget", "-qO-", target]);
+        assert_eq!(page.trim(), expected, "{target} from {}", from.name);
+    }
+    let page = node1.docker(&[
+        "exec",
+        &container_on(node1, stack, "es01"),
+        "sh",
+        "-c",
+        "echo hi | timeout 5 nc kibana 5601 >/dev/null && echo reached",
+    ]);
+    assert_eq!(page.trim(), "reached");
+
+    // `swarm ps` shows the node of each task.
+    let table = ok(
+        &rcompose(&bed, &project, &["swarm", "ps"], &env),
+        "swarm ps",
+    );
+    for n in 1..=3 {
+        let row = table
+            .lines()
+            .find(|l| l.contains(&format!("{stack}_es0{n}.1 ")))
+            .unwrap_or_else(|| panic!("no es0{n} row:\n{table}"));
+        assert!(row.contains(&format!(" node{n} ")), "{row}");
+    }
+
+    // A changed file updates the changed service only, one task at a time, new before old.
+    project.write("compose.yaml", &elastic_stack("2"));
+    let out = swarm_up(&[]);
+    let said = stderr(&out);
+    ok(&out, "swarm up (changed)");
+    assert!(
+        said.contains(&format!("Updating service {stack}_kibana")),
+        "{said}"
+    );
+    for n in 1..=3 {
+        assert!(
+            said.contains(&format!("Service {stack}_es0{n} is up to date")),
+            "{said}"
+        );
+    }
+    let after = tasks(node1, stack, &names);
+    let ids = |tasks: &[Task], service: &str| {
+        let mut ids: Vec<String> = tasks
+            .iter()
+            .filter(|t| t.service == service && t.desired == "running")
+            .map(|t| t.id.clone())
+            .collect();
+        ids.sort();
+        ids
+    };
+    for n in 1..=3 {
+        let service = format!("es0{n}");
+        assert_eq!(
+            ids(&after, &service),
+            ids(&before, &service),
+            "{service} was touched"
+        );
+    }
+    let old_kibana = ids(&before, "kibana");
+    let mut new_kibana: Vec<&Task> = after
+        .iter()
+        .filter(|t| t.service == "kibana" && t.desired == "running")
+        .collect();
+    assert_eq!(new_kibana.len(), 3);
+    assert!(new_kibana.iter().all(|t| !old_kibana.contains(&t.id)));
+    new_kibana.sort_by(|a, b| seconds(&a.created).total_cmp(&seconds(&b.created)));
+    for pair in new_kibana.windows(2) {
+        let gap = seconds(&pair[1].created) - seconds(&pair[0].created);
+        assert!(
+            gap >= 1.9,
+            "update_config.delay 2s not honoured: {gap:.2} s apart"
+        );
+    }
+    // start-first: each replaced task stopped only once its successor was running.
+    for old in after.iter().filter(|t| old_kibana.contains(&t.id)) {
+        assert_eq!(old.desired, "shutdown", "{old:?}");
+        let successor_running = new_kibana
+            .iter()
+            .map(|t| seconds(&t.changed))
+            .fold(f64::MAX, f64::min);
+        assert!(
+            seconds(&old.changed) >= successor_running,
+            "a task stopped before any new one ran: {old:?}"
+        );
+    }
+
+    // Losing a worker: its engine stops; the manager reschedules what placement allows.
+    let lost_at = Instant::now();
+    node3.stop_engine();
+    let stopped_after = lost_at.elapsed();
+    let deadline = lost_at + Duration::from_secs(120);
+    let mut down_after = None;
+    let reconverged = loop {
+        let now = tasks(node1, stack, &names);
+        if down_after.is_none() {
+            let state = node1.docker(&[
+                "node",
+                "inspect",
+                "--format",
+                "{{.Status.State}}",
+                &swarm.node_ids[2],
+            ]);
+            if state == "down" {
+                down_after = Some(lost_at.elapsed());
+            }
+        }
+        let kibana = running_on(&now, "kibana");
+        if down_after.is_some() && kibana.len() == 3 && !kibana.contains(&"node3".to_string()) {
+            break now;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not reconverged within 120 s of losing node3: {now:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let took = lost_at.elapsed();
+    // Straight to the process's stderr, so that it shows in CI logs although the test passes.
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "multi_host: the swarm reconverged {:.1} s after node3's engine was stopped (the engine \
+         took {:.1} s to stop; the manager saw node3 down after {:.1} s)",
+        took.as_secs_f64(),
+        stopped_after.as_secs_f64(),
+        down_after.unwrap_or_default().as_secs_f64(),
+    );
+    assert_eq!(running_on(&reconverged, "es01"), ["node1"]);
+    assert_eq!(running_on(&reconverged, "es02"), ["node2"]);
+    // es03 is pinned to node3, where its data is: it waits, and says why.
+    let es03: Vec<&Task> = reconverged
+        .iter()
+        .filter(|t| t.service == "es03" && t.desired == "running")
+        .collect();
+    assert_eq!(es03.len(), 1, "{es03:#?}");
+    assert_eq!(es03[0].state, "pending");
+    assert!(es03[0].error.starts_with("no suitable node"), "{es03:#?}");
+
+    // `swarm ps` says node3 is down and why es03 waits.
+    let out = rcompose(&bed, &project, &["swarm", "ps", "--no-trunc"], &env);
+    let table = ok(&out, "swarm ps");
+    assert!(
+        stderr(&out).contains(
+            "WARN node node3 is down: the states shown for its tasks are the last it reported"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let rows: Vec<&str> = table.lines().collect();
+    let es03_row = rows
+        .iter()
+        .find(|l| l.contains(&format!("{stack}_es03.1 ")) && !l.contains("\\_"))
+        .unwrap_or_else(|| panic!("no es03 row:\n{table}"));
+    assert!(es03_row.contains("Pending"), "{es03_row}");
+    assert!(es03_row.contains("\"no suitable node"), "{es03_row}");
+    for row in rows.iter().filter(|l| l.contains(" node3")) {
+        assert!(row.contains(" node3 (down) "), "{row}\n{table}");
+        assert!(
+            row.contains(" Shutdown "),
+            "a task on node3 still wanted: {row}"
+        );
+    }
+    assert!(
+        rows.iter().any(|l| l.contains(" node3 (down) ")),
+        "node3's tasks are gone from the table:\n{table}"
+    );
+
+    // `swarm up --wait` does not pretend: the front end converged elsewhere, es03 cannot.
+    let out = swarm_up(&["--wait", "--timeout", "5"]);
+    let said = stderr(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("WARN node node3 is down"), "{said}");
+    assert!(
+        said.contains(&format!("{stack}_kibana: converged, 3 running")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!(
+            "error: the stack did not converge within 5 s: {stack}_es03 0/1 running (no suitable node"
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains("hint: node node3 is down: tasks placed only there wait for it to come back"),
+        "{said}"
+    );
 }

@@ -9,7 +9,7 @@
 //! - [`diff`] compares a wanted service spec with the one the engine holds, so that `up` only
 //!   updates services whose spec changed. Pure; unit-tested.
 //! - [`up`], [`ps`] and [`down`] talk to the engine through bollard; [`wait`] watches tasks
-//!   converge.
+//!   converge; [`nodes`] says which nodes the manager sees down, whose tasks count nowhere.
 //!
 //! Every object of a stack carries the label `com.docker.stack.namespace=<stack>`
 //! ([`crate::engine::labels::STACK_NAMESPACE`]), so `docker stack ps/rm` see rcompose stacks and
@@ -18,6 +18,7 @@
 pub mod convert;
 pub mod diff;
 pub mod down;
+pub mod nodes;
 pub mod ps;
 pub mod up;
 pub mod wait;
