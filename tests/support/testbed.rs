@@ -158,6 +158,10 @@ pub struct Swarm {
 impl Bed {
     /// Make a bed as `spec` says (after sweeping up what crashed runs left behind).
     pub fn start(spec: &Spec) -> Bed {
+        // SAFETY: geteuid has no side effects.
+        if unsafe { libc::geteuid() } != 0 {
+            panic!("the multi-host test bed needs root: it makes network namespaces and bridges");
+        }
         sweep();
         let (id, dir) = claim();
         // From here on, a panic drops the bed, which removes what was made so far.
