@@ -362,12 +362,9 @@ fn the_sweeper_removes_what_a_crashed_run_left() {
         ],
     );
     let cgroup = Path::new("/sys/fs/cgroup/memory").join(format!("{name}-node1"));
-    let _ = std::fs::create_dir(&cgroup);
-    assert!(
-        testbed::leftovers(id).len() >= 4,
-        "{:?}",
-        testbed::leftovers(id)
-    );
+    std::fs::create_dir(&cgroup)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", cgroup.display()));
+    // (Another test's bed may sweep them first, at its start: the end is the same.)
     testbed::sweep();
     assert_eq!(testbed::leftovers(id), Vec::<String>::new());
 }
