@@ -66,6 +66,18 @@ fn docker_cli(bed: &Bed, project: &TestProject, args: &[&str]) -> String {
     ok(&out, &format!("docker {args:?}"))
 }
 
+/// Docker context `name` for the bed's ssh server, made by the docker CLI in the project's own
+/// CLI configuration.
+fn ssh_context(bed: &Bed, project: &TestProject, name: &str) {
+    let ssh = bed.ssh.as_ref().expect("the bed runs sshd");
+    let host = format!("host=ssh://{}", ssh.destination);
+    docker_cli(
+        bed,
+        project,
+        &["context", "create", name, "--docker", &host],
+    );
+}
+
 /// A web server and a client of it, on a network of their own.
 fn small_stack() -> String {
     format!(
@@ -194,21 +206,10 @@ fn ssh_failures_name_the_host_and_what_to_check() {
 #[test]
 fn ps_up_down_through_docker_contexts() {
     let bed = bed();
-    let ssh = bed.ssh.as_ref().expect("the bed runs sshd");
     let tls = bed.tls.as_ref().expect("the bed has a TLS engine");
     let project = TestProject::new("remote-context");
     // Contexts made by the docker CLI itself, in the project's own CLI configuration.
-    docker_cli(
-        &bed,
-        &project,
-        &[
-            "context",
-            "create",
-            "rctb-ssh",
-            "--docker",
-            &format!("host=ssh://{}", ssh.destination),
-        ],
-    );
+    ssh_context(&bed, &project, "rctb-ssh");
     docker_cli(
         &bed,
         &project,
@@ -242,20 +243,9 @@ fn ps_up_down_through_docker_contexts() {
 #[test]
 fn the_context_flag_and_docker_host_take_precedence_as_in_the_docker_cli() {
     let bed = bed();
-    let ssh = bed.ssh.as_ref().expect("the bed runs sshd");
     let project = TestProject::new("remote-precedence");
     project.write("compose.yaml", &small_stack());
-    docker_cli(
-        &bed,
-        &project,
-        &[
-            "context",
-            "create",
-            "rctb-ssh",
-            "--docker",
-            &format!("host=ssh://{}", ssh.destination),
-        ],
-    );
+    ssh_context(&bed, &project, "rctb-ssh");
     docker_cli(&bed, &project, &["context", "use", "rctb-ssh"]);
     let node2 = bed.nodes[1].host();
     let node2 = [("DOCKER_HOST", node2.as_str())];
@@ -343,23 +333,11 @@ fn the_sweeper_removes_what_a_crashed_run_left() {
     };
     run("ip", &["netns", "add", &format!("{name}-node1")]);
     run("ip", &["link", "add", &name, "type", "bridge"]);
+    let mut rule = vec!["-I".to_string(), "FORWARD".to_string(), "1".to_string()];
+    rule.extend(testbed::forward_rule(&name));
     run(
         "iptables",
-        &[
-            "-I",
-            "FORWARD",
-            "1",
-            "-i",
-            &name,
-            "-o",
-            &name,
-            "-m",
-            "comment",
-            "--comment",
-            &name,
-            "-j",
-            "ACCEPT",
-        ],
+        &rule.iter().map(String::as_str).collect::<Vec<_>>(),
     );
     let cgroup = Path::new("/sys/fs/cgroup/memory").join(format!("{name}-node1"));
     std::fs::create_dir(&cgroup)

@@ -197,23 +197,11 @@ impl Bed {
         must("ip", &["link", "add", &name, "type", "bridge"]);
         must("ip", &["link", "set", &name, "up"]);
         // Bridged frames go through the host's FORWARD chain (br_netfilter), whose policy drops.
+        let mut insert = vec!["-I".to_string(), "FORWARD".to_string(), "1".to_string()];
+        insert.extend(forward_rule(&name));
         must(
             "iptables",
-            &[
-                "-I",
-                "FORWARD",
-                "1",
-                "-i",
-                &name,
-                "-o",
-                &name,
-                "-m",
-                "comment",
-                "--comment",
-                &name,
-                "-j",
-                "ACCEPT",
-            ],
+            &insert.iter().map(String::as_str).collect::<Vec<_>>(),
         );
         let client = self.client_netns.clone();
         self.attach(&client, &format!("{name}-c"), &format!("{SUBNET}.2"));
@@ -829,31 +817,39 @@ fn teardown(id: &str) {
             }
         }
     }
-    let rule = [
-        "FORWARD",
-        "-i",
-        &name,
-        "-o",
-        &name,
-        "-m",
-        "comment",
-        "--comment",
-        &name,
-        "-j",
-        "ACCEPT",
-    ];
+    let rule = forward_rule(&name);
     for _ in 0..10 {
-        let mut check = vec!["-C"];
-        check.extend(rule);
-        if !run("iptables", &check).status.success() {
+        let with = |action: &str| {
+            let mut args = vec![action, "FORWARD"];
+            args.extend(rule.iter().map(String::as_str));
+            run("iptables", &args)
+        };
+        if !with("-C").status.success() {
             break;
         }
-        let mut delete = vec!["-D"];
-        delete.extend(rule);
-        let _ = run("iptables", &delete);
+        let _ = with("-D");
     }
     remove_cgroups(&name);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The FORWARD rule (after the chain name) that lets bridge `name` forward its frames, marked
+/// with the bed's name.
+pub fn forward_rule(name: &str) -> Vec<String> {
+    [
+        "-i",
+        name,
+        "-o",
+        name,
+        "-m",
+        "comment",
+        "--comment",
+        name,
+        "-j",
+        "ACCEPT",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// IDs of processes that belong to bed `name`: in its cgroups, in its namespaces, or naming
