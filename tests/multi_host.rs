@@ -201,6 +201,22 @@ fn ssh_failures_name_the_host_and_what_to_check() {
         "{text}"
     );
     assert!(text.contains("hint: check that `ssh -l root"), "{text}");
+
+    // What goes wrong on the remote side is told too: here, a socket that does not exist
+    // (`ssh://HOST/PATH` names the remote engine's socket).
+    let ssh = bed.ssh.as_ref().expect("the bed runs sshd");
+    let host = format!("ssh://{}/run/rctb-nonexistent.sock", ssh.destination);
+    let out = rcompose(&bed, &project, &["ps"], &[("DOCKER_HOST", &host)]);
+    assert!(!out.status.success());
+    let text = stderr(&out);
+    // (What the remote docker CLI says, through ssh's standard error.)
+    assert!(
+        text.starts_with(&format!(
+            "error: cannot connect to the Docker daemon at {host}: failed to open the raw stream \
+             connection: dial unix /run/rctb-nonexistent.sock: connect: no such file or directory\n"
+        )),
+        "{text}"
+    );
 }
 
 #[test]

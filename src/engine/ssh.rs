@@ -7,10 +7,12 @@
 //! Connections are pooled (one `ssh` process each, kept while idle). At most [`MAX_STARTING`]
 //! are being set up at once, so that a burst of parallel requests does not trip sshd's
 //! `MaxStartups` (10 unauthenticated connections by default), which drops connections at random.
-//! When `ssh` fails, what it wrote on its standard error becomes the error's reason.
+//! When `ssh` fails, what it wrote on its standard error becomes the reason of the errors of its
+//! connection's requests.
 
 use std::future::Future;
 use std::io;
+use std::os::unix::process::ExitStatusExt;
 use std::pin::Pin;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -168,12 +170,9 @@ pub fn client(
     timeout_secs: u64,
     version: &ClientVersion,
 ) -> Result<Docker, bollard::errors::Error> {
-    let (stderr_tx, _) = watch::channel(None);
-    let stderr_tx = Arc::new(stderr_tx);
     let connector = Connector {
         args: Arc::new(address.ssh_args()),
         starting: Arc::new(Semaphore::new(MAX_STARTING)),
-        failures: stderr_tx.clone(),
     };
     let client = Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
@@ -181,30 +180,32 @@ pub fn client(
         .build(connector);
     let transport = move |request: BollardRequest| {
         let client = client.clone();
-        let failures = stderr_tx.clone();
         async move {
             match client.request(request).await {
                 Ok(response) => Ok(response),
-                Err(err) => Err(explain(&failures, err).await),
+                Err(err) => Err(explain(err).await),
             }
         }
     };
     Docker::connect_with_custom_transport(transport, Some("http://docker"), timeout_secs, version)
 }
 
-/// The error of a failed request: what `ssh` said on its standard error, when it said something
-/// (waiting a moment for it), else the HTTP client's error.
-async fn explain(
-    failures: &watch::Sender<Option<String>>,
-    err: hyper_util::client::legacy::Error,
-) -> bollard::errors::Error {
-    let mut said = failures.subscribe();
-    let mut text = said.borrow_and_update().clone();
-    if text.is_none()
-        && let Ok(Ok(())) = tokio::time::timeout(STDERR_GRACE, said.changed()).await
-    {
-        text = said.borrow().clone();
+/// The error of a failed request: what the connection's `ssh` said on its standard error when
+/// it failed (waiting a moment for it to exit), else the HTTP client's error.
+async fn explain(err: hyper_util::client::legacy::Error) -> bollard::errors::Error {
+    let stderr = err.connect_info().and_then(|info| {
+        let mut extras = http::Extensions::new();
+        info.get_extras(&mut extras);
+        extras.get::<SshStderr>().cloned()
+    });
+    let Some(SshStderr(stderr)) = stderr else {
+        return err.into();
+    };
+    let mut said = stderr.subscribe();
+    if said.borrow_and_update().is_none() {
+        let _ = tokio::time::timeout(STDERR_GRACE, said.changed()).await;
     }
+    let text = said.borrow().clone();
     match text {
         Some(text) => bollard::errors::Error::IOError {
             err: io::Error::other(text),
@@ -213,13 +214,15 @@ async fn explain(
     }
 }
 
+/// What one `ssh` process said on its standard error, once it has failed.
+#[derive(Clone)]
+struct SshStderr(Arc<watch::Sender<Option<String>>>);
+
 /// Makes connections: one `ssh` process each.
 #[derive(Clone)]
 struct Connector {
     args: Arc<Vec<String>>,
     starting: Arc<Semaphore>,
-    /// The last failure of an `ssh` process, as it described it.
-    failures: Arc<watch::Sender<Option<String>>>,
 }
 
 impl tower_service::Service<http::Uri> for Connector {
@@ -272,30 +275,32 @@ impl tower_service::Service<http::Uri> for Connector {
             };
             let starting = Arc::new(Mutex::new(Some(permit)));
             let (closed_tx, closed_rx) = oneshot::channel();
+            let said = SshStderr(Arc::new(watch::channel(None).0));
             tokio::spawn(supervise(
                 child,
                 stderr,
                 closed_rx,
-                this.failures.clone(),
+                said.clone(),
                 starting.clone(),
             ));
             Ok(TokioIo::new(SshStream {
                 stdin: Some(stdin),
                 stdout,
                 starting,
+                said,
                 _closed: closed_tx,
             }))
         })
     }
 }
 
-/// Watch one `ssh` process: end it when its connection is dropped; when it ends on its own with
-/// a failure, record what it said. Also ends its "setting up" period after a while.
+/// Watch one `ssh` process: end it when its connection is dropped, and record what it said
+/// when it failed on its own. Also ends its "setting up" period after a while.
 async fn supervise(
     mut child: Child,
     mut stderr: ChildStderr,
     closed: oneshot::Receiver<()>,
-    failures: Arc<watch::Sender<Option<String>>>,
+    said: SshStderr,
     starting: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
 ) {
     let release = async {
@@ -305,28 +310,35 @@ async fn supervise(
         }
         std::future::pending::<()>().await
     };
-    let mut said = Vec::new();
-    let ended_by_us = tokio::select! {
-        _ = stderr.read_to_end(&mut said) => false,
-        _ = closed => true,
-        () = release => true,
-    };
-    if ended_by_us {
-        let _ = child.start_kill();
-        let _ = child.wait().await;
-        return;
+    let mut text = Vec::new();
+    {
+        let read = stderr.read_to_end(&mut text);
+        tokio::pin!(read, release);
+        tokio::select! {
+            // ssh closed its standard error: it is exiting.
+            _ = &mut read => {}
+            // The connection is done with (or failed and dropped): end ssh, and keep what it
+            // had said if it ended on its own just before.
+            _ = closed => {
+                let _ = child.start_kill();
+                let _ = tokio::time::timeout(Duration::from_secs(1), &mut read).await;
+            }
+            () = &mut release => {}
+        }
     }
-    // ssh closed its standard error: it is exiting.
     let status = child.wait().await;
-    let text = String::from_utf8_lossy(&said);
-    let text: Vec<&str> = text
+    let killed_by_us = status
+        .as_ref()
+        .is_ok_and(|s| s.signal() == Some(libc::SIGKILL));
+    let failed = status.as_ref().map_or(true, |s| !s.success());
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with("Warning: Permanently added"))
         .collect();
-    let failed = status.as_ref().map_or(true, |s| !s.success());
-    if failed && !text.is_empty() {
-        failures.send_replace(Some(text.join("; ")));
+    if failed && !killed_by_us && !lines.is_empty() {
+        said.0.send_replace(Some(lines.join("; ")));
     }
 }
 
@@ -336,6 +348,8 @@ struct SshStream {
     stdout: ChildStdout,
     /// Held while the connection sets up, until the first answer.
     starting: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
+    /// What its `ssh` says when it fails, for the errors of this connection's requests.
+    said: SshStderr,
     /// Dropped with the connection, which tells [`supervise`] to end `ssh`.
     _closed: oneshot::Sender<()>,
 }
@@ -390,7 +404,7 @@ impl AsyncWrite for SshStream {
 
 impl Connection for SshStream {
     fn connected(&self) -> Connected {
-        Connected::new()
+        Connected::new().extra(self.said.clone())
     }
 }
 
