@@ -36,6 +36,9 @@ const STARTING_AT_MOST: Duration = Duration::from_secs(10);
 /// How long a failed request waits for `ssh` to say why on its standard error.
 const STDERR_GRACE: Duration = Duration::from_secs(2);
 
+/// How long `ssh` may take to end by itself once its connection is closed.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
 /// Idle connections (and their `ssh` processes) are closed after this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -317,11 +320,13 @@ async fn supervise(
         tokio::select! {
             // ssh closed its standard error: it is exiting.
             _ = &mut read => {}
-            // The connection is done with (or failed and dropped): end ssh, and keep what it
-            // had said if it ended on its own just before.
+            // The connection is done with, or failed and was dropped. Its standard input is
+            // closed, so a working ssh ends shortly; a failing one may still be writing why (it
+            // can close its standard output first). Give it a moment, then end it.
             _ = closed => {
-                let _ = child.start_kill();
-                let _ = tokio::time::timeout(Duration::from_secs(1), &mut read).await;
+                if tokio::time::timeout(CLOSE_GRACE, &mut read).await.is_err() {
+                    let _ = child.start_kill();
+                }
             }
             () = &mut release => {}
         }
