@@ -644,6 +644,22 @@ fn a_three_node_swarm_spreads_rolls_and_survives_losing_a_node() {
         assert!(row.contains(&format!(" node{n} ")), "{row}");
     }
 
+    // A worker cannot answer for the swarm: rcompose says to ask a manager.
+    let worker = node2.host();
+    let out = rcompose(
+        &bed,
+        &project,
+        &["swarm", "ps"],
+        &[("DOCKER_HOST", &worker)],
+    );
+    assert!(!out.status.success());
+    let said = stderr(&out);
+    assert!(
+        said.starts_with("error: the engine is not a swarm manager: "),
+        "{said}"
+    );
+    assert!(said.contains("point rcompose at a manager"), "{said}");
+
     // A changed file updates the changed service only, one task at a time, new before old.
     project.write("compose.yaml", &elastic_stack("2"));
     let out = swarm_up(&[]);

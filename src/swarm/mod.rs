@@ -53,8 +53,8 @@ pub(crate) fn not_a_manager(err: bollard::errors::Error) -> Error {
     };
     if message.contains("not a swarm manager") || message.contains("swarm mode") {
         Error::new(format!("the engine is not a swarm manager: {message}")).with_hint(
-            "run `docker swarm init` to make this engine a single-node swarm, or point \
-             DOCKER_HOST at a manager",
+            "run `docker swarm init` to make this engine a single-node swarm, or point rcompose \
+             at a manager (DOCKER_HOST=ssh://MANAGER, or --context)",
         )
     } else {
         Error::new(format!("cannot talk to the swarm: {message}"))
