@@ -9,15 +9,20 @@
 //! commented `rctb-<id>`, cgroups `/rctb-<id>-node1`, files under `$TMPDIR/rctb-<id>`, whose
 //! `owner` file names the test process). Dropping the [`Bed`] removes all of it, also while a
 //! failed test unwinds; [`sweep`] removes what a crashed run left behind (beds whose process is
-//! gone) before a new bed is made. The machine's own engine is never touched: its images reach the nodes by
-//! `docker save | docker load`.
+//! gone) before a new bed is made. The machine's own engine is never touched: its images reach
+//! the nodes by `docker save | docker load`.
 //!
 //! The private addresses (10.213.0.0/24) exist only inside the bed's namespaces: the host keeps
 //! none, so anything that talks to a node over the network runs in the client namespace
-//! ([`Bed::client_command`]).
+//! ([`Bed::client_command`]). The host's only rule is one FORWARD accept for the bridge (bridged
+//! frames pass the host's FORWARD chain, whose policy drops them).
 //!
 //! Engines are started with `nsenter --net=...` (not `ip netns exec`, which remounts /sys and
-//! hides the cgroup mounts from dockerd) under `unshare --uts` (a hostname per node).
+//! hides the cgroup mounts from dockerd) under `unshare --uts` (a hostname per node), each with
+//! a `--config-file` of its own (empty), the `vfs` storage driver and its containers under a
+//! cgroup parent of the bed's. Each keeps docker's defaults otherwise: its `docker0`, its
+//! iptables rules and its swarm's overlay (VXLAN) interfaces live in its own namespace, so they
+//! meet neither the machine's nor each other's.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
