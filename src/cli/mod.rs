@@ -96,6 +96,9 @@ pub struct GlobalArgs {
         allow_negative_numbers = true
     )]
     pub parallel: Option<i64>,
+    /// Docker context to use (overrides DOCKER_HOST, DOCKER_CONTEXT and `docker context use`)
+    #[arg(short = 'c', long, global = true, value_name = "CONTEXT")]
+    pub context: Option<String>,
 }
 
 /// `--progress` values.
@@ -318,6 +321,9 @@ fn bad_variable(e: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> 
 
 fn run(cli: Cli) -> Result<i32> {
     let Cli { global, command } = cli;
+    if let Some(context) = &global.context {
+        crate::engine::connection::use_context(context);
+    }
     match command {
         Command::Config(args) => config::run(global, args),
         Command::Convert(args) => convert::run(global, args),

@@ -34,6 +34,9 @@ pub struct UpArgs {
     /// Don't wait for the services' tasks to converge
     #[arg(short, long)]
     pub detach: bool,
+    /// Wait for the services' tasks to converge, failing after --timeout (the default)
+    #[arg(long, conflicts_with = "detach")]
+    pub wait: bool,
     /// Run NUM replicas of SERVICE, overriding deploy.replicas (repeatable)
     #[arg(long, value_name = "SERVICE=NUM", value_parser = parse_scale)]
     pub scale: Vec<(String, u32)>,

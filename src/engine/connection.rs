@@ -1,16 +1,17 @@
-//! Connecting to the Docker Engine: reads `DOCKER_HOST`, `DOCKER_TLS_VERIFY` and
-//! `DOCKER_CERT_PATH` like the docker CLI does, pings the daemon and negotiates the API version
-//! so that nothing newer than the engine offers is ever used.
+//! Connecting to the Docker Engine: the endpoint chosen as the docker CLI chooses it
+//! ([`super::endpoint`]: `--context`, `DOCKER_HOST`, `DOCKER_CONTEXT`, the CLI's current
+//! context), over a unix socket, TCP (with TLS), or SSH ([`super::ssh`]); then one ping and the
+//! API version negotiated, so that nothing newer than the engine offers is ever used.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use bollard::{API_DEFAULT_VERSION, Docker};
 
+pub use super::endpoint::{ContextSource, DEFAULT_HOST, Settings, Tls};
+use super::ssh::SshAddress;
 use crate::error::{Error, Result};
-
-/// Where the daemon listens when `DOCKER_HOST` is not set.
-pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
 /// Per-request timeout handed to bollard, in seconds.
 const REQUEST_TIMEOUT_SECS: u64 = 120;
@@ -31,51 +32,23 @@ pub struct Engine {
     pub host: String,
 }
 
-/// How to reach the daemon, as read from the environment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Settings {
-    /// `unix:///path` or `tcp://host:port`.
-    pub host: String,
-    /// Directory holding `ca.pem`, `cert.pem` and `key.pem` when TLS is on.
-    pub tls_cert_path: Option<PathBuf>,
+/// The docker context named by `--context`, for every later [`connect`] of this process.
+static CONTEXT_FLAG: OnceLock<String> = OnceLock::new();
+
+/// Use docker context `name` (the `--context` flag) for the connections of this process.
+pub fn use_context(name: &str) {
+    let _ = CONTEXT_FLAG.set(name.to_string());
 }
 
-impl Settings {
-    /// Read the settings from the process environment.
-    pub fn from_env() -> Settings {
-        Settings::from_vars(|name| std::env::var(name).ok())
-    }
-
-    /// Read the settings through `var`, which looks up an environment variable.
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Settings {
-        let set = |name: &str| var(name).filter(|v| !v.is_empty());
-        let host = set("DOCKER_HOST").unwrap_or_else(|| DEFAULT_HOST.to_string());
-        let tls_verify = set("DOCKER_TLS_VERIFY")
-            .is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "0" | "false"));
-        let tls_cert_path = if tls_verify {
-            let dir = set("DOCKER_CERT_PATH")
-                .map(PathBuf::from)
-                .or_else(|| set("HOME").map(|home| Path::new(&home).join(".docker")))
-                .unwrap_or_else(|| PathBuf::from(".docker"));
-            Some(dir)
-        } else {
-            None
-        };
-        Settings {
-            host,
-            tls_cert_path,
-        }
-    }
-}
-
-/// Connect to the daemon named by the environment (see [`Settings::from_env`]).
+/// Connect to the daemon chosen by `--context` and the environment (see
+/// [`Settings::resolve`]).
 pub async fn connect() -> Result<Engine> {
-    connect_to(&Settings::from_env()).await
+    let settings = Settings::resolve(CONTEXT_FLAG.get().map(String::as_str))?;
+    connect_to(&settings).await
 }
 
 /// Connect to the daemon described by `settings`: one ping, one version request.
 pub async fn connect_to(settings: &Settings) -> Result<Engine> {
-    let host = settings.host.as_str();
     let docker = client_for(settings)?;
     let setup = async move {
         docker.ping().await?;
@@ -83,17 +56,17 @@ pub async fn connect_to(settings: &Settings) -> Result<Engine> {
     };
     let docker = match tokio::time::timeout(CONNECT_TIMEOUT, setup).await {
         Ok(Ok(docker)) => docker,
-        Ok(Err(e)) => return Err(unreachable(host, &reason(&e))),
+        Ok(Err(e)) => return Err(unreachable(settings, &reason(&e))),
         Err(_) => {
             let secs = CONNECT_TIMEOUT.as_secs();
-            return Err(unreachable(host, &format!("no answer within {secs} s")));
+            return Err(unreachable(settings, &format!("no answer within {secs} s")));
         }
     };
     let api_version = docker.client_version().to_string();
     Ok(Engine {
         docker,
         api_version,
-        host: host.to_string(),
+        host: settings.host.clone(),
     })
 }
 
@@ -132,29 +105,47 @@ fn client_for(settings: &Settings) -> Result<Docker> {
     let host = settings.host.as_str();
     if let Some(path) = host.strip_prefix("unix://") {
         if path.is_empty() {
-            return Err(bad_host(host, "the socket path is empty"));
+            return Err(bad_host(settings, "the socket path is empty"));
         }
         if !Path::new(path).exists() {
-            return Err(unreachable(host, "no such socket file"));
+            return Err(unreachable(settings, "no such socket file"));
         }
         return Docker::connect_with_unix(path, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
-            .map_err(|e| unreachable(host, &reason(&e)));
+            .map_err(|e| unreachable(settings, &reason(&e)));
     }
     if let Some(rest) = host.strip_prefix("tcp://") {
-        let tls = settings.tls_cert_path.as_deref();
+        let tls = settings.tls.as_ref();
         let addr = tcp_address(rest, if tls.is_some() { 2376 } else { 2375 })
-            .ok_or_else(|| bad_host(host, "expected tcp://HOST[:PORT]"))?;
+            .ok_or_else(|| bad_host(settings, "expected tcp://HOST[:PORT]"))?;
         return match tls {
             None => Docker::connect_with_http(&addr, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
-                .map_err(|e| unreachable(host, &reason(&e))),
-            Some(dir) => tls_client(host, &addr, dir),
+                .map_err(|e| unreachable(settings, &reason(&e))),
+            Some(tls) => tls_client(settings, &addr, tls),
         };
+    }
+    if host.starts_with("ssh://") {
+        let address = SshAddress::parse(host).map_err(|what| bad_host(settings, &what))?;
+        return super::ssh::client(&address, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
+            .map_err(|e| unreachable(settings, &reason(&e)));
     }
     let scheme = host.split_once("://").map_or(host, |(scheme, _)| scheme);
     Err(Error::new(format!(
-        "unsupported DOCKER_HOST {host:?} (scheme {scheme:?})"
+        "unsupported {} {host:?} (scheme {scheme:?})",
+        host_origin(settings)
     ))
-    .with_hint("use unix:///path/to/docker.sock or tcp://HOST:PORT"))
+    .with_hint(HOST_FORMS))
+}
+
+/// The forms of address rcompose understands.
+const HOST_FORMS: &str =
+    "use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]";
+
+/// Where the host was read: the variable or the context.
+fn host_origin(settings: &Settings) -> String {
+    match &settings.context {
+        Some((name, _)) => format!("host of docker context {name:?}"),
+        None => "DOCKER_HOST".to_string(),
+    }
 }
 
 /// `HOST[:PORT][/]` to `HOST:PORT`, adding `default_port` when none is given.
@@ -175,21 +166,58 @@ fn tcp_address(rest: &str, default_port: u16) -> Option<String> {
     }
 }
 
-fn tls_client(host: &str, addr: &str, dir: &Path) -> Result<Docker> {
-    let ca = dir.join("ca.pem");
-    let cert = dir.join("cert.pem");
-    let key = dir.join("key.pem");
-    for file in [&ca, &cert, &key] {
-        if !file.is_file() {
-            return Err(Error::new(format!(
-                "cannot use TLS for {host}: {} not found",
-                file.display()
-            ))
-            .with_hint(
-                "set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem",
-            ));
+fn tls_client(settings: &Settings, addr: &str, tls: &Tls) -> Result<Docker> {
+    let host = settings.describe();
+    let (ca, cert, key, hint) = match tls {
+        Tls::CertPath(dir) => {
+            let files = [
+                dir.join("ca.pem"),
+                dir.join("cert.pem"),
+                dir.join("key.pem"),
+            ];
+            for file in &files {
+                if !file.is_file() {
+                    return Err(Error::new(format!(
+                        "cannot use TLS for {host}: {} not found",
+                        file.display()
+                    ))
+                    .with_hint(
+                        "set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and \
+                         key.pem",
+                    ));
+                }
+            }
+            let [ca, cert, key] = files;
+            let hint = "check the certificates in DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem)";
+            (ca, cert, key, hint.to_string())
         }
-    }
+        Tls::Context { dir, skip_verify } => {
+            let name = settings
+                .context
+                .as_ref()
+                .map_or("", |(name, _)| name.as_str());
+            if *skip_verify {
+                return Err(Error::new(format!(
+                    "cannot use {host}: the context skips TLS verification \
+                     (SkipTLSVerify), which rcompose does not do"
+                ))
+                .with_hint(format!(
+                    "give the context the engine's CA instead: `docker context update {name} \
+                     --docker host={},ca=PATH,cert=PATH,key=PATH`",
+                    settings.host
+                )));
+            }
+            // Without the context's CA, the system's roots alone vouch for the server.
+            let ca = Some(dir.join("ca.pem"))
+                .filter(|ca| ca.is_file())
+                .unwrap_or_else(|| "/dev/null".into());
+            let hint = format!(
+                "check the context's TLS material in {} (`docker context inspect {name}`)",
+                dir.display()
+            );
+            (ca, dir.join("cert.pem"), dir.join("key.pem"), hint)
+        }
+    };
     Docker::connect_with_ssl(
         addr,
         &key,
@@ -198,22 +226,39 @@ fn tls_client(host: &str, addr: &str, dir: &Path) -> Result<Docker> {
         REQUEST_TIMEOUT_SECS,
         API_DEFAULT_VERSION,
     )
-    .map_err(|e| {
-        Error::new(format!("cannot use TLS for {host}: {}", reason(&e)))
-            .with_hint("check the certificates in DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem)")
-    })
+    .map_err(|e| Error::new(format!("cannot use TLS for {host}: {}", reason(&e))).with_hint(hint))
 }
 
-fn unreachable(host: &str, reason: &str) -> Error {
+fn unreachable(settings: &Settings, reason: &str) -> Error {
+    let error = Error::new(format!(
+        "cannot connect to the Docker daemon at {}: {reason}",
+        settings.describe()
+    ));
+    let hint = if let Ok(address) = SshAddress::parse(&settings.host) {
+        format!(
+            "check that `{}` starts without asking anything (a key from ssh-agent or \
+             ~/.ssh/config, a known host key) and that docker 18.09 or newer is on the remote \
+             PATH",
+            address.command_line()
+        )
+    } else if let Some((name, source)) = &settings.context {
+        format!(
+            "is the docker daemon of context {name:?} (chosen by {source}) running? check it \
+             with `docker context inspect {name}`"
+        )
+    } else {
+        UNREACHABLE_HINT.to_string()
+    };
+    error.with_hint(hint)
+}
+
+fn bad_host(settings: &Settings, what: &str) -> Error {
     Error::new(format!(
-        "cannot connect to the Docker daemon at {host}: {reason}"
+        "invalid {} {:?}: {what}",
+        host_origin(settings),
+        settings.host
     ))
-    .with_hint(UNREACHABLE_HINT)
-}
-
-fn bad_host(host: &str, what: &str) -> Error {
-    Error::new(format!("invalid DOCKER_HOST {host:?}: {what}"))
-        .with_hint("use unix:///path/to/docker.sock or tcp://HOST:PORT")
+    .with_hint(HOST_FORMS)
 }
 
 /// A short, one-line reason: the innermost cause (usually the OS error), without its error
@@ -239,36 +284,14 @@ fn reason(err: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use std::path::PathBuf;
 
-    fn settings(vars: &[(&str, &str)]) -> Settings {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Settings::from_vars(|name| vars.get(name).cloned())
-    }
-
-    #[test]
-    fn default_host_is_the_unix_socket() {
-        let s = settings(&[]);
-        assert_eq!(s.host, DEFAULT_HOST);
-        assert_eq!(s.tls_cert_path, None);
-        assert_eq!(settings(&[("DOCKER_HOST", "")]).host, DEFAULT_HOST);
-    }
-
-    #[test]
-    fn tls_settings_follow_the_docker_cli() {
-        let s = settings(&[
-            ("DOCKER_HOST", "tcp://box:2376"),
-            ("DOCKER_TLS_VERIFY", "1"),
-            ("DOCKER_CERT_PATH", "/certs"),
-        ]);
-        assert_eq!(s.host, "tcp://box:2376");
-        assert_eq!(s.tls_cert_path, Some(PathBuf::from("/certs")));
-        let s = settings(&[("DOCKER_TLS_VERIFY", "1"), ("HOME", "/home/u")]);
-        assert_eq!(s.tls_cert_path, Some(PathBuf::from("/home/u/.docker")));
-        assert_eq!(settings(&[("DOCKER_TLS_VERIFY", "0")]).tls_cert_path, None);
+    fn settings(host: &str, tls: Option<Tls>) -> Settings {
+        Settings {
+            host: host.to_string(),
+            tls,
+            context: None,
+        }
     }
 
     #[test]
@@ -283,28 +306,57 @@ mod tests {
 
     #[test]
     fn unsupported_schemes_are_rejected() {
-        let s = Settings {
-            host: "ssh://me@box".to_string(),
-            tls_cert_path: None,
-        };
+        let err = client_for(&settings("npipe:////./pipe/docker_engine", None)).err();
+        assert_eq!(
+            err.map(|e| e.message).as_deref(),
+            Some("unsupported DOCKER_HOST \"npipe:////./pipe/docker_engine\" (scheme \"npipe\")")
+        );
+        let mut s = settings("fd://", None);
+        s.context = Some(("odd".to_string(), ContextSource::Flag));
         let err = client_for(&s).err().map(|e| e.message);
         assert_eq!(
             err.as_deref(),
-            Some("unsupported DOCKER_HOST \"ssh://me@box\" (scheme \"ssh\")")
+            Some("unsupported host of docker context \"odd\" \"fd://\" (scheme \"fd\")")
+        );
+    }
+
+    #[test]
+    fn bad_ssh_addresses_are_named() {
+        let err = client_for(&settings("ssh://me:secret@box", None)).err();
+        let err = err.map(|e| e.message).unwrap_or_default();
+        assert!(
+            err.starts_with("invalid DOCKER_HOST \"ssh://me:secret@box\": a password"),
+            "{err}"
         );
     }
 
     #[test]
     fn missing_tls_files_are_named() {
-        let s = Settings {
-            host: "tcp://127.0.0.1:2376".to_string(),
-            tls_cert_path: Some(PathBuf::from("/nonexistent-certs")),
-        };
-        let err = client_for(&s).err().map(|e| e.message);
+        let tls = Some(Tls::CertPath(PathBuf::from("/nonexistent-certs")));
+        let err = client_for(&settings("tcp://127.0.0.1:2376", tls)).err();
         assert_eq!(
-            err.as_deref(),
+            err.map(|e| e.message).as_deref(),
             Some("cannot use TLS for tcp://127.0.0.1:2376: /nonexistent-certs/ca.pem not found")
         );
+    }
+
+    #[test]
+    fn contexts_that_skip_tls_verification_are_refused() {
+        let mut s = settings(
+            "tcp://box:2376",
+            Some(Tls::Context {
+                dir: PathBuf::from("/nonexistent"),
+                skip_verify: true,
+            }),
+        );
+        s.context = Some(("lax".to_string(), ContextSource::Environment));
+        let err = client_for(&s).err().unwrap();
+        assert_eq!(
+            err.message,
+            "cannot use tcp://box:2376 (docker context \"lax\"): the context skips TLS \
+             verification (SkipTLSVerify), which rcompose does not do"
+        );
+        assert!(err.hint.unwrap().contains("docker context update lax"));
     }
 
     #[test]
@@ -316,10 +368,7 @@ mod tests {
     #[tokio::test]
     async fn refused_tcp_connection_is_one_line() {
         // Port 9 (discard) is essentially never served by a local HTTP daemon.
-        let s = Settings {
-            host: "tcp://127.0.0.1:9".to_string(),
-            tls_cert_path: None,
-        };
+        let s = settings("tcp://127.0.0.1:9", None);
         let err = connect_to(&s).await.err().map(|e| e.message);
         let msg = err.unwrap_or_default();
         assert!(
@@ -327,5 +376,26 @@ mod tests {
             "{msg}"
         );
         assert!(!msg.contains('\n'), "{msg}");
+    }
+
+    #[tokio::test]
+    async fn a_failing_ssh_says_what_ssh_said() {
+        // Port 1 on the loopback interface refuses connections; ssh says so on its stderr.
+        let s = settings("ssh://nobody@127.0.0.1:1", None);
+        let err = connect_to(&s).await.err().unwrap();
+        assert_eq!(
+            err.message,
+            "cannot connect to the Docker daemon at ssh://nobody@127.0.0.1:1: ssh: connect to \
+             host 127.0.0.1 port 1: Connection refused"
+        );
+        assert_eq!(
+            err.hint.as_deref(),
+            Some(
+                "check that `ssh -l nobody -p 1 -o ConnectTimeout=30 -T -- 127.0.0.1 'docker \
+                 system dial-stdio'` starts without asking anything (a key from ssh-agent or \
+                 ~/.ssh/config, a known host key) and that docker 18.09 or newer is on the \
+                 remote PATH"
+            )
+        );
     }
 }

@@ -1,7 +1,8 @@
-//! Talking to the Docker Engine: connecting ([`connection`]), the compose labels and naming
-//! rules ([`labels`]), what the engine reports about a project ([`observe`]), its event stream
-//! ([`events`]), one-call primitives for containers, networks and volumes, and raw JSON answers
-//! where bollard's models lose fields ([`raw`]).
+//! Talking to the Docker Engine: connecting ([`connection`]) to the engine [`endpoint`] chooses
+//! (also over [`ssh`]), the compose labels and naming rules ([`labels`]), what the engine reports
+//! about a project ([`observe`]), its event stream ([`events`]), one-call primitives for
+//! containers, networks and volumes, and raw JSON answers where bollard's models lose fields
+//! ([`raw`]).
 
 pub mod archive;
 pub mod build;
@@ -10,6 +11,7 @@ pub mod containers;
 pub mod context;
 pub mod convert;
 pub mod dockerignore;
+pub mod endpoint;
 pub mod errors;
 pub mod events;
 pub mod images;
@@ -18,3 +20,4 @@ pub mod logs;
 pub mod observe;
 pub mod raw;
 pub mod resources;
+pub mod ssh;

@@ -9,7 +9,7 @@
 //! - [`diff`] compares a wanted service spec with the one the engine holds, so that `up` only
 //!   updates services whose spec changed. Pure; unit-tested.
 //! - [`up`], [`ps`] and [`down`] talk to the engine through bollard; [`wait`] watches tasks
-//!   converge.
+//!   converge; [`nodes`] says which nodes the manager sees down, whose tasks count nowhere.
 //!
 //! Every object of a stack carries the label `com.docker.stack.namespace=<stack>`
 //! ([`crate::engine::labels::STACK_NAMESPACE`]), so `docker stack ps/rm` see rcompose stacks and
@@ -18,6 +18,7 @@
 pub mod convert;
 pub mod diff;
 pub mod down;
+pub mod nodes;
 pub mod ps;
 pub mod up;
 pub mod wait;
@@ -52,8 +53,8 @@ pub(crate) fn not_a_manager(err: bollard::errors::Error) -> Error {
     };
     if message.contains("not a swarm manager") || message.contains("swarm mode") {
         Error::new(format!("the engine is not a swarm manager: {message}")).with_hint(
-            "run `docker swarm init` to make this engine a single-node swarm, or point \
-             DOCKER_HOST at a manager",
+            "run `docker swarm init` to make this engine a single-node swarm, or point rcompose \
+             at a manager (DOCKER_HOST=ssh://MANAGER, or --context)",
         )
     } else {
         Error::new(format!("cannot talk to the swarm: {message}"))

@@ -1,11 +1,13 @@
 //! `swarm ps`: the tasks of a stack, in the columns of `docker stack ps` (ID, NAME, IMAGE, NODE,
-//! DESIRED STATE, CURRENT STATE, ERROR, PORTS), older tasks of a slot under the newest one.
+//! DESIRED STATE, CURRENT STATE, ERROR, PORTS), older tasks of a slot under the newest one. A
+//! node the manager sees down is shown as `NAME (down)`, with a warning: its tasks' states are
+//! only what it last reported.
 
 use std::collections::HashMap;
 
 use bollard::Docker;
 use bollard::models::{Task, TaskState};
-use bollard::query_parameters::{ListNodesOptions, ListServicesOptions, ListTasksOptions};
+use bollard::query_parameters::{ListServicesOptions, ListTasksOptions};
 
 use super::{engine_error, not_a_manager};
 use crate::engine::labels;
@@ -59,12 +61,16 @@ pub async fn ps(docker: &Docker, stack: &str, opts: PsOptions) -> Result<String>
         }))
         .await
         .map_err(|e| engine_error("cannot list tasks", e))?;
-    let nodes: HashMap<String, String> = docker
-        .list_nodes(None::<ListNodesOptions>)
-        .await
-        .map_err(|e| engine_error("cannot list nodes", e))?
+    let nodes = super::nodes::nodes(docker).await?;
+    if let Some(down) = super::nodes::down_sentence(&super::nodes::down(&nodes)) {
+        eprintln!(
+            "WARN {down}: the states shown for its tasks are the last it reported, and the \
+             manager reschedules them on other nodes where their placement allows"
+        );
+    }
+    let nodes: HashMap<String, String> = nodes
         .into_iter()
-        .filter_map(|n| Some((n.id?, n.description?.hostname?)))
+        .map(|(id, node)| (id, node.label()))
         .collect();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -21,6 +21,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use super::convert::{FilePlan, FileSource, StackPlan};
 use super::diff::differences;
+use super::nodes::NodeView;
 use super::wait::Wakeups;
 use super::{engine_error, is_not_found, not_a_manager};
 use crate::engine::{labels, raw};
@@ -71,6 +72,14 @@ pub async fn up(
         }))
         .await
         .map_err(not_a_manager)?;
+
+    let nodes = super::nodes::nodes(docker).await?;
+    if let Some(down) = super::nodes::down_sentence(&super::nodes::down(&nodes)) {
+        eprintln!(
+            "WARN {down}: the manager reschedules its tasks on other nodes where their \
+             placement allows; tasks placed only there wait for it to come back"
+        );
+    }
 
     let networks = ensure_networks(docker, plan).await?;
     let configs = ensure_configs(docker, plan, environment).await?;
@@ -536,12 +545,14 @@ pub(crate) struct TaskView {
     pub spec: serde_json::Value,
 }
 
-/// How far `service` has converged, judging by `tasks` (the tasks of the stack). `template` is
-/// the service's task template as the engine wrote it.
+/// How far `service` has converged, judging by `tasks` (the tasks of the stack) on `nodes`.
+/// `template` is the service's task template as the engine wrote it. A task on a node that is
+/// down does not count as running, whatever it last reported.
 pub(crate) fn convergence(
     service: &bollard::models::Service,
     template: &serde_json::Value,
     tasks: &[TaskView],
+    nodes: &HashMap<String, NodeView>,
     check_update: bool,
 ) -> Convergence {
     let spec = service.spec.clone().unwrap_or_default();
@@ -605,11 +616,22 @@ pub(crate) fn convergence(
         .filter(|t| t.task.desired_state == Some(TaskState::RUNNING))
         .collect();
     let is_current = |t: &TaskView| same_task_spec(&t.spec, template);
+    let down_node = |t: &TaskView| {
+        t.task
+            .node_id
+            .as_ref()
+            .and_then(|id| nodes.get(id))
+            .filter(|node| node.down)
+    };
     let running = wanted
         .iter()
-        .filter(|t| is_current(t))
+        .filter(|t| is_current(t) && down_node(t).is_none())
         .filter(|t| t.task.status.as_ref().and_then(|s| s.state) == Some(TaskState::RUNNING))
         .count() as u64;
+    let note = note.or_else(|| {
+        let node = wanted.iter().find_map(|t| down_node(t))?;
+        Some(format!("a task is on {}, which is down", node.hostname))
+    });
     let all_current = wanted.iter().all(|t| is_current(t));
     if running == desired && wanted.len() as u64 == desired && all_current {
         Convergence::Converged { running }
@@ -706,8 +728,8 @@ async fn wait_for_convergence(
     let mut view = ProgressView::new(&names);
     let mut wakeups = Wakeups::new(docker, stack, timeout);
     let result = loop {
-        let states = match check(docker, deployed).await {
-            Ok(states) => states,
+        let (states, down) = match check(docker, deployed).await {
+            Ok(checked) => checked,
             Err(e) => break Err(e),
         };
         for (i, (state, service)) in states.iter().zip(deployed).enumerate() {
@@ -740,22 +762,29 @@ async fn wait_for_convergence(
                 .filter(|(s, _)| !matches!(s, Convergence::Converged { .. }))
                 .map(|(s, d)| format!("{} {}", d.name, s.line()))
                 .collect();
+            let hint = "swarm keeps trying in the background; see `rcompose swarm ps`, or wait \
+                        longer with --timeout";
+            let hint = match super::nodes::down_sentence(&down) {
+                Some(down) => {
+                    format!("{down}: tasks placed only there wait for it to come back; {hint}")
+                }
+                None => hint.to_string(),
+            };
             break Err(Error::new(format!(
                 "the stack did not converge within {} s: {}",
                 timeout.as_secs(),
                 pending.join("; ")
             ))
-            .with_hint(
-                "swarm keeps trying in the background; see `rcompose swarm ps`, or wait longer \
-                 with --timeout",
-            ));
+            .with_hint(hint));
         }
     };
     view.finish();
     result
 }
 
-async fn check(docker: &Docker, deployed: &[Deployed]) -> Result<Vec<Convergence>> {
+/// How far each deployed service has converged, and the hostnames of the nodes that are down.
+async fn check(docker: &Docker, deployed: &[Deployed]) -> Result<(Vec<Convergence>, Vec<String>)> {
+    let nodes = super::nodes::nodes(docker).await?;
     let ids: Vec<String> = deployed.iter().map(|d| d.id.clone()).collect();
     let filters = HashMap::from([("id".to_string(), ids.clone())]);
     // Raw, so that specs keep their health checks (see engine::raw).
@@ -805,8 +834,78 @@ async fn check(docker: &Docker, deployed: &[Deployed]) -> Result<Vec<Convergence
                 &service,
                 &template,
                 &tasks,
+                &nodes,
                 d.action == Action::Updated,
             ))
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()
+        .map(|states| (states, super::nodes::down(&nodes)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::{
+        Service, ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated, Task, TaskStatus,
+    };
+
+    fn service(replicas: i64) -> Service {
+        Service {
+            id: Some("svc".to_string()),
+            spec: Some(ServiceSpec {
+                mode: Some(ServiceSpecMode {
+                    replicated: Some(ServiceSpecModeReplicated {
+                        replicas: Some(replicas),
+                    }),
+                    ..ServiceSpecMode::default()
+                }),
+                ..ServiceSpec::default()
+            }),
+            ..Service::default()
+        }
+    }
+
+    fn running_task(node: &str) -> TaskView {
+        TaskView {
+            task: Task {
+                service_id: Some("svc".to_string()),
+                node_id: Some(node.to_string()),
+                desired_state: Some(TaskState::RUNNING),
+                status: Some(TaskStatus {
+                    state: Some(TaskState::RUNNING),
+                    ..TaskStatus::default()
+                }),
+                ..Task::default()
+            },
+            spec: serde_json::json!({"ContainerSpec": {"Image": "busybox"}}),
+        }
+    }
+
+    #[test]
+    fn tasks_on_a_down_node_do_not_count_as_running() {
+        let template = serde_json::json!({"ContainerSpec": {"Image": "busybox"}});
+        let node = |hostname: &str, down| NodeView {
+            hostname: hostname.to_string(),
+            down,
+        };
+        let mut nodes = HashMap::from([
+            ("n1".to_string(), node("node1", false)),
+            ("n3".to_string(), node("node3", false)),
+        ]);
+        let tasks = [running_task("n1"), running_task("n3")];
+        assert_eq!(
+            convergence(&service(2), &template, &tasks, &nodes, false),
+            Convergence::Converged { running: 2 }
+        );
+        // The manager has not rescheduled yet: node3's task still looks desired and running.
+        nodes.insert("n3".to_string(), node("node3", true));
+        assert_eq!(
+            convergence(&service(2), &template, &tasks, &nodes, false),
+            Convergence::Converging {
+                running: 1,
+                desired: 2,
+                note: Some("a task is on node3, which is down".to_string()),
+            }
+        );
+    }
 }

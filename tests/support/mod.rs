@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub mod reference;
+pub mod testbed;
 
 /// The image every test uses: scratch + Debian's static busybox.
 pub const TEST_IMAGE: &str = "rcompose-test/busybox:latest";
