@@ -560,3 +560,23 @@ fn compose_variables_from_dot_env_and_parent_discovery() {
     let v = ok_json(&nested.0.join("sub"), &[], &[]);
     assert_eq!(v["services"]["a"]["image"], "x:parent-sub");
 }
+
+/// `config --no-interpolate` prints values as written, also where they do not have their
+/// final form yet (a port from a variable).
+#[test]
+fn no_interpolate_keeps_variables_where_values_are_typed() {
+    let dir = Dir::new("no-interpolate");
+    dir.write(
+        "compose.yaml",
+        "services:\n  a:\n    image: x:${TAG}\n    ports: [\"${PORT:-8080}:80\"]\n",
+    );
+    let v = ok_json(&dir.0, &[], &[("PORT", "9000"), ("TAG", "1")]);
+    assert_eq!(v["services"]["a"]["ports"][0]["published"], "9000");
+    let out = rcompose(&dir.0, &["config", "--no-interpolate"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("${PORT:-8080}:80"), "{text}");
+    assert!(text.contains("x:${TAG}"), "{text}");
+    let services = rcompose(&dir.0, &["config", "--no-interpolate", "--services"], &[]);
+    assert_eq!(String::from_utf8_lossy(&services.stdout), "a\n");
+}

@@ -86,8 +86,14 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
                 .collect(),
         )
     } else {
-        let mut value = serde_json::to_value(project)
-            .map_err(|e| Error::new(format!("internal error: cannot render the project: {e}")))?;
+        // Not interpolated, values may not have their final form yet: the tree as merged.
+        let mut value = if args.no_interpolate {
+            loaded.json.clone()
+        } else {
+            serde_json::to_value(project).map_err(|e| {
+                Error::new(format!("internal error: cannot render the project: {e}"))
+            })?
+        };
         if !services.is_empty()
             && let Some(map) = value.get_mut("services").and_then(|s| s.as_object_mut())
         {

@@ -553,7 +553,7 @@ impl<'a> Loader<'a> {
             .collect();
         resolve_labels(&mut json, &positions, &environment)?;
 
-        let project = Project::from_value(json.clone()).map_err(|e| {
+        let typed = Project::from_value(json.clone()).map_err(|e| {
             let pointer = yaml::pointer_of(&e.path);
             let path = validate::dotted(&pointer);
             let mut err = Error::new(format!("{path}: {}", e.message));
@@ -561,7 +561,14 @@ impl<'a> Loader<'a> {
                 err = err.with_mark(mark.clone());
             }
             err
-        })?;
+        });
+        let project = match typed {
+            Ok(project) => project,
+            // Uninterpolated values (`${PORT:-8080}:80`) need not have their final form:
+            // `config --no-interpolate` prints the tree, and the model keeps what types.
+            Err(_) if opts.no_interpolate => lenient_project(&json),
+            Err(e) => return Err(e),
+        };
 
         Ok(Loaded {
             project,
@@ -847,6 +854,33 @@ impl<'a> Loader<'a> {
         merge::merge_service(&mut result, child);
         Ok(result)
     }
+}
+
+/// The model of a project that is not interpolated: each service or resource that does not
+/// type (its values still hold `${...}`) is kept with default settings, so that names stay
+/// listed.
+fn lenient_project(json: &Json) -> Project {
+    let mut json = json.clone();
+    if let Some(root) = json.as_object_mut() {
+        for kind in [
+            "services", "networks", "volumes", "configs", "secrets", "models",
+        ] {
+            let Some(entries) = root.get_mut(kind).and_then(Json::as_object_mut) else {
+                continue;
+            };
+            for (name, entry) in entries.iter_mut() {
+                let mut alone = serde_json::Map::new();
+                alone.insert(
+                    kind.to_string(),
+                    serde_json::json!({ name.clone(): entry.clone() }),
+                );
+                if Project::from_value(Json::Object(alone)).is_err() {
+                    *entry = Json::Object(serde_json::Map::new());
+                }
+            }
+        }
+    }
+    Project::from_value(json).unwrap_or_default()
 }
 
 /// Every profile any service names.
