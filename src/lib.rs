@@ -4,6 +4,7 @@
 //! → [`ops`] plan → execute through [`engine`] → [`progress`] events → renderer.
 
 pub mod cli;
+pub mod docker_cli;
 pub mod engine;
 pub mod error;
 pub mod graph;

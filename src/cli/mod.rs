@@ -17,6 +17,7 @@ pub mod lifecycle;
 pub mod logs;
 pub mod ls;
 pub mod new;
+pub mod plugin;
 pub mod port;
 pub mod ps;
 pub mod pull;
@@ -252,7 +253,17 @@ pub fn load_project(opts: &load::Options) -> Result<Loaded> {
 
 /// Parse arguments, run the verb and turn the outcome into an exit code.
 pub fn main() -> i32 {
-    let args = compat::args(std::env::args_os());
+    let args = match plugin::prepare(std::env::args_os().collect()) {
+        Ok(plugin::Invocation::Run(args)) => compat::args(args),
+        Ok(plugin::Invocation::Metadata) => {
+            print!("{}", plugin::metadata());
+            return 0;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return e.exit_code;
+        }
+    };
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {

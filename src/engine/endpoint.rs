@@ -75,7 +75,7 @@ impl Settings {
     /// The settings for the process: `context` is the `--context` flag, variables come from the
     /// environment.
     pub fn resolve(context: Option<&str>) -> Result<Settings> {
-        Settings::resolve_with(context, |name| std::env::var(name).ok())
+        Settings::resolve_with(context, crate::docker_cli::var)
     }
 
     /// Like [`Settings::resolve`], reading variables through `var`.
