@@ -75,7 +75,9 @@ fn docker_compose_runs_rcompose_once_installed_as_the_plugin() {
 
     let listed = ok(&home.docker(&p.dir, &["--help"]), "docker --help");
     assert!(
-        listed.lines().any(|l| l.contains("compose") && l.contains("rcompose")),
+        listed
+            .lines()
+            .any(|l| l.contains("compose") && l.contains("rcompose")),
         "docker --help does not list rcompose as its compose plugin:\n{listed}"
     );
 
@@ -111,7 +113,14 @@ fn docker_compose_runs_rcompose_once_installed_as_the_plugin() {
     assert!(ps.contains(&format!("\"{}-app-1\"", p.name)), "{ps}");
     let unreachable = home.docker(
         &p.dir,
-        &["-H", "unix:///nonexistent.sock", "compose", "-p", &p.name, "ps"],
+        &[
+            "-H",
+            "unix:///nonexistent.sock",
+            "compose",
+            "-p",
+            &p.name,
+            "ps",
+        ],
     );
     assert!(!unreachable.status.success());
     assert!(
@@ -187,7 +196,10 @@ fn stopping_the_docker_cli_stops_an_attached_up() {
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("docker compose up did not end after SIGTERM:\n{}", seen.join("\n"));
+            panic!(
+                "docker compose up did not end after SIGTERM:\n{}",
+                seen.join("\n")
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     };

@@ -38,6 +38,10 @@ pub struct ConfigArgs {
     /// Print the image names, one per line
     #[arg(long)]
     pub images: bool,
+    /// Print the config hash of services, one `SERVICE HASH` per line: `*` for all, or a
+    /// comma-separated list
+    #[arg(long, value_name = "SERVICES")]
+    pub hash: Option<String>,
     /// Don't interpolate environment variables
     #[arg(long)]
     pub no_interpolate: bool,
@@ -69,7 +73,9 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
     }
     let lines =
         |items: Vec<String>| -> String { items.into_iter().map(|s| s + "\n").collect::<String>() };
-    let text = if args.services {
+    let text = if let Some(wanted) = &args.hash {
+        hashes(project, wanted)?
+    } else if args.services {
         lines(project.services.keys().cloned().collect())
     } else if args.volumes {
         lines(project.volumes.keys().cloned().collect())
@@ -138,4 +144,30 @@ fn as_printed(value: &mut serde_json::Value, interpolated: bool) {
         }
     }
     escape(value);
+}
+
+/// `SERVICE HASH` lines for `--hash` (`*`: every service), sorted by service name.
+fn hashes(project: &crate::project::model::Project, wanted: &str) -> Result<String> {
+    let names: Vec<&String> = if wanted == "*" {
+        project.services.keys().collect()
+    } else {
+        let mut names = Vec::new();
+        for name in wanted.split(',') {
+            let (name, _) = project
+                .services
+                .get_key_value(name)
+                .ok_or_else(|| Error::new(format!("no such service: {name}")))?;
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names.sort();
+        names
+    };
+    let mut out = String::new();
+    for name in names {
+        let hash = crate::engine::config_hash::service_hash(&project.services[name])?;
+        out.push_str(&format!("{name} {hash}\n"));
+    }
+    Ok(out)
 }

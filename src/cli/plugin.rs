@@ -80,7 +80,10 @@ struct DockerOption {
 
 /// Split off the docker options at the head of `args` (after the program name): the options
 /// and how many arguments they took.
-fn leading_docker_options(args: &[OsString], as_plugin: bool) -> Result<(Vec<DockerOption>, usize)> {
+fn leading_docker_options(
+    args: &[OsString],
+    as_plugin: bool,
+) -> Result<(Vec<DockerOption>, usize)> {
     let mut found = Vec::new();
     let mut i = 1;
     while i < args.len() {
@@ -172,8 +175,12 @@ fn apply(options: &[DockerOption], rcompose_has_context: bool) -> Result<Applied
     let mut files: Vec<(&str, &str)> = Vec::new();
     for option in options {
         match option.name {
-            "host" => applied.variables.push(("DOCKER_HOST", option.value.clone())),
-            "config" => applied.variables.push(("DOCKER_CONFIG", option.value.clone())),
+            "host" => applied
+                .variables
+                .push(("DOCKER_HOST", option.value.clone())),
+            "config" => applied
+                .variables
+                .push(("DOCKER_CONFIG", option.value.clone())),
             "context" if rcompose_has_context => {
                 applied.kept.push(OsString::from("--context"));
                 applied.kept.push(OsString::from(&option.value));
@@ -214,7 +221,9 @@ fn apply(options: &[DockerOption], rcompose_has_context: bool) -> Result<Applied
             .push(("DOCKER_TLS_VERIFY", "1".to_string()));
     }
     if !files.is_empty() {
-        applied.variables.push(("DOCKER_CERT_PATH", cert_directory(&files)?));
+        applied
+            .variables
+            .push(("DOCKER_CERT_PATH", cert_directory(&files)?));
     }
     Ok(applied)
 }

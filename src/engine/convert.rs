@@ -10,8 +10,6 @@ use bollard::models::{
     MountVolumeOptions, NetworkingConfig, PortBinding, ResourcesUlimits, RestartPolicy,
     RestartPolicyNameEnum,
 };
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::labels;
 use crate::error::{Error, Result};
@@ -92,43 +90,9 @@ pub enum InjectedSource {
 /// Default mode of injected secrets and configs, as compose.
 const INJECTED_MODE: u32 = 0o444;
 
-/// Keys left out of the config hash: they do not change what a single container is.
-const UNHASHED_KEYS: &[&str] = &["build", "pull_policy", "scale", "profiles"];
-
-/// sha256 (hex) of the canonical JSON of the service's configuration, leaving out what does not
-/// concern a single container (replica counts, build settings).
+/// The config hash of `service` (label [`labels::CONFIG_HASH`]), as docker compose computes it.
 pub fn config_hash(service: &Service) -> Result<String> {
-    let mut value = serde_json::to_value(service)
-        .map_err(|e| Error::new(format!("internal error: cannot hash a service: {e}")))?;
-    if let Value::Object(map) = &mut value {
-        for key in UNHASHED_KEYS {
-            map.remove(*key);
-        }
-        if let Some(Value::Object(deploy)) = map.get_mut("deploy") {
-            deploy.remove("replicas");
-        }
-    }
-    let canonical = canonical_json(&value);
-    Ok(hex::encode(Sha256::digest(canonical.as_bytes())))
-}
-
-/// JSON with object keys sorted at every level, so equal values hash equally.
-fn canonical_json(value: &Value) -> String {
-    match value {
-        Value::Object(map) => {
-            let sorted: BTreeMap<&String, &Value> = map.iter().collect();
-            let items: Vec<String> = sorted
-                .into_iter()
-                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical_json(v)))
-                .collect();
-            format!("{{{}}}", items.join(","))
-        }
-        Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(canonical_json).collect();
-            format!("[{}]", items.join(","))
-        }
-        other => other.to_string(),
-    }
+    super::config_hash::service_hash(service)
 }
 
 /// The plan's view of every service: replicas (with `--scale` overrides), name, hash and
@@ -181,7 +145,7 @@ pub fn intents(project: &Project, scale: &BTreeMap<String, u32>) -> Result<Vec<I
 }
 
 /// Engine name of the container of replica 1 of `service` (for `service:X` references).
-fn first_container(project: &Project, service: &str) -> String {
+pub fn first_container(project: &Project, service: &str) -> String {
     match project
         .services
         .get(service)

@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod build;
+pub mod config_hash;
 pub mod connection;
 pub mod containers;
 pub mod context;

@@ -424,6 +424,16 @@ pub fn project_for_dir(projects: &[ObservedProject], dir: &Path) -> Result<Optio
     }
 }
 
+/// The ID of the container a `service:NAME` reference to `service` resolves to, as docker
+/// compose resolves it: the service's container (not a one-off) whose name sorts first.
+pub fn first_container_id(containers: &[ObservedContainer], service: &str) -> Option<String> {
+    containers
+        .iter()
+        .filter(|c| c.service == service && !c.oneoff)
+        .min_by(|a, b| a.name.cmp(&b.name))
+        .map(|c| c.id.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

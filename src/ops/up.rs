@@ -18,7 +18,7 @@ use crate::engine::archive;
 use crate::engine::convert::{self, ContainerSpec, InjectedFile, InjectedSource, ProjectContext};
 use crate::engine::events::{Outcome, Subscription};
 use crate::engine::resources::{self, Ensured, NetworkSpec, VolumeSpec};
-use crate::engine::{containers, errors, labels, observe};
+use crate::engine::{config_hash, containers, errors, labels, observe};
 use crate::error::{Error, Result};
 use crate::ops::plan::{self, Condition, Dependency, Existing, Plan, ServicePlan, Step};
 use crate::ops::up_images;
@@ -80,6 +80,15 @@ pub async fn up(
 ) -> Result<Converged> {
     let observed = observe::project_containers(docker, &project.name).await?;
     let mut intents = convert::intents(project, &options.scale)?;
+    // A `service:NAME` reference is hashed as the container it resolves to, as docker compose
+    // hashes it: the hash to compare with what exists takes in the existing containers.
+    for intent in &mut intents {
+        if let Some(service) = project.services.get(&intent.service) {
+            intent.config_hash = config_hash::resolved_service_hash(service, |dep| {
+                observe::first_container_id(&observed, dep)
+            })?;
+        }
+    }
     // The plan names the services involved; their images (pulled or built now) may make
     // containers out of date, so the plan is made again with the image IDs.
     let selection = plan::plan(&project.name, &intents, &observed, &options.plan)?;
@@ -628,7 +637,7 @@ impl Run<'_> {
                 id
             }
         };
-        let hash = self.hashes.get(service).cloned().unwrap_or_default();
+        let hash = self.hash_at_creation(service).await?;
         let mut spec = convert::container_spec(
             self.project,
             self.context,
@@ -650,6 +659,38 @@ impl Run<'_> {
             health.start_interval = Some(interval.as_nanos());
         }
         Ok(spec)
+    }
+
+    /// The config hash for a container of `service` created now: with its `service:NAME`
+    /// references resolved to the containers they name now (created ahead of it).
+    async fn hash_at_creation(&self, service: &str) -> Result<String> {
+        let planned = self.hashes.get(service).cloned().unwrap_or_default();
+        let Some(config) = self.project.services.get(service) else {
+            return Ok(planned);
+        };
+        let mut ids = HashMap::new();
+        for dep in config_hash::referenced_services(config) {
+            let ours = self
+                .containers_of(&dep)
+                .into_iter()
+                .min_by(|a, b| a.1.cmp(&b.1));
+            let id = match ours {
+                Some((id, _)) => Some(id),
+                None => {
+                    containers::inspect(self.docker, &convert::first_container(self.project, &dep))
+                        .await
+                        .ok()
+                        .and_then(|c| c.id)
+                }
+            };
+            if let Some(id) = id {
+                ids.insert(dep, id);
+            }
+        }
+        if ids.is_empty() {
+            return Ok(planned);
+        }
+        config_hash::resolved_service_hash(config, |dep| ids.get(dep).cloned())
     }
 
     async fn create(&self, service: &str, spec: &ContainerSpec, name: &str) -> Result<Created> {
