@@ -235,7 +235,11 @@ networks:
     let first = ids(&p);
     assert_eq!(first.len(), 4, "{first:?}");
     ok(&p.rcompose(&["-p", name, "up", "-d"]), "rcompose up -d");
-    assert_eq!(ids(&p), first, "rcompose recreated containers the reference made");
+    assert_eq!(
+        ids(&p),
+        first,
+        "rcompose recreated containers the reference made"
+    );
     ok(
         &reference(&p.dir, &["-p", name, "up", "-d"]),
         "the reference's up -d",
@@ -243,34 +247,48 @@ networks:
     assert_eq!(ids(&p), first, "the reference recreated its own containers");
 
     // And the other way round, from containers rcompose made.
-    ok(&p.rcompose(&["-p", name, "down", "-t", "0"]), "rcompose down");
+    ok(
+        &p.rcompose(&["-p", name, "down", "-t", "0"]),
+        "rcompose down",
+    );
     ok(&p.rcompose(&["-p", name, "up", "-d"]), "rcompose up -d");
     let second = ids(&p);
     assert_eq!(second.len(), 4, "{second:?}");
-    assert!(second.values().all(|id| !first.values().any(|old| old == id)));
+    assert!(
+        second
+            .values()
+            .all(|id| !first.values().any(|old| old == id))
+    );
     ok(
         &reference(&p.dir, &["-p", name, "up", "-d"]),
         "the reference's up -d",
     );
-    assert_eq!(ids(&p), second, "the reference recreated containers rcompose made");
+    assert_eq!(
+        ids(&p),
+        second,
+        "the reference recreated containers rcompose made"
+    );
     ok(&p.rcompose(&["-p", name, "up", "-d"]), "rcompose up -d");
     assert_eq!(ids(&p), second);
 
     // Both tools print the same hashes for it.
     let theirs = ok(&reference(&p.dir, &["config", "--hash", "*"]), "--hash");
-    assert_eq!(ok(&p.rcompose(&["config", "--hash", "*"]), "--hash"), theirs);
+    assert_eq!(
+        ok(&p.rcompose(&["config", "--hash", "*"]), "--hash"),
+        theirs
+    );
 
     // A real change is still a change for both: the reference recreates what rcompose made.
-    p.write(
-        "web.env",
-        "FROM_FILE=2\n",
-    );
+    p.write("web.env", "FROM_FILE=2\n");
     ok(
         &reference(&p.dir, &["-p", name, "up", "-d", "web"]),
         "the reference's up -d web",
     );
     let third = ids(&p);
-    assert_ne!(third["web"], second["web"], "a changed env_file must recreate web");
+    assert_ne!(
+        third["web"], second["web"],
+        "a changed env_file must recreate web"
+    );
     assert_eq!(third["db"], second["db"]);
     ok(&p.rcompose(&["-p", name, "up", "-d"]), "rcompose up -d");
     assert_eq!(ids(&p), third);

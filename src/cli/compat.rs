@@ -15,6 +15,7 @@ const VERB_SHORTS: &[(&str, char, &str)] = &[
     ("rm", 'f', "--force"),
     ("logs", 'f', "--follow"),
     ("run", 'p', "--publish"),
+    ("version", 'f', "--format"),
 ];
 
 /// `run` options that take a value (to find where its service name is).
@@ -34,6 +35,9 @@ const RUN_VALUE_OPTIONS: &[&str] = &[
     "--name",
     "--entrypoint",
     "--pull",
+    "--cap-add",
+    "--cap-drop",
+    "--env-from-file",
 ];
 
 /// The global options that take a value, in every spelling (`-f`, `--file`).

@@ -21,7 +21,7 @@ pub struct ExecArgs {
     #[arg(short, long, value_name = "USER")]
     pub user: Option<String>,
     /// Disable pseudo-TTY allocation (by default one is allocated when stdin is a terminal)
-    #[arg(short = 'T', long = "no-TTY")]
+    #[arg(short = 'T', long = "no-tty", alias = "no-TTY")]
     pub no_tty: bool,
     /// Keep standard input open (default: yes)
     #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL", hide = true)]

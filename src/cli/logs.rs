@@ -1,7 +1,6 @@
 //! `rcompose logs`: the output of the project's containers, multiplexed with `service-n |`
 //! prefixes. Works without a compose file, finding the project on the engine.
 
-use std::io::IsTerminal;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
@@ -81,7 +80,7 @@ pub fn run(mut global: GlobalArgs, args: LogsArgs) -> Result<i32> {
             until: time_option("until", args.until.as_ref(), f64::ceil)?,
         },
         style: Style {
-            colour: !args.no_color && std::io::stdout().is_terminal(),
+            colour: !args.no_color && global.colour(),
             prefix: !args.no_log_prefix,
             timestamps: args.timestamps,
         },

@@ -100,6 +100,33 @@ pub struct GlobalArgs {
     /// Docker context to use (overrides DOCKER_HOST, DOCKER_CONTEXT and `docker context use`)
     #[arg(short = 'c', long, global = true, value_name = "CONTEXT")]
     pub context: Option<String>,
+    /// Show what would change without changing anything (up and create print their plan;
+    /// other verbs that change something say that their dry run is not done yet)
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// When to print ANSI control characters (colours, the live view): never, always, auto
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        env = "COMPOSE_ANSI"
+    )]
+    pub ansi: Option<Ansi>,
+    /// Include all resources, even those not used by services
+    #[arg(long, global = true)]
+    pub all_resources: bool,
+    /// Run in backward compatibility mode (docker-compose v1 container names)
+    #[arg(long, global = true, env = "COMPOSE_COMPATIBILITY", value_parser = clap::builder::BoolishValueParser::new())]
+    pub compatibility: bool,
+}
+
+/// `--ansi` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Ansi {
+    Never,
+    Always,
+    Auto,
 }
 
 /// `--progress` values.
@@ -209,8 +236,23 @@ impl GlobalArgs {
 
     /// The progress renderer `--progress` asks for; `title` heads the tty view.
     pub fn progress(&self, title: &str) -> Progress {
-        let mode = self.progress.map(progress::Mode::from).unwrap_or_default();
+        let mode = match (self.progress, self.ansi) {
+            (Some(mode), _) => progress::Mode::from(mode),
+            // As docker compose: no ANSI means plain lines, always means the live view.
+            (None, Some(Ansi::Never)) => progress::Mode::Plain,
+            (None, Some(Ansi::Always)) => progress::Mode::Tty,
+            (None, _) => progress::Mode::default(),
+        };
         Progress::for_mode(mode, title)
+    }
+
+    /// Whether output may be coloured: `--ansi`, else whether stdout is a terminal.
+    pub fn colour(&self) -> bool {
+        match self.ansi {
+            Some(Ansi::Never) => false,
+            Some(Ansi::Always) => true,
+            _ => std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        }
     }
 
     /// Loader options from these arguments and the process.
@@ -222,6 +264,7 @@ impl GlobalArgs {
         opts.env_files = self.env_files.clone();
         opts.profiles = self.profiles.clone();
         opts.services = services.to_vec();
+        opts.all_resources = self.all_resources;
         Ok(opts)
     }
 
@@ -335,6 +378,22 @@ fn run(cli: Cli) -> Result<i32> {
     if let Some(context) = &global.context {
         crate::engine::connection::use_context(context);
     }
+    if global.dry_run
+        && let Some(verb) = dry_run_not_done(&command)
+    {
+        return Err(Error::new(format!(
+            "--dry-run is not done yet for `{verb}`: nothing was changed"
+        ))
+        .with_hint(format!(
+            "run `rcompose {verb}` without --dry-run to do it; `rcompose up --dry-run` and `rcompose create --dry-run` print their plan"
+        )));
+    }
+    if global.compatibility {
+        return Err(Error::new(
+            "--compatibility (docker-compose v1 container names, project_service_1) is not supported: rcompose names containers as docker compose v2 does (project-service-1)",
+        )
+        .with_hint("leave out --compatibility (and unset COMPOSE_COMPATIBILITY)"));
+    }
     match command {
         Command::Config(args) => config::run(global, args),
         Command::Convert(args) => convert::run(global, args),
@@ -372,6 +431,32 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Man => completion::man(),
         Command::Swarm(args) => swarm::run(global, args),
     }
+}
+
+/// The verb of `command` when it would change something and has no dry run yet; `None` for
+/// verbs that only read (they run as usual) and for `up`/`create`, which print their plan.
+fn dry_run_not_done(command: &Command) -> Option<&'static str> {
+    Some(match command {
+        Command::Down(_) => "down",
+        Command::Start(_) => "start",
+        Command::Stop(_) => "stop",
+        Command::Restart(_) => "restart",
+        Command::Kill(_) => "kill",
+        Command::Rm(_) => "rm",
+        Command::Pause(_) => "pause",
+        Command::Unpause(_) => "unpause",
+        Command::Pull(_) => "pull",
+        Command::Build(_) => "build",
+        Command::Push(_) => "push",
+        Command::Exec(_) => "exec",
+        Command::Run(_) => "run",
+        Command::Cp(_) => "cp",
+        Command::Scale(_) => "scale",
+        Command::Attach(_) => "attach",
+        Command::Swarm(_) => "swarm",
+        Command::New(_) => "new",
+        _ => return None,
+    })
 }
 
 /// Show a file under the current directory by its relative path, as the user typed it.

@@ -4,10 +4,15 @@
 use clap::Args;
 
 use super::GlobalArgs;
+use super::pull::PolicyArg;
 use super::target::{block_on, context_of, engine};
 use crate::error::{Error, Result};
+use crate::ops::build;
+use crate::ops::pull::PullPolicy;
 use crate::ops::run::{self, Options, Ran};
+use crate::ops::up_images::{self, BuildMode};
 use crate::progress::Progress;
+use crate::project::load::dotenv;
 use crate::terminal;
 
 #[derive(Debug, Args)]
@@ -19,11 +24,38 @@ pub struct RunArgs {
     #[arg(long)]
     pub rm: bool,
     /// Disable pseudo-TTY allocation (by default one is allocated when stdin is a terminal)
-    #[arg(short = 'T', long = "no-TTY")]
+    #[arg(short = 'T', long = "no-tty", alias = "no-TTY")]
     pub no_tty: bool,
-    /// Keep standard input open (default: yes)
-    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL", hide = true)]
+    /// Keep standard input open even if not attached (default: yes; `--interactive=false`)
+    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub interactive: bool,
+    /// Set environment variables from a file (dotenv format; `-e` wins; repeatable)
+    #[arg(long = "env-from-file", value_name = "FILE")]
+    pub env_from_file: Vec<std::path::PathBuf>,
+    /// Add Linux capabilities (repeatable)
+    #[arg(long = "cap-add", value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities (repeatable)
+    #[arg(long = "cap-drop", value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+    /// Build the image before starting the container
+    #[arg(long)]
+    pub build: bool,
+    /// Pull the image before running: always, missing, never, build (default: the service's pull_policy)
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub pull: Option<PolicyArg>,
+    /// Don't print anything to standard output but the command's own output
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Suppress the output of the build
+    #[arg(long)]
+    pub quiet_build: bool,
+    /// Pull without printing progress information
+    #[arg(long)]
+    pub quiet_pull: bool,
+    /// Remove containers for services not defined in the compose file
+    #[arg(long, env = "COMPOSE_REMOVE_ORPHANS", value_parser = clap::builder::BoolishValueParser::new())]
+    pub remove_orphans: bool,
     /// Set environment variables (KEY=VALUE, or KEY to take it from here; repeatable)
     #[arg(short, long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
@@ -34,7 +66,7 @@ pub struct RunArgs {
     #[arg(long = "publish", value_name = "PORTS")]
     pub publish: Vec<String>,
     /// Run with the service's ports published
-    #[arg(long)]
+    #[arg(short = 'P', long)]
     pub service_ports: bool,
     /// Don't start linked services
     #[arg(long)]
@@ -81,6 +113,33 @@ pub fn environment(pairs: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// `--env-from-file` files read into `KEY=VALUE` pairs after the `-e` ones (which win), each
+/// file's `${VAR}` resolved from the `-e` values, as docker compose does.
+fn environment_from_files(env: Vec<String>, files: &[std::path::PathBuf]) -> Result<Vec<String>> {
+    let mut pairs = env;
+    for file in files {
+        let given: Vec<(String, String)> = pairs
+            .iter()
+            .filter_map(|p| {
+                p.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            })
+            .collect();
+        let lookup = |name: &str| {
+            given
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        for (key, value) in dotenv::parse_file(file, &lookup)? {
+            if !given.iter().any(|(k, _)| *k == key) {
+                pairs.push(format!("{key}={value}"));
+            }
+        }
+    }
+    Ok(pairs)
+}
+
 pub fn run(global: GlobalArgs, args: RunArgs) -> Result<i32> {
     let opts = global.load_options(std::slice::from_ref(&args.service))?;
     let loaded = super::load_project(&opts)?;
@@ -105,7 +164,7 @@ pub fn run(global: GlobalArgs, args: RunArgs) -> Result<i32> {
         remove: args.rm,
         tty: !args.no_tty && !args.detach && terminal::stdin_is_terminal(),
         interactive: args.interactive && !args.detach,
-        env: environment(&args.env),
+        env: environment_from_files(environment(&args.env), &args.env_from_file)?,
         volumes: args.volumes,
         publish: args.publish,
         service_ports: args.service_ports,
@@ -114,6 +173,28 @@ pub fn run(global: GlobalArgs, args: RunArgs) -> Result<i32> {
         workdir: args.workdir,
         labels: args.labels,
         use_aliases: args.use_aliases,
+        cap_add: args.cap_add,
+        cap_drop: args.cap_drop,
+        images: up_images::Options {
+            build_mode: if args.build {
+                BuildMode::Always
+            } else {
+                BuildMode::Missing
+            },
+            pull: args.pull.map(PullPolicy::from),
+            quiet_pull: args.quiet_pull || args.quiet,
+            build: build::Options {
+                output: !(args.quiet_build || args.quiet),
+                ..build::Options::default()
+            },
+            environment: loaded.environment.clone(),
+        },
+        remove_orphans: args.remove_orphans,
+    };
+    let progress = if args.quiet {
+        Progress::quiet()
+    } else {
+        Progress::plain()
     };
     let context = context_of(&loaded);
     block_on(async {
@@ -123,7 +204,7 @@ pub fn run(global: GlobalArgs, args: RunArgs) -> Result<i32> {
             &loaded.project,
             &context,
             &options,
-            &Progress::plain(),
+            &progress,
         )
         .await?;
         match ran {

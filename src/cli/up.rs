@@ -58,9 +58,6 @@ pub struct UpArgs {
     /// Don't start the services after creating them
     #[arg(long)]
     pub no_start: bool,
-    /// Print the plan and change nothing
-    #[arg(long)]
-    pub dry_run: bool,
     /// Seconds to wait for containers to stop when shutting down
     #[arg(short, long, value_name = "SECONDS")]
     pub timeout: Option<i64>,
@@ -126,9 +123,6 @@ pub struct CreateArgs {
     /// Scale SERVICE to NUM instances
     #[arg(long, value_name = "SERVICE=NUM")]
     pub scale: Vec<String>,
-    /// Print the plan and change nothing
-    #[arg(long)]
-    pub dry_run: bool,
     #[command(flatten)]
     pub images: ImageArgs,
     /// Services to create
@@ -150,7 +144,6 @@ impl UpArgs {
             abort_on_container_exit: false,
             exit_code_from: None,
             no_start: false,
-            dry_run: false,
             timeout: None,
             images: ImageArgs::default(),
             args: services,
@@ -180,7 +173,6 @@ pub fn run_create(global: GlobalArgs, args: CreateArgs) -> Result<i32> {
         remove_orphans: args.remove_orphans,
         scale: args.scale,
         no_start: true,
-        dry_run: args.dry_run,
         images: args.images,
         ..UpArgs::detached(args.args)
     };
@@ -232,10 +224,10 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         parallel: global.parallel_limit(),
         wait: args.wait,
         wait_timeout: args.wait_timeout.map(Duration::from_secs),
-        dry_run: args.dry_run,
+        dry_run: global.dry_run,
         images: args.images.options(&loaded),
     };
-    let detach = args.detach || args.wait || args.no_start || args.dry_run;
+    let detach = args.detach || args.wait || args.no_start || global.dry_run;
     let abort = args.abort_on_container_exit || args.exit_code_from.is_some();
     let context = context_of(&loaded);
     let progress = global.progress("Running");
@@ -273,7 +265,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             }
         };
         progress.finish();
-        if args.dry_run {
+        if global.dry_run {
             super::write_output(&converged.plan.to_string(), None)?;
             return Ok(0i32);
         }

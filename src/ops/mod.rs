@@ -46,6 +46,28 @@ pub fn warn_orphans(names: &[&str]) {
     );
 }
 
+/// Stop and remove the containers of project `project` whose service it no longer declares
+/// (`--remove-orphans`); one-off containers of declared services stay.
+pub async fn remove_orphans(
+    docker: &bollard::Docker,
+    project: &Project,
+    progress: &crate::progress::Progress,
+) -> Result<()> {
+    use crate::engine::{containers, observe};
+    use crate::progress::Action;
+    for orphan in observe::project_containers(docker, &project.name)
+        .await?
+        .into_iter()
+        .filter(|c| !project.services.contains_key(&c.service))
+    {
+        progress.container(&orphan.name, Action::Removing);
+        containers::stop(docker, &orphan.id, &orphan.name, None).await?;
+        containers::remove(docker, &orphan.id, &orphan.name, false, false).await?;
+        progress.container(&orphan.name, Action::Removed);
+    }
+    Ok(())
+}
+
 /// The services an image operation (pull, push, build) acts on: those named (all when none
 /// is), with their dependencies when `with_deps`. Sorted; an unknown name is an error.
 pub fn select_services(

@@ -48,6 +48,13 @@ pub struct Options {
     pub labels: Vec<String>,
     /// Join the networks with the service's aliases.
     pub use_aliases: bool,
+    /// `--cap-add`, `--cap-drop`: over the service's own.
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    /// How the image is obtained (`--build`, `--pull`, `--quiet-pull`, `--quiet-build`).
+    pub images: up_images::Options,
+    /// `--remove-orphans`: remove the containers of services the project no longer declares.
+    pub remove_orphans: bool,
 }
 
 /// The service as the command line changes it (pure, so the rules are unit-tested).
@@ -80,6 +87,16 @@ pub fn one_off_service(service: &Service, options: &Options) -> Result<Service> 
     for spec in &options.publish {
         let ports = parse_port_spec(spec).map_err(|e| Error::new(format!("-p: {e}")))?;
         s.ports.extend(ports);
+    }
+    for cap in &options.cap_add {
+        if !s.cap_add.contains(cap) {
+            s.cap_add.push(cap.clone());
+        }
+    }
+    for cap in &options.cap_drop {
+        if !s.cap_drop.contains(cap) {
+            s.cap_drop.push(cap.clone());
+        }
     }
     if options.user.is_some() {
         s.user = options.user.clone();
@@ -132,6 +149,9 @@ pub async fn run(
         .ok_or_else(|| Error::new(format!("no such service: {name}")))?;
     let events = Subscription::start(docker, &project.name);
 
+    if options.remove_orphans {
+        super::remove_orphans(docker, project, progress).await?;
+    }
     if !options.no_deps {
         start_dependencies(docker, project, context, name, progress, &events).await?;
     }
@@ -146,7 +166,7 @@ pub async fn run(
         docker,
         &changed,
         std::slice::from_ref(name),
-        &up_images::Options::default(),
+        &options.images,
         progress,
     )
     .await?;

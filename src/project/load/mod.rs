@@ -46,6 +46,9 @@ pub struct Options {
     pub environment: BTreeMap<String, String>,
     /// What `-f -` reads; `None` reads the real standard input.
     pub stdin: Option<String>,
+    /// `--all-resources`: keep the top-level networks, volumes, secrets and configs no service
+    /// uses (the loader keeps every one of them today).
+    pub all_resources: bool,
 }
 
 impl Options {
