@@ -5,11 +5,40 @@ use clap::Args;
 
 use super::GlobalArgs;
 use super::target::{block_on, engine, resolve};
-use crate::error::Result;
+use std::time::Duration;
+
+use crate::engine::events::{Outcome, Subscription};
+use crate::engine::observe::{self, ObservedContainer};
+use crate::error::{Error, Result};
 use crate::ops::lifecycle::{self, Verb};
+use crate::progress::{Action, Progress};
 
 #[derive(Debug, Args)]
 pub struct ServicesArgs {
+    /// Services (all when none is given)
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Wait for the services to be running (healthy, for those with a healthcheck)
+    #[arg(long)]
+    pub wait: bool,
+    /// Maximum duration in seconds to wait for the services to be running|healthy
+    #[arg(long, value_name = "SECONDS", requires = "wait")]
+    pub wait_timeout: Option<u64>,
+    /// Services (all when none is given)
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Seconds to wait for a container to stop before killing it
+    #[arg(short, long, value_name = "SECONDS")]
+    pub timeout: Option<i64>,
+    /// Don't restart the services that depend on them (`restart: true`)
+    #[arg(long)]
+    pub no_deps: bool,
     /// Services (all when none is given)
     pub services: Vec<String>,
 }
@@ -28,6 +57,9 @@ pub struct KillArgs {
     /// Signal to send
     #[arg(short, long, default_value = "SIGKILL")]
     pub signal: String,
+    /// Kill the containers of services the compose file no longer declares too
+    #[arg(long, env = "COMPOSE_REMOVE_ORPHANS", value_parser = clap::builder::BoolishValueParser::new())]
+    pub remove_orphans: bool,
     /// Services (all when none is given)
     pub services: Vec<String>,
 }
@@ -56,8 +88,68 @@ async fn apply(global: &GlobalArgs, services: &[String], verb: Verb) -> Result<i
     Ok(0)
 }
 
-pub fn start(global: GlobalArgs, args: ServicesArgs) -> Result<i32> {
-    block_on(apply(&global, &args.services, Verb::Start))
+pub fn start(global: GlobalArgs, args: StartArgs) -> Result<i32> {
+    if !args.wait {
+        return block_on(apply(&global, &args.services, Verb::Start));
+    }
+    block_on(async {
+        let engine = engine().await?;
+        let target = resolve(&global, &[], &engine).await?;
+        target.check_services(&args.services)?;
+        // Listening before anything starts, so no state change is missed.
+        let events = Subscription::start(&engine.docker, &target.name);
+        let progress = global.progress("Running");
+        let list = lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?;
+        lifecycle::apply(&engine.docker, &list, &Verb::Start, &progress).await?;
+        let list = lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?;
+        let deadline = args
+            .wait_timeout
+            .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+        wait_running_or_healthy(&list, &events, &progress, deadline).await?;
+        Ok(0)
+    })
+}
+
+/// `--wait`: every container in `list` running, and healthy when it has a healthcheck, before
+/// `deadline`; an error naming the first that is not.
+async fn wait_running_or_healthy(
+    list: &[ObservedContainer],
+    events: &Subscription,
+    progress: &Progress,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<()> {
+    let remaining = || deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
+    for c in list {
+        progress.container(&c.name, Action::Waiting);
+        let outcome = match events.wait_healthy(&c.id, remaining()).await? {
+            Outcome::NoHealthcheck => events.wait_running(&c.id, remaining()).await?,
+            other => other,
+        };
+        match outcome {
+            Outcome::Healthy => progress.container(&c.name, Action::Healthy),
+            Outcome::Running => progress.container(&c.name, Action::Running),
+            Outcome::TimedOut => {
+                return Err(Error::new(format!(
+                    "container {} (service \"{}\") was not running|healthy within the --wait-timeout",
+                    c.name, c.service
+                )));
+            }
+            Outcome::Unhealthy => {
+                return Err(Error::new(format!("container {} is unhealthy", c.name)));
+            }
+            Outcome::Exited(code) => {
+                progress.container(&c.name, Action::Exited(code));
+                return Err(Error::new(format!(
+                    "container {} exited ({code}) instead of running",
+                    c.name
+                )));
+            }
+            other => {
+                return Err(Error::new(format!("container {}: {other:?}", c.name)));
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn stop(global: GlobalArgs, args: StopArgs) -> Result<i32> {
@@ -70,14 +162,14 @@ pub fn stop(global: GlobalArgs, args: StopArgs) -> Result<i32> {
     ))
 }
 
-pub fn restart(global: GlobalArgs, args: StopArgs) -> Result<i32> {
+pub fn restart(global: GlobalArgs, args: RestartArgs) -> Result<i32> {
     block_on(async {
         let engine = engine().await?;
         let target = resolve(&global, &[], &engine).await?;
         target.check_services(&args.services)?;
         // Dependents with `restart: true` come along, as with docker compose.
         let services = match target.project() {
-            Some(project) if !args.services.is_empty() => {
+            Some(project) if !args.services.is_empty() && !args.no_deps => {
                 lifecycle::with_restart_dependents(project, &args.services)
             }
             _ => args.services.clone(),
@@ -96,7 +188,21 @@ pub fn kill(global: GlobalArgs, args: KillArgs) -> Result<i32> {
         let engine = engine().await?;
         let target = resolve(&global, &[], &engine).await?;
         target.check_services(&args.services)?;
-        let list = lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?;
+        let mut list = if args.remove_orphans {
+            // With the orphans (and one-off containers), as docker compose kills them.
+            observe::project_containers(&engine.docker, &target.name)
+                .await?
+                .into_iter()
+                .filter(|c| args.services.is_empty() || args.services.contains(&c.service))
+                .collect()
+        } else {
+            lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?
+        };
+        if !args.remove_orphans
+            && let Some(project) = target.project()
+        {
+            list.retain(|c| project.services.contains_key(&c.service));
+        }
         if !list.iter().any(|c| c.state.is_up()) {
             // docker compose's words; nothing to do is not an error.
             eprintln!("no container to kill");

@@ -168,11 +168,11 @@ pub enum Command {
     /// Create containers without starting them
     Create(up::CreateArgs),
     /// Start existing containers
-    Start(lifecycle::ServicesArgs),
+    Start(lifecycle::StartArgs),
     /// Stop running containers
     Stop(lifecycle::StopArgs),
     /// Restart containers
-    Restart(lifecycle::StopArgs),
+    Restart(lifecycle::RestartArgs),
     /// Send a signal to containers
     Kill(lifecycle::KillArgs),
     /// Remove stopped containers

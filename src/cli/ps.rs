@@ -34,6 +34,12 @@ pub struct PsArgs {
     /// Filter by a property: status=STATUS
     #[arg(long, value_name = "KEY=VALUE")]
     pub filter: Option<String>,
+    /// Don't truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Include orphaned services (not declared by the project): `--orphans=false` leaves them out
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub orphans: bool,
     /// Format the output
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -82,6 +88,11 @@ pub fn run(mut global: GlobalArgs, args: PsArgs) -> Result<i32> {
         target.check_services(&services)?;
         let all = observe::project_containers(&engine.docker, &target.name).await?;
         let mut list = ps::select(all, &services, args.all, &statuses);
+        if !args.orphans
+            && let Some(project) = target.project()
+        {
+            list.retain(|c| project.services.contains_key(&c.service));
+        }
         observe::note_out_of_memory(&engine.docker, &mut list).await;
         let text = if args.quiet {
             list.iter().map(|c| format!("{}\n", c.id)).collect()
@@ -95,7 +106,7 @@ pub fn run(mut global: GlobalArgs, args: PsArgs) -> Result<i32> {
             names.iter().map(|n| format!("{n}\n")).collect()
         } else {
             match args.format {
-                Format::Table => ps::table(&list),
+                Format::Table => ps::table_of(&list, args.no_trunc),
                 Format::Json => ps::json_lines(&list),
             }
         };

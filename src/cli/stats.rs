@@ -22,6 +22,9 @@ pub struct StatsArgs {
     /// Disable streaming stats and only pull the first result
     #[arg(long)]
     pub no_stream: bool,
+    /// Show all containers (default: the running ones)
+    #[arg(short, long)]
+    pub all: bool,
     /// Do not truncate output
     #[arg(long)]
     pub no_trunc: bool,
@@ -42,7 +45,7 @@ pub fn run(global: GlobalArgs, args: StatsArgs) -> Result<i32> {
             let list = containers_of(&engine.docker, &target.name, &args.services).await?;
             // Each sample takes the engine about a second: it paces the refresh.
             let samples = tokio::select! {
-                samples = stats::collect(&engine.docker, &list) => samples?,
+                samples = stats::collect_all(&engine.docker, &list, args.all) => samples?,
                 _ = tokio::signal::ctrl_c() => return Ok(0),
             };
             let mut text = match args.format {

@@ -148,6 +148,22 @@ impl Subscription {
     /// Subscribe to the container events of `project` that happen from `since` on (the
     /// engine's own clock; `None`: from the moment the stream is set up).
     pub fn start_at(docker: &Docker, project: &str, since: Option<SystemTime>) -> Subscription {
+        Subscription::start_between(docker, project, since, None)
+    }
+
+    /// [`Subscription::start_at`], up to `until` (the engine then ends the stream).
+    pub fn start_between(
+        docker: &Docker,
+        project: &str,
+        since: Option<SystemTime>,
+        until: Option<SystemTime>,
+    ) -> Subscription {
+        let stamp = |t: SystemTime| {
+            t.duration_since(UNIX_EPOCH)
+                .ok()
+                .map(|d| format!("{}.{:09}", d.as_secs(), d.subsec_nanos()))
+        };
+        let until = until.and_then(stamp);
         let since = since
             .unwrap_or_else(SystemTime::now)
             .duration_since(UNIX_EPOCH)
@@ -161,10 +177,13 @@ impl Subscription {
                 vec![format!("{}={project}", labels::PROJECT)],
             ),
         ]);
-        let options = EventsOptionsBuilder::default()
+        let mut options = EventsOptionsBuilder::default()
             .since(&since)
-            .filters(&filters)
-            .build();
+            .filters(&filters);
+        if let Some(until) = &until {
+            options = options.until(until);
+        }
+        let options = options.build();
         let (sender, template) = broadcast::channel(CHANNEL_CAPACITY);
         let stream_docker = docker.clone();
         let task = tokio::spawn(async move {

@@ -76,14 +76,17 @@ pub fn json(event: &ContainerEvent) -> String {
     .to_string()
 }
 
-/// Print the events of `project` (of `services`, all when empty) until Ctrl-C.
+/// Print the events of `project` (of `services`, all when empty) from `since` (default: now)
+/// until Ctrl-C, or until `until`.
 pub async fn events(
     docker: &Docker,
     project: &str,
     services: &[String],
     as_json: bool,
+    since: Option<std::time::SystemTime>,
+    until: Option<std::time::SystemTime>,
 ) -> Result<()> {
-    let subscription = Subscription::start_at(docker, project, None);
+    let subscription = Subscription::start_between(docker, project, since, until);
     let mut receiver = subscription.receiver();
     loop {
         let event = tokio::select! {
@@ -96,6 +99,8 @@ pub async fn events(
                 eprintln!("WARN {n} events were missed");
                 continue;
             }
+            // With --until, the engine ends the stream there.
+            Err(RecvError::Closed) if until.is_some() => return Ok(()),
             Err(RecvError::Closed) => {
                 return Err(Error::new("the engine closed its event stream")
                     .with_hint("is the docker daemon still running?"));

@@ -51,6 +51,11 @@ fn ports(c: &ObservedContainer) -> String {
 
 /// The table.
 pub fn table(containers: &[ObservedContainer]) -> String {
+    table_of(containers, false)
+}
+
+/// The table; `no_trunc`: commands in full (`ps --no-trunc`).
+pub fn table_of(containers: &[ObservedContainer], no_trunc: bool) -> String {
     let now = now();
     let mut rows: Vec<[String; 7]> = vec![[
         "NAME".into(),
@@ -65,7 +70,11 @@ pub fn table(containers: &[ObservedContainer]) -> String {
         rows.push([
             c.name.clone(),
             c.image.clone(),
-            short_command(&c.command),
+            if no_trunc {
+                format!("\"{}\"", c.command)
+            } else {
+                short_command(&c.command)
+            },
             c.service.clone(),
             ago(c.created, now),
             c.status.clone(),

@@ -141,6 +141,38 @@ fn decimal(bytes: u64) -> String {
 
 /// One sample of every running container of `containers`.
 pub async fn collect(docker: &Docker, containers: &[ObservedContainer]) -> Result<Vec<Sample>> {
+    collect_all(docker, containers, false).await
+}
+
+/// [`collect`]; with `all`, containers that do not run come too, with zero figures (`stats
+/// --all`), in the order given.
+pub async fn collect_all(
+    docker: &Docker,
+    containers: &[ObservedContainer],
+    all: bool,
+) -> Result<Vec<Sample>> {
+    let mut out = collect_running(docker, containers).await?;
+    if all {
+        for c in containers.iter().filter(|c| !c.state.is_up()) {
+            out.push(Sample {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                cpu_percent: 0.0,
+                memory: 0,
+                memory_limit: 0,
+                memory_percent: 0.0,
+                net_rx: 0,
+                net_tx: 0,
+                block_read: 0,
+                block_write: 0,
+                pids: 0,
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn collect_running(docker: &Docker, containers: &[ObservedContainer]) -> Result<Vec<Sample>> {
     let running: Vec<&ObservedContainer> = containers.iter().filter(|c| c.state.is_up()).collect();
     let samples = join_all(running.iter().map(|c| async move {
         let options = StatsOptions {
