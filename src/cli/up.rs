@@ -61,6 +61,39 @@ pub struct UpArgs {
     /// Seconds to wait for containers to stop when shutting down
     #[arg(short, long, value_name = "SECONDS")]
     pub timeout: Option<i64>,
+    /// Stop all containers if any container exited with a non-zero code
+    #[arg(long, conflicts_with_all = ["detach", "abort_on_container_exit"])]
+    pub abort_on_container_failure: bool,
+    /// Attach to the output of these services only (repeatable)
+    #[arg(long, value_name = "SERVICE", conflicts_with = "detach")]
+    pub attach: Vec<String>,
+    /// Don't attach to the output of these services (repeatable)
+    #[arg(long, value_name = "SERVICE", conflicts_with = "detach")]
+    pub no_attach: Vec<String>,
+    /// Attach to the output of the dependencies of the named services too
+    #[arg(long, conflicts_with = "detach")]
+    pub attach_dependencies: bool,
+    /// Recreate the containers of the dependencies too (not available yet)
+    #[arg(long, conflicts_with = "no_recreate")]
+    pub always_recreate_deps: bool,
+    /// Produce monochrome output
+    #[arg(long)]
+    pub no_color: bool,
+    /// Don't print the `service-1 |` prefix in the output
+    #[arg(long)]
+    pub no_log_prefix: bool,
+    /// Show timestamps in the output
+    #[arg(long)]
+    pub timestamps: bool,
+    /// Recreate anonymous volumes instead of taking the data of the previous containers
+    #[arg(short = 'V', long)]
+    pub renew_anon_volumes: bool,
+    /// Assume "yes" to every question (rcompose asks none: nothing to answer)
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Interactive shortcuts while attached (not available in rcompose)
+    #[arg(long, env = "COMPOSE_MENU", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), value_name = "BOOL")]
+    pub menu: Option<bool>,
     #[command(flatten)]
     pub images: ImageArgs,
     /// Services to start (a `.yml` file given here is taken as a compose file)
@@ -82,6 +115,9 @@ pub struct ImageArgs {
     /// Pull without printing layer progress
     #[arg(long)]
     pub quiet_pull: bool,
+    /// Suppress the build output
+    #[arg(long)]
+    pub quiet_build: bool,
 }
 
 impl ImageArgs {
@@ -97,7 +133,7 @@ impl ImageArgs {
             pull: self.pull.map(PullPolicy::from),
             quiet_pull: self.quiet_pull,
             build: build::Options {
-                output: true,
+                output: !self.quiet_build,
                 ..build::Options::default()
             },
             environment: loaded.environment.clone(),
@@ -123,6 +159,9 @@ pub struct CreateArgs {
     /// Scale SERVICE to NUM instances
     #[arg(long, value_name = "SERVICE=NUM")]
     pub scale: Vec<String>,
+    /// Assume "yes" to every question (rcompose asks none: nothing to answer)
+    #[arg(short, long)]
+    pub yes: bool,
     #[command(flatten)]
     pub images: ImageArgs,
     /// Services to create
@@ -145,6 +184,17 @@ impl UpArgs {
             exit_code_from: None,
             no_start: false,
             timeout: None,
+            abort_on_container_failure: false,
+            attach: Vec::new(),
+            no_attach: Vec::new(),
+            attach_dependencies: false,
+            always_recreate_deps: false,
+            no_color: false,
+            no_log_prefix: false,
+            timestamps: false,
+            renew_anon_volumes: false,
+            yes: false,
+            menu: None,
             images: ImageArgs::default(),
             args: services,
         }
@@ -179,13 +229,61 @@ pub fn run_create(global: GlobalArgs, args: CreateArgs) -> Result<i32> {
     run(global, up_args)
 }
 
+/// The services whose output an attached `up` shows, as docker compose picks them: `--attach`
+/// when given; else the named services (with their dependencies under
+/// `--attach-dependencies`), or all; less `--no-attach` and services with `attach: false`.
+fn attached_services(
+    project: &crate::project::model::Project,
+    named: &[String],
+    started: &[String],
+    args: &UpArgs,
+) -> Vec<String> {
+    let chosen: Vec<String> = if !args.attach.is_empty() {
+        args.attach.clone()
+    } else if !named.is_empty() && !args.attach_dependencies {
+        named.to_vec()
+    } else {
+        started
+            .iter()
+            .filter(|s| {
+                project
+                    .services
+                    .get(*s)
+                    .is_none_or(|service| service.attach != Some(false))
+            })
+            .cloned()
+            .collect()
+    };
+    chosen
+        .into_iter()
+        .filter(|s| !args.no_attach.contains(s))
+        .collect()
+}
+
 pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
+    if args.menu == Some(true) {
+        return Err(Error::new(
+            "--menu (interactive shortcuts while attached) is not available in rcompose",
+        )
+        .with_hint("leave out --menu (and unset COMPOSE_MENU)"));
+    }
+    if args.always_recreate_deps {
+        return Err(Error::new(
+            "--always-recreate-deps is not done yet: the plan of up is being reworked to recreate dependencies on their own policy",
+        )
+        .with_hint("use --force-recreate with the services and their dependencies named"));
+    }
     let services = global.take_file_arguments(&args.args);
     let opts = global.load_options(&services)?;
     let loaded = super::load_project(&opts)?;
     loaded.require_environment(&services, args.no_deps)?;
     let scale = parse_scale(&args.scale)?;
-    for name in scale.keys().chain(args.exit_code_from.iter()) {
+    for name in scale
+        .keys()
+        .chain(args.exit_code_from.iter())
+        .chain(args.attach.iter())
+        .chain(args.no_attach.iter())
+    {
         if !loaded.project.services.contains_key(name) {
             return Err(Error::new(format!("no such service: {name}")));
         }
@@ -226,9 +324,21 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         wait_timeout: args.wait_timeout.map(Duration::from_secs),
         dry_run: global.dry_run,
         images: args.images.options(&loaded),
+        renew_anon_volumes: args.renew_anon_volumes,
     };
     let detach = args.detach || args.wait || args.no_start || global.dry_run;
-    let abort = args.abort_on_container_exit || args.exit_code_from.is_some();
+    let abort = if args.abort_on_container_exit || args.exit_code_from.is_some() {
+        attach::Abort::OnExit
+    } else if args.abort_on_container_failure {
+        attach::Abort::OnFailure
+    } else {
+        attach::Abort::Never
+    };
+    let style = crate::ops::logs::Style {
+        colour: !args.no_color && global.colour(),
+        prefix: !args.no_log_prefix,
+        timestamps: args.timestamps,
+    };
     let context = context_of(&loaded);
     let progress = global.progress("Running");
     let result = block_on(async {
@@ -272,12 +382,17 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         if detach {
             return Ok(0);
         }
+        let started: Vec<String> = converged.containers.keys().cloned().collect();
+        let shown = attached_services(&loaded.project, &services, &started, &args);
+        let mut attached = converged.containers.clone();
+        attached.retain(|service, _| shown.contains(service));
         let end = attach::attach(
             &engine.docker,
             &loaded.project.name,
-            &converged.containers,
+            &attached,
             &events,
             abort,
+            style,
         )
         .await?;
         let code: i64 = match &end {

@@ -4,7 +4,7 @@
 //! kill).
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use bollard::Docker;
 
@@ -27,6 +27,28 @@ pub enum End {
     Interrupted,
 }
 
+/// When attaching ends before every container has stopped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Abort {
+    /// Never: wait for all of them (or Ctrl-C).
+    #[default]
+    Never,
+    /// When one exits (`--abort-on-container-exit`).
+    OnExit,
+    /// When one exits with a non-zero code (`--abort-on-container-failure`).
+    OnFailure,
+}
+
+impl Abort {
+    fn on(self, code: i64) -> bool {
+        match self {
+            Abort::Never => false,
+            Abort::OnExit => true,
+            Abort::OnFailure => code != 0,
+        }
+    }
+}
+
 /// Follow the output of `containers` (service → (id, name)) of `project` until the end
 /// condition.
 pub async fn attach(
@@ -34,13 +56,9 @@ pub async fn attach(
     project: &str,
     containers: &BTreeMap<String, Vec<(String, String)>>,
     events: &Subscription,
-    abort_on_exit: bool,
+    abort: Abort,
+    style: Style,
 ) -> Result<End> {
-    let style = Style {
-        colour: std::io::stdout().is_terminal(),
-        prefix: true,
-        timestamps: false,
-    };
     let request = Request {
         follow: true,
         ..Request::default()
@@ -70,8 +88,8 @@ pub async fn attach(
                     };
                     // An exit the event stream did not bring (it came before attaching began):
                     // the end of the container's output tells it as well.
-                    if abort_on_exit
-                        && let Some(code) = code
+                    if let Some(code) = code
+                        && abort.on(code)
                         && let Some(service) = services.get(&id)
                     {
                         mux.drain();
@@ -92,7 +110,7 @@ pub async fn attach(
                     EventAction::Start => {
                         mux.follow(&event.id, labels::display_name(project, &event.name));
                     }
-                    EventAction::Die(code) if abort_on_exit => {
+                    EventAction::Die(code) if abort.on(code.unwrap_or(-1)) => {
                         // Let the last lines of the exiting container through first: its
                         // reader ends once the engine has sent them all.
                         while mux.is_active(&event.id) {

@@ -58,6 +58,9 @@ pub struct Options {
     pub dry_run: bool,
     /// How images are pulled and built before containers are created.
     pub images: up_images::Options,
+    /// `--renew-anon-volumes`: a recreated container gets new anonymous volumes instead of
+    /// those of the container it replaces.
+    pub renew_anon_volumes: bool,
 }
 
 /// The containers `up` left in place, per service: (id, name).
@@ -153,6 +156,7 @@ pub async fn up(
         events,
         limit,
         no_start: options.plan.no_start,
+        renew_anon_volumes: options.renew_anon_volumes,
         deadline: options
             .wait_timeout
             .map(|t| tokio::time::Instant::now() + t),
@@ -323,6 +327,7 @@ struct Run<'a> {
     events: &'a Subscription,
     limit: Semaphore,
     no_start: bool,
+    renew_anon_volumes: bool,
     /// End of the `--wait-timeout` budget, for dependency waits and `--wait`.
     deadline: Option<tokio::time::Instant>,
     containers: Mutex<Running>,
@@ -519,7 +524,9 @@ impl Run<'_> {
             .iter()
             .map(|(key, v)| v.engine_name(&self.project.name, key))
             .collect();
-        convert::inherit_anonymous_volumes(&mut spec.body, &old_volumes, &named);
+        if !self.renew_anon_volumes {
+            convert::inherit_anonymous_volumes(&mut spec.body, &old_volumes, &named);
+        }
         progress.container(&old.name, Action::Recreate);
         let temporary = labels::replacement_name(&old.id, &spec.name);
         let id = match self.create(service, &spec, &temporary).await? {
