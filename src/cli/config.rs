@@ -17,9 +17,9 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
-    /// Format the output
-    #[arg(long, value_enum, default_value_t = Format::Yaml)]
-    pub format: Format,
+    /// Format the output (default: yaml; a table for --variables)
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Only validate the configuration, don't print anything
     #[arg(short, long)]
     pub quiet: bool,
@@ -42,9 +42,36 @@ pub struct ConfigArgs {
     /// comma-separated list
     #[arg(long, value_name = "SERVICES")]
     pub hash: Option<String>,
+    /// Print the model names, one per line
+    #[arg(long)]
+    pub models: bool,
+    /// Print the variables the compose files use, with their default values
+    #[arg(long)]
+    pub variables: bool,
+    /// Print the environment used for interpolation
+    #[arg(long)]
+    pub environment: bool,
     /// Don't interpolate environment variables
     #[arg(long)]
     pub no_interpolate: bool,
+    /// Don't check the model's consistency (not available yet)
+    #[arg(long)]
+    pub no_consistency: bool,
+    /// Don't read the services' env files into their environment (not available yet)
+    #[arg(long)]
+    pub no_env_resolution: bool,
+    /// Don't normalize the model (not available yet)
+    #[arg(long)]
+    pub no_normalize: bool,
+    /// Don't resolve file paths (not available yet)
+    #[arg(long)]
+    pub no_path_resolution: bool,
+    /// Pin image tags to digests (not available yet)
+    #[arg(long)]
+    pub resolve_image_digests: bool,
+    /// Produce an override file with image digests (not available yet)
+    #[arg(long)]
+    pub lock_image_digests: bool,
     /// Save to file (default: standard output)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -52,10 +79,31 @@ pub struct ConfigArgs {
     pub args: Vec<String>,
 }
 
+/// The flags whose output rcompose's loader cannot give yet, when given.
+fn not_yet(args: &ConfigArgs) -> Option<&'static str> {
+    [
+        (args.no_consistency, "--no-consistency"),
+        (args.no_env_resolution, "--no-env-resolution"),
+        (args.no_normalize, "--no-normalize"),
+        (args.no_path_resolution, "--no-path-resolution"),
+        (args.resolve_image_digests, "--resolve-image-digests"),
+        (args.lock_image_digests, "--lock-image-digests"),
+    ]
+    .into_iter()
+    .find_map(|(given, flag)| given.then_some(flag))
+}
+
 pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
+    if let Some(flag) = not_yet(&args) {
+        return Err(Error::new(format!(
+            "config {flag} is not available yet in rcompose: its loader always checks, normalizes, resolves paths and env files, and does not contact registries"
+        ))
+        .with_hint("run `rcompose config` without it"));
+    }
     let services = global.take_file_arguments(&args.args);
     let mut opts = global.load_options(&services)?;
-    opts.no_interpolate = args.no_interpolate;
+    // --variables lists what interpolation would need: it does not interpolate.
+    opts.no_interpolate = args.no_interpolate || args.variables;
     let loaded = load_project(&opts)?;
     let project = &loaded.project;
     // Printing or checking services needs their environment; listing names does not.
@@ -75,6 +123,23 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
         |items: Vec<String>| -> String { items.into_iter().map(|s| s + "\n").collect::<String>() };
     let text = if let Some(wanted) = &args.hash {
         hashes(project, wanted)?
+    } else if args.environment {
+        loaded
+            .environment
+            .iter()
+            .map(|(k, v)| format!("{k}={v}\n"))
+            .collect()
+    } else if args.variables {
+        variables(&loaded.config_files, args.format)?
+    } else if args.models {
+        lines(
+            project
+                .models
+                .values()
+                .filter(|m| !m.model.is_empty())
+                .map(|m| m.model.clone())
+                .collect(),
+        )
     } else if args.services {
         lines(project.services.keys().cloned().collect())
     } else if args.volumes {
@@ -106,7 +171,7 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
             map.retain(|k, _| services.contains(k));
         }
         as_printed(&mut value, !args.no_interpolate);
-        match args.format {
+        match args.format.unwrap_or_default() {
             Format::Yaml => to_yaml(&value),
             Format::Json => {
                 let mut s = serde_json::to_string_pretty(&value).map_err(|e| {
@@ -170,4 +235,88 @@ fn hashes(project: &crate::project::model::Project, wanted: &str) -> Result<Stri
         out.push_str(&format!("{name} {hash}\n"));
     }
     Ok(out)
+}
+
+/// `--variables`: the variables the compose files refer to (sorted), with their default and
+/// alternate values, as a table, JSON or YAML as docker compose prints them.
+fn variables(files: &[PathBuf], format: Option<Format>) -> Result<String> {
+    use crate::project::load::template;
+    let mut found: std::collections::BTreeMap<String, template::Variable> = Default::default();
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Error::new(format!("cannot read {}: {e}", file.display())))?;
+        for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+            for variable in template::variables(line) {
+                let entry =
+                    found
+                        .entry(variable.name.clone())
+                        .or_insert_with(|| template::Variable {
+                            name: variable.name.clone(),
+                            ..Default::default()
+                        });
+                entry.required |= variable.required;
+                if entry.default.is_empty() {
+                    entry.default = variable.default;
+                }
+                if entry.alternate.is_empty() {
+                    entry.alternate = variable.alternate;
+                }
+            }
+        }
+    }
+    let object = |v: &template::Variable| {
+        serde_json::json!({
+            "Name": v.name, "DefaultValue": v.default, "PresenceValue": v.alternate,
+            "Required": v.required,
+        })
+    };
+    Ok(match format {
+        None => {
+            let cell = |s: &str| format!("{s:<19} ");
+            let mut out = format!(
+                "{}{}{}ALTERNATE VALUE\n",
+                cell("NAME"),
+                cell("REQUIRED"),
+                cell("DEFAULT VALUE")
+            );
+            for v in found.values() {
+                out.push_str(&format!(
+                    "{}{}{}{}\n",
+                    cell(&v.name),
+                    cell(&v.required.to_string()),
+                    cell(&v.default),
+                    v.alternate
+                ));
+            }
+            out
+        }
+        Some(Format::Json) => {
+            let map: serde_json::Map<String, serde_json::Value> = found
+                .values()
+                .map(|v| (v.name.clone(), object(v)))
+                .collect();
+            // Four spaces and a blank line after, as docker compose prints it.
+            let mut out = Vec::new();
+            let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+            let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+            serde::Serialize::serialize(&serde_json::Value::Object(map), &mut serializer)
+                .map_err(|e| Error::new(format!("internal error: {e}")))?;
+            String::from_utf8_lossy(&out).into_owned() + "\n\n"
+        }
+        Some(Format::Yaml) => {
+            let map: serde_json::Map<String, serde_json::Value> = found
+                .values()
+                .map(|v| {
+                    (
+                        v.name.clone(),
+                        serde_json::json!({
+                            "name": v.name, "defaultvalue": v.default,
+                            "presencevalue": v.alternate, "required": v.required,
+                        }),
+                    )
+                })
+                .collect();
+            to_yaml(&serde_json::Value::Object(map))
+        }
+    })
 }

@@ -36,6 +36,8 @@ pub struct BuildSpec {
     pub no_cache: bool,
     /// Pull newer versions of the base images.
     pub pull: bool,
+    /// Memory limit of the build's containers, in bytes (`build --memory`).
+    pub memory: Option<i64>,
 }
 
 /// Whether a context is a remote one the engine fetches itself.
@@ -185,6 +187,9 @@ fn extra_query(spec: &BuildSpec) -> String {
     if let Some(size) = spec.shm_size {
         pairs.push(format!("shmsize={size}"));
     }
+    if let Some(memory) = spec.memory {
+        pairs.push(format!("memory={memory}"));
+    }
     pairs.join("&")
 }
 
@@ -243,11 +248,19 @@ mod tests {
             extra_hosts: vec!["a:1.1.1.1".into(), "b:::1".into()],
             no_cache: false,
             pull: false,
+            memory: None,
         };
         assert_eq!(
             extra_query(&spec),
             "extrahosts=a:1.1.1.1&extrahosts=b:::1&shmsize=3221225472"
         );
+        let limited = BuildSpec {
+            memory: Some(512 << 20),
+            extra_hosts: vec![],
+            shm_size: None,
+            ..spec
+        };
+        assert_eq!(extra_query(&limited), "memory=536870912");
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct Options {
     pub output: bool,
     /// `--push`: push each image (and its tags) once built.
     pub push: bool,
+    /// `--memory`: memory limit of the build's containers, in bytes.
+    pub memory: Option<i64>,
 }
 
 /// The build of `service` (which has a `build:` section) as the engine needs it.
@@ -94,6 +96,7 @@ pub fn spec(
             .collect(),
         no_cache: options.no_cache || build.no_cache,
         pull: options.pull || build.pull,
+        memory: options.memory,
     })
 }
 

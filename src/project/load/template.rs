@@ -266,6 +266,79 @@ fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
     None
 }
 
+/// A variable an input refers to, as `config --variables` lists it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Variable {
+    pub name: String,
+    /// The text after `:-` or `-`.
+    pub default: String,
+    /// The text after `:+` or `+`.
+    pub alternate: String,
+    /// Referred to with `:?` or `?`.
+    pub required: bool,
+}
+
+/// The variables `input` refers to (nested expressions included), in order, without
+/// interpolating anything.
+pub fn variables(input: &str) -> Vec<Variable> {
+    let bytes = input.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'$' {
+            i += 1;
+            continue;
+        }
+        match bytes.get(i + 1) {
+            Some(b'$') => i += 2,
+            Some(&c) if is_name_start(c) => {
+                let end = name_end(bytes, i + 1);
+                out.push(Variable {
+                    name: input[i + 1..end].to_string(),
+                    ..Variable::default()
+                });
+                i = end;
+            }
+            Some(b'{') => {
+                let Some(close) = matching_brace(bytes, i + 1) else {
+                    break;
+                };
+                let inner = &input[i + 2..close];
+                let end = name_end(inner.as_bytes(), 0);
+                let (name, rest) = inner.split_at(end);
+                let mut variable = Variable {
+                    name: name.to_string(),
+                    ..Variable::default()
+                };
+                for (operator, field) in [
+                    (":-", 0),
+                    ("-", 0),
+                    (":?", 2),
+                    ("?", 2),
+                    (":+", 1),
+                    ("+", 1),
+                ] {
+                    if let Some(text) = rest.strip_prefix(operator) {
+                        match field {
+                            0 => variable.default = text.to_string(),
+                            1 => variable.alternate = text.to_string(),
+                            _ => variable.required = true,
+                        }
+                        out.extend(variables(text));
+                        break;
+                    }
+                }
+                if !variable.name.is_empty() {
+                    out.push(variable);
+                }
+                i = close + 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +357,17 @@ mod tests {
 
     fn run(input: &str) -> Result<Substituted, TemplateError> {
         substitute(input, &env)
+    }
+
+    #[test]
+    fn variables_are_listed_with_their_defaults() {
+        let found = variables("${IMG:-busybox} $$x $PLAIN ${REQ:?need} ${ALT:+a} ${D-${N}}");
+        let names: Vec<&str> = found.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["IMG", "PLAIN", "REQ", "ALT", "N", "D"]);
+        assert_eq!(found[0].default, "busybox");
+        assert!(found[2].required && !found[0].required);
+        assert_eq!(found[3].alternate, "a");
+        assert_eq!(found[5].default, "${N}");
     }
 
     #[test]
