@@ -16,6 +16,7 @@ const VERB_SHORTS: &[(&str, char, &str)] = &[
     ("logs", 'f', "--follow"),
     ("run", 'p', "--publish"),
     ("version", 'f', "--format"),
+    ("commit", 'p', "--pause"),
 ];
 
 /// `run` options that take a value (to find where its service name is).

@@ -30,6 +30,7 @@ pub mod target;
 pub mod top;
 pub mod up;
 pub mod version;
+pub mod volumes;
 pub mod wait;
 
 use std::path::PathBuf;
@@ -213,6 +214,12 @@ pub enum Command {
     Stats(stats::StatsArgs),
     /// Attach local standard input, output, and error streams to a service's running container
     Attach(attach::AttachArgs),
+    /// List the project's volumes
+    Volumes(volumes::VolumesArgs),
+    /// Export a service container's filesystem as a tar archive
+    Export(volumes::ExportArgs),
+    /// Create a new image from a service container's changes
+    Commit(volumes::CommitArgs),
     /// Scale services (SERVICE=NUM)
     Scale(scale::ScaleArgs),
     /// Show the dependency graph of the services (Graphviz DOT or Mermaid)
@@ -425,6 +432,9 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Cp(args) => cp::run(global, args),
         Command::Stats(args) => stats::run(global, args),
         Command::Attach(args) => attach::run(global, args),
+        Command::Volumes(args) => volumes::volumes(global, args),
+        Command::Export(args) => volumes::export(global, args),
+        Command::Commit(args) => volumes::commit(global, args),
         Command::Scale(args) => scale::run(global, args),
         Command::Graph(args) => graph::run(global, args),
         Command::Completion(args) => completion::completion(args),
@@ -452,6 +462,8 @@ fn dry_run_not_done(command: &Command) -> Option<&'static str> {
         Command::Run(_) => "run",
         Command::Cp(_) => "cp",
         Command::Scale(_) => "scale",
+        Command::Export(_) => "export",
+        Command::Commit(_) => "commit",
         Command::Attach(_) => "attach",
         Command::Swarm(_) => "swarm",
         Command::New(_) => "new",

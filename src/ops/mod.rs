@@ -4,6 +4,7 @@
 pub mod attach;
 pub mod attach_service;
 pub mod build;
+pub mod commit;
 pub mod cp;
 pub mod down;
 pub mod events;
@@ -25,6 +26,7 @@ pub mod table;
 pub mod top;
 pub mod up;
 pub mod up_images;
+pub mod volumes;
 pub mod wait;
 
 use std::collections::BTreeMap;

@@ -67,6 +67,11 @@ pub enum Action {
     Built,
     Pushing,
     Pushed,
+    Committing,
+    /// Committed as this image ID.
+    Committed(String),
+    Exporting,
+    Exported,
     /// Nothing to do, and why (`pull` of a service that is only built).
     Skipped(String),
     /// Progress of one layer of the image being pulled or pushed.
@@ -169,7 +174,8 @@ impl Action {
         use Action::*;
         match self {
             Creating | Recreate | Starting | Waiting | Stopping | Killing | Removing | Pausing
-            | Unpausing | Restarting | Pulling | Building | Pushing | Output(_) => Phase::Working,
+            | Unpausing | Restarting | Pulling | Building | Pushing | Committing | Exporting
+            | Output(_) => Phase::Working,
             Layer(layer) if layer.status.is_complete() => Phase::Done,
             Layer(_) => Phase::Working,
             Warning(_) => Phase::Warning,
@@ -213,6 +219,10 @@ impl fmt::Display for Action {
             Built => "Built",
             Pushing => "Pushing",
             Pushed => "Pushed",
+            Committing => "Committing",
+            Committed(id) => return write!(f, "Committed as {id}"),
+            Exporting => "Exporting",
+            Exported => "Exported",
             Skipped(reason) if reason.is_empty() => "Skipped",
             Skipped(reason) => return write!(f, "Skipped: {reason}"),
             Layer(layer) => return write!(f, "{} {}", layer.id, layer.status),
