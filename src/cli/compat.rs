@@ -192,6 +192,18 @@ mod tests {
     }
 
     #[test]
+    fn version_dash_f_means_format_and_commit_dash_p_means_pause() {
+        assert_eq!(
+            rewrite(&["rcompose", "version", "-f", "json"]),
+            ["rcompose", "version", "--format", "json"]
+        );
+        assert_eq!(
+            rewrite(&["rcompose", "-p", "x", "commit", "-p", "web"]),
+            ["rcompose", "-p", "x", "commit", "--pause", "web"]
+        );
+    }
+
+    #[test]
     fn logs_dash_f_means_follow() {
         assert_eq!(
             rewrite(&["rcompose", "-f", "logs", "logs", "-ft", "web"]),
