@@ -336,3 +336,59 @@ fn events_since_until_end_by_themselves() {
     );
     assert!(running_only.trim().is_empty(), "{running_only}");
 }
+
+#[test]
+fn ps_takes_templates_and_the_docker_cli_ps_format() {
+    let p = TestProject::new("cli-surface-psformat");
+    p.write(
+        "compose.yml",
+        &format!("services:\n{}", looping_service("app", "")),
+    );
+    ok(&p.rcompose(&["up", "-d"]), "up -d");
+    let config = p.dir.join("docker-config");
+    std::fs::create_dir_all(&config).expect("config dir");
+    std::fs::write(
+        config.join("config.json"),
+        r#"{"psFormat": "table {{.Name}}\t{{.Service}}\t{{.State}}"}"#,
+    )
+    .expect("config.json");
+    let config = config.display().to_string();
+    let trimmed = |text: String| -> String {
+        text.lines()
+            .map(|l| l.trim_end().to_string() + "\n")
+            .collect()
+    };
+    let env = [("DOCKER_CONFIG", config.as_str())];
+    let ours = ok(&p.rcompose_with_env(&["ps"], &env), "ps with psFormat");
+    assert_eq!(
+        ours,
+        format!(
+            "NAME{}SERVICE   STATE\n{}-app-1   app       running\n",
+            " ".repeat(p.name.len() + 6 - 4 + 3),
+            p.name
+        )
+    );
+    let theirs = Command::new(reference_binary())
+        .arg("ps")
+        .current_dir(&p.dir)
+        .env("DOCKER_CONFIG", &config)
+        .env_remove("COMPOSE_PROJECT_NAME")
+        .output()
+        .expect("the reference's ps");
+    assert_eq!(ours, trimmed(ok(&theirs, "the reference's ps")));
+    for template in ["{{.Name}} {{json .State}}", r"table {{.ID}}\t{{.Command}}"] {
+        let ours = ok(&p.rcompose(&["ps", "--format", template]), "ps --format");
+        let theirs = ok(
+            &reference(&p.dir, &["ps", "--format", template]),
+            "ps --format",
+        );
+        assert_eq!(ours, trimmed(theirs), "{template}");
+    }
+    let unsupported = p.rcompose(&["ps", "--format", "{{upper .Name}}"]);
+    assert!(!unsupported.status.success());
+    assert!(
+        stderr(&unsupported).contains("not supported"),
+        "{}",
+        stderr(&unsupported)
+    );
+}

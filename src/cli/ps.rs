@@ -1,20 +1,13 @@
 //! `rcompose ps`: the project's containers. Works without a compose file, finding the project
 //! on the engine.
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::GlobalArgs;
 use super::target::{block_on, engine, resolve};
 use crate::engine::observe;
 use crate::error::{Error, Result};
 use crate::ops::ps;
-
-#[derive(Debug, Clone, Copy, Default, ValueEnum)]
-pub enum Format {
-    #[default]
-    Table,
-    Json,
-}
 
 #[derive(Debug, Args)]
 pub struct PsArgs {
@@ -40,9 +33,10 @@ pub struct PsArgs {
     /// Include orphaned services (not declared by the project): `--orphans=false` leaves them out
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub orphans: bool,
-    /// Format the output
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Format the output: table, json, a Go template (`{{.Name}}\t{{.Status}}`) or `table
+    /// TEMPLATE` (default: the docker CLI's `psFormat` from its config.json, else table)
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
     /// Services to show (a `.yml` file given here is taken as a compose file)
     pub args: Vec<String>,
 }
@@ -82,6 +76,17 @@ fn statuses(args: &PsArgs) -> Result<Vec<String>> {
 pub fn run(mut global: GlobalArgs, args: PsArgs) -> Result<i32> {
     let services = global.take_file_arguments(&args.args);
     let statuses = statuses(&args)?;
+    let format = match &args.format {
+        Some(format) => format.clone(),
+        None => match crate::docker_cli::config() {
+            Ok(config) => config.ps_format.unwrap_or_else(|| "table".to_string()),
+            Err(e) => {
+                // As the docker CLI does, a broken config.json is a warning.
+                eprintln!("WARN {e}");
+                "table".to_string()
+            }
+        },
+    };
     block_on(async {
         let engine = engine().await?;
         let target = resolve(&global, &services, &engine).await?;
@@ -105,9 +110,11 @@ pub fn run(mut global: GlobalArgs, args: PsArgs) -> Result<i32> {
             }
             names.iter().map(|n| format!("{n}\n")).collect()
         } else {
-            match args.format {
-                Format::Table => ps::table_of(&list, args.no_trunc),
-                Format::Json => ps::json_lines(&list),
+            match format.as_str() {
+                "table" => ps::table_of(&list, args.no_trunc),
+                "json" => ps::json_lines(&list),
+                template => ps::templated(&list, template, args.no_trunc)
+                    .map_err(|e| Error::new(format!("ps --format: {e}")))?,
             }
         };
         super::write_output(&text, None)?;
