@@ -342,6 +342,16 @@ fn compose_go_service(mut fields: Map<String, Value>) -> Map<String, Value> {
                 // The default; compose-go writes it only when false.
                 bind.remove("create_host_path");
             }
+            // compose-go gives a bind mount written in the short syntax (`./src:/src`) empty
+            // bind options, which it writes as `{}`; rcompose's model leaves default options
+            // out. The short syntax is taken (a long-syntax bind with no `bind:` key, which
+            // compose-go leaves without options, hashes differently: rcompose's model does
+            // not tell the two apart).
+            if volume.get("type") == Some(&Value::String("bind".to_string())) {
+                volume
+                    .entry("bind")
+                    .or_insert_with(|| Value::Object(Map::new()));
+            }
         }
     }
     if let Some(Value::Object(check)) = fields.get_mut("healthcheck")
