@@ -123,6 +123,7 @@ services:
     volumes:
       - ./src:/src:ro
       - {{type: bind, source: ./src, target: /src2, bind: {{propagation: rshared, create_host_path: false}}}}
+      - {{type: bind, source: ./src, target: /src3}}
       - {{type: volume, source: vol, target: /v, volume: {{nocopy: true, subpath: sub}}}}
       - {{type: tmpfs, target: /t, tmpfs: {{size: 1000, mode: 01777}}}}
     volumes_from: [dep:ro]

@@ -166,7 +166,7 @@ pub fn go_json(service: &Service) -> Result<String> {
     let Value::Object(fields) = value else {
         return Err(Error::new("internal error: a service is not a mapping"));
     };
-    let fields = compose_go_service(fields);
+    let fields = compose_go_service(fields, service);
     let mut out = String::new();
     write_value(&mut out, &Value::Object(fields));
     Ok(out)
@@ -244,7 +244,7 @@ pub fn with_resolved_references(
 
 /// The service's fields as compose-go writes them, in its order (fields rcompose knows and
 /// compose-go does not come last, sorted; see the test that keeps that list empty).
-fn compose_go_service(mut fields: Map<String, Value>) -> Map<String, Value> {
+fn compose_go_service(mut fields: Map<String, Value>, service: &Service) -> Map<String, Value> {
     for key in UNHASHED {
         fields.remove(*key);
     }
@@ -335,6 +335,7 @@ fn compose_go_service(mut fields: Map<String, Value>) -> Map<String, Value> {
         }
     }
     if let Some(Value::Array(volumes)) = fields.get_mut("volumes") {
+        let mut bound = service.volumes.iter().map(|v| v.bind.is_some());
         for volume in volumes.iter_mut().filter_map(Value::as_object_mut) {
             if let Some(Value::Object(bind)) = volume.get_mut("bind")
                 && bind.get("create_host_path") == Some(&Value::Bool(true))
@@ -342,12 +343,9 @@ fn compose_go_service(mut fields: Map<String, Value>) -> Map<String, Value> {
                 // The default; compose-go writes it only when false.
                 bind.remove("create_host_path");
             }
-            // compose-go gives a bind mount written in the short syntax (`./src:/src`) empty
-            // bind options, which it writes as `{}`; rcompose's model leaves default options
-            // out. The short syntax is taken (a long-syntax bind with no `bind:` key, which
-            // compose-go leaves without options, hashes differently: rcompose's model does
-            // not tell the two apart).
-            if volume.get("type") == Some(&Value::String("bind".to_string())) {
+            // Bind options that are all defaults are not printed; compose-go writes them as
+            // `{}` (a short-syntax bind always has them).
+            if bound.next() == Some(true) {
                 volume
                     .entry("bind")
                     .or_insert_with(|| Value::Object(Map::new()));

@@ -297,7 +297,9 @@ pub fn parse_volume_spec(spec: &str) -> Result<ServiceVolume, String> {
     }
     if host_path {
         mount.type_ = MountType::Bind;
-        mount.bind = (bind != BindOptions::default()).then_some(bind);
+        // Bind options even when all are defaults (not printed then): compose-go gives a
+        // short-syntax bind options, which docker compose's config hash takes in.
+        mount.bind = Some(bind);
         if volume.nocopy {
             mount.volume = Some(volume);
         }
@@ -361,7 +363,7 @@ mod tests {
             type_: MountType::Bind,
             source: Some(source.to_string()),
             target: target.to_string(),
-            bind: None,
+            bind: Some(BindOptions::default()),
             ..ServiceVolume::default()
         }
     }
