@@ -14,8 +14,8 @@
 //! that is what this module reproduces: compose-go's field order for a service, the fields Go
 //! always writes (`command` and `entrypoint` as `null`, a deploy's `resources` and `placement`,
 //! a watch rule's `exec`), a few Go encodings (`blkio_config` device entries with Go's field
-//! names, `mem_swappiness` as a byte string, a single `ulimits` value as a number, floats as
-//! float32), Go's string escaping, and no `x-` extensions.
+//! names, `mem_swappiness` as a byte string, floats as float32), Go's string escaping, and no
+//! `x-` extensions.
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -166,7 +166,7 @@ pub fn go_json(service: &Service) -> Result<String> {
     let Value::Object(fields) = value else {
         return Err(Error::new("internal error: a service is not a mapping"));
     };
-    let fields = compose_go_service(fields, service);
+    let fields = compose_go_service(fields);
     let mut out = String::new();
     write_value(&mut out, &Value::Object(fields));
     Ok(out)
@@ -244,7 +244,7 @@ pub fn with_resolved_references(
 
 /// The service's fields as compose-go writes them, in its order (fields rcompose knows and
 /// compose-go does not come last, sorted; see the test that keeps that list empty).
-fn compose_go_service(mut fields: Map<String, Value>, service: &Service) -> Map<String, Value> {
+fn compose_go_service(mut fields: Map<String, Value>) -> Map<String, Value> {
     for key in UNHASHED {
         fields.remove(*key);
     }
@@ -321,34 +321,13 @@ fn compose_go_service(mut fields: Map<String, Value>, service: &Service) -> Map<
     if let Some(swappiness @ Value::Number(_)) = fields.get_mut("mem_swappiness") {
         *swappiness = Value::String(swappiness.to_string());
     }
-    if let Some(Value::Object(ulimits)) = fields.get_mut("ulimits") {
-        for limit in ulimits.values_mut() {
-            // A single value is written as a number; rcompose keeps it as soft = hard (a
-            // mapping that gives both the same value hashes as the single value).
-            let single = match (limit.get("soft"), limit.get("hard")) {
-                (Some(soft), Some(hard)) if soft == hard => Some(soft.clone()),
-                _ => None,
-            };
-            if let Some(single) = single {
-                *limit = single;
-            }
-        }
-    }
     if let Some(Value::Array(volumes)) = fields.get_mut("volumes") {
-        let mut bound = service.volumes.iter().map(|v| v.bind.is_some());
         for volume in volumes.iter_mut().filter_map(Value::as_object_mut) {
             if let Some(Value::Object(bind)) = volume.get_mut("bind")
                 && bind.get("create_host_path") == Some(&Value::Bool(true))
             {
                 // The default; compose-go writes it only when false.
                 bind.remove("create_host_path");
-            }
-            // Bind options that are all defaults are not printed; compose-go writes them as
-            // `{}` (a short-syntax bind always has them).
-            if bound.next() == Some(true) {
-                volume
-                    .entry("bind")
-                    .or_insert_with(|| Value::Object(Map::new()));
             }
         }
     }

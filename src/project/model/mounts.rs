@@ -51,7 +51,9 @@ pub struct ServiceVolume {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consistency: Option<String>,
     /// Bind options; also SELinux relabeling (`:z`/`:Z`) of a named volume.
-    #[serde(default, skip_serializing_if = "BindOptions::none_set")]
+    /// Present for every short-syntax bind (`{}` when all options are defaults), absent for a
+    /// long-syntax one without `bind:`, as compose-go has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bind: Option<BindOptions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume: Option<VolumeOptions>,
@@ -93,15 +95,6 @@ pub struct BindOptions {
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub extensions: BTreeMap<String, Value>,
-}
-
-impl BindOptions {
-    /// No bind option differs from its default (nothing worth printing).
-    fn none_set(options: &Option<BindOptions>) -> bool {
-        options
-            .as_ref()
-            .is_none_or(|o| *o == BindOptions::default())
-    }
 }
 
 impl Default for BindOptions {
@@ -492,7 +485,8 @@ mod tests {
         let v = serde_json::to_value(parse_volume_spec("./data:/data:ro").unwrap()).unwrap();
         assert_eq!(
             v,
-            json!({"type": "bind", "source": "./data", "target": "/data", "read_only": true})
+            json!({"type": "bind", "source": "./data", "target": "/data", "read_only": true, "bind": {}}),
+            "a short-syntax bind has its bind options, `{{}}` when all are defaults, as compose prints it"
         );
         let v = serde_json::to_value(parse_volume_spec("data:/data").unwrap()).unwrap();
         assert_eq!(
