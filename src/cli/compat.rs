@@ -17,6 +17,7 @@ const VERB_SHORTS: &[(&str, char, &str)] = &[
     ("run", 'p', "--publish"),
     ("version", 'f', "--format"),
     ("commit", 'p', "--pause"),
+    ("commit", 'c', "--change"),
 ];
 
 /// `run` options that take a value (to find where its service name is).

@@ -108,8 +108,8 @@ pub struct CommitArgs {
     /// Author (e.g. "John Hannibal Smith <hannibal@a-team.com>")
     #[arg(short, long)]
     pub author: Option<String>,
-    /// Apply a Dockerfile instruction to the created image (repeatable)
-    #[arg(short, long, value_name = "INSTRUCTION")]
+    /// Apply a Dockerfile instruction to the created image (repeatable; `-c` after `commit`)
+    #[arg(long, value_name = "INSTRUCTION")]
     pub change: Vec<String>,
     /// Commit message
     #[arg(short, long)]
