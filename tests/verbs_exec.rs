@@ -149,7 +149,7 @@ fn exec_passes_the_exit_code_and_options() {
     let out = p.rcompose(&["-p", name, "exec", "job", "true"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("service \"job\" has no container"), "{err}");
+    assert!(err.contains("service \"job\" is not running"), "{err}");
 }
 
 /// A tmux server of our own (its own socket), killed on drop.

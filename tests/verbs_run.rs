@@ -214,3 +214,45 @@ fn run_without_dependencies() {
     assert_eq!(out, "alone\n");
     assert!(names(&p).is_empty(), "{:?}", names(&p));
 }
+
+/// `run -d` keeps the one-off's standard input open (as docker compose does), so a command
+/// that reads it waits instead of ending at once; `--interactive=false` closes it.
+#[test]
+fn run_detached_keeps_stdin_open() {
+    let image = test_image();
+    let p = TestProject::new("run-stdin");
+    p.write(
+        "compose.yml",
+        &format!("services:\n  web:\n    image: {image}\n    init: true\n"),
+    );
+    let name = p.name.as_str();
+    let id = ok(
+        &p.compose(&["-p", name, "run", "-d", "web", "cat"]),
+        "run -d",
+    );
+    let id = id.trim();
+    let stdin = |id: &str| {
+        docker(&[
+            "inspect",
+            "-f",
+            "{{.Config.OpenStdin}} {{.Config.StdinOnce}} {{.Config.AttachStdin}}",
+            id,
+        ])
+    };
+    assert_eq!(stdin(id), "true true true");
+    // `cat` on an open standard input keeps running.
+    assert_eq!(docker(&["exec", id, "echo", "alive"]), "alive");
+    let id = ok(
+        &p.compose(&[
+            "-p",
+            name,
+            "run",
+            "-d",
+            "--interactive=false",
+            "web",
+            "true",
+        ]),
+        "run -d --interactive=false",
+    );
+    assert_eq!(stdin(id.trim()), "false false false");
+}

@@ -13,8 +13,8 @@ pub struct AttachArgs {
     #[arg(long, value_name = "KEYS")]
     pub detach_keys: Option<String>,
     /// Index of the container if the service has multiple replicas
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub index: u32,
+    #[arg(long, value_name = "N")]
+    pub index: Option<u32>,
     /// Do not attach standard input
     #[arg(long)]
     pub no_stdin: bool,

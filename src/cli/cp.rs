@@ -7,14 +7,15 @@ use super::GlobalArgs;
 use super::target::{block_on, engine, resolve};
 use crate::error::{Error, Result};
 use crate::ops::cp::{self, Location};
-use crate::ops::lifecycle::containers_of;
+use crate::ops::select;
 
 #[derive(Debug, Args)]
 pub struct CpArgs {
     /// Index of the container if the service has multiple replicas
     #[arg(long, value_name = "N")]
     pub index: Option<u32>,
-    /// Copy to all the containers of the service
+    /// Include the one-off (`run`) containers of the service (deprecated in docker compose:
+    /// every replica is the default)
     #[arg(long)]
     pub all: bool,
     /// Archive mode (copy all uid/gid information)
@@ -46,25 +47,33 @@ pub fn run(global: GlobalArgs, args: CpArgs) -> Result<i32> {
         let engine = engine().await?;
         let target = resolve(&global, &[], &engine).await?;
         target.check_services(std::slice::from_ref(&service))?;
-        let list =
-            containers_of(&engine.docker, &target.name, std::slice::from_ref(&service)).await?;
-        let index = args.index.unwrap_or(1);
-        let chosen: Vec<_> = list
-            .iter()
-            .filter(|c| args.all || c.number == index)
-            .collect();
-        if chosen.is_empty() {
-            return Err(Error::new(format!(
-                "service \"{service}\" has no container number {index}"
-            ))
-            .with_hint("create it with `rcompose up -d`"));
-        }
+        let chosen = match args.index.filter(|n| *n > 0) {
+            Some(index) => vec![
+                select::container(
+                    &engine.docker,
+                    &target.name,
+                    &service,
+                    Some(index),
+                    select::ANY_REPLICA,
+                )
+                .await?,
+            ],
+            // Into every replica (and, with --all, the one-offs too); out of the first.
+            None => {
+                let one_off = if args.all {
+                    select::OneOff::Include
+                } else {
+                    select::OneOff::Exclude
+                };
+                select::every(&engine.docker, &target.name, &service, one_off).await?
+            }
+        };
         match (&source, &destination) {
             (Location::Service { path, .. }, Location::Local(local)) => {
-                cp::from_container(&engine.docker, chosen[0], path, local).await?;
+                cp::from_container(&engine.docker, &chosen[0], path, local).await?;
             }
             (Location::Local(local), Location::Service { path, .. }) => {
-                for container in chosen {
+                for container in &chosen {
                     cp::to_container(
                         &engine.docker,
                         container,

@@ -27,8 +27,8 @@ pub struct ExecArgs {
     #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL", hide = true)]
     pub interactive: bool,
     /// Index of the container if the service has multiple replicas
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub index: u32,
+    #[arg(long, value_name = "N")]
+    pub index: Option<u32>,
     /// Set environment variables (KEY=VALUE; repeatable)
     #[arg(short, long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
@@ -43,7 +43,7 @@ pub struct ExecArgs {
 }
 
 pub fn run(global: GlobalArgs, args: ExecArgs) -> Result<i32> {
-    let options = Options {
+    let mut options = Options {
         service: args.service.clone(),
         index: args.index,
         command: args.command,
@@ -52,13 +52,15 @@ pub fn run(global: GlobalArgs, args: ExecArgs) -> Result<i32> {
         detach: args.detach,
         user: args.user,
         workdir: args.workdir,
-        env: super::run::environment(&args.env),
+        env: Vec::new(),
         privileged: args.privileged,
     };
     block_on(async {
         let engine = engine().await?;
         let target = resolve(&global, &[], &engine).await?;
         target.check_services(std::slice::from_ref(&args.service))?;
+        options.env =
+            super::run::environment(&args.env, target.loaded.as_ref().map(|l| &l.environment));
         let code = exec::exec(&engine.docker, &target.name, &options).await?;
         Ok(i32::try_from(code).unwrap_or(1))
     })

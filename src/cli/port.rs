@@ -4,9 +4,8 @@ use clap::Args;
 
 use super::GlobalArgs;
 use super::target::{block_on, engine, resolve};
-use crate::error::{Error, Result};
-use crate::ops::lifecycle::containers_of;
-use crate::ops::port;
+use crate::error::Result;
+use crate::ops::{port, select};
 
 #[derive(Debug, Args)]
 pub struct PortArgs {
@@ -14,8 +13,8 @@ pub struct PortArgs {
     #[arg(long, default_value = "tcp")]
     pub protocol: String,
     /// Index of the container if the service has multiple replicas
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub index: u32,
+    #[arg(long, value_name = "N")]
+    pub index: Option<u32>,
     pub service: String,
     /// The container port
     pub private_port: u16,
@@ -26,22 +25,15 @@ pub fn run(global: GlobalArgs, args: PortArgs) -> Result<i32> {
         let engine = engine().await?;
         let target = resolve(&global, &[], &engine).await?;
         target.check_services(std::slice::from_ref(&args.service))?;
-        let list = containers_of(
+        let container = select::container(
             &engine.docker,
             &target.name,
-            std::slice::from_ref(&args.service),
+            &args.service,
+            args.index,
+            select::RUNNING,
         )
         .await?;
-        let container = list
-            .iter()
-            .find(|c| c.number == args.index)
-            .ok_or_else(|| {
-                Error::new(format!(
-                    "service \"{}\" has no container number {}",
-                    args.service, args.index
-                ))
-            })?;
-        let address = port::published(container, args.private_port, &args.protocol)?;
+        let address = port::published(&container, args.private_port, &args.protocol)?;
         super::write_output(&format!("{address}\n"), None)?;
         Ok(0)
     })

@@ -1,6 +1,8 @@
 //! `rcompose run SERVICE [COMMAND...]`: a one-off container of a service, after its
 //! dependencies; the container's exit code becomes rcompose's.
 
+use std::collections::BTreeMap;
+
 use clap::Args;
 
 use super::GlobalArgs;
@@ -96,19 +98,21 @@ pub struct RunArgs {
     pub command: Vec<String>,
 }
 
-/// `-e KEY=VALUE` as given; `-e KEY` takes KEY's value from rcompose's environment (and is
-/// dropped when unset), as docker does.
-pub fn environment(pairs: &[String]) -> Vec<String> {
+/// `-e KEY=VALUE` as given; `-e KEY` takes KEY's value from the project's environment (the
+/// shell's, `.env`, `--env-file`, `COMPOSE_ENV_FILES`), or from the shell's without a project,
+/// and is dropped when unset, as docker compose does.
+pub fn environment(pairs: &[String], project: Option<&BTreeMap<String, String>>) -> Vec<String> {
     pairs
         .iter()
         .filter_map(|pair| {
             if pair.contains('=') {
-                Some(pair.clone())
-            } else {
-                std::env::var(pair)
-                    .ok()
-                    .map(|value| format!("{pair}={value}"))
+                return Some(pair.clone());
             }
+            let value = match project {
+                Some(environment) => environment.get(pair).cloned(),
+                None => std::env::var(pair).ok(),
+            };
+            value.map(|value| format!("{pair}={value}"))
         })
         .collect()
 }
@@ -163,8 +167,12 @@ pub fn run(global: GlobalArgs, args: RunArgs) -> Result<i32> {
         detach: args.detach,
         remove: args.rm,
         tty: !args.no_tty && !args.detach && terminal::stdin_is_terminal(),
-        interactive: args.interactive && !args.detach,
-        env: environment_from_files(environment(&args.env), &args.env_from_file)?,
+        // `run -d` keeps the container's standard input open, as docker compose does.
+        interactive: args.interactive,
+        env: environment_from_files(
+            environment(&args.env, Some(&loaded.environment)),
+            &args.env_from_file,
+        )?,
         volumes: args.volumes,
         publish: args.publish,
         service_ports: args.service_ports,

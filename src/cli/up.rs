@@ -348,6 +348,8 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             .map_err(|e| Error::new(format!("cannot handle Ctrl-C: {e}")))?;
         let engine = engine().await?;
         let events = Subscription::start(&engine.docker, &loaded.project.name);
+        // Attached, the exits of the rollout are told too (`exited with code 1 (restarting)`).
+        let exits = events.receiver();
         let rollout = up::up(
             &engine.docker,
             &loaded.project,
@@ -390,7 +392,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             &engine.docker,
             &loaded.project.name,
             &attached,
-            &events,
+            exits,
             abort,
             style,
         )

@@ -9,6 +9,7 @@ use super::GlobalArgs;
 use super::target::{block_on, engine, resolve};
 use crate::error::{Error, Result};
 use crate::ops::commit::{self, CommitOptions};
+use crate::ops::select;
 use crate::ops::volumes;
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
@@ -68,8 +69,8 @@ pub struct ExportArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Index of the container if the service has several replicas
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub index: u32,
+    #[arg(long, value_name = "N")]
+    pub index: Option<u32>,
     /// The service
     pub service: String,
 }
@@ -86,7 +87,14 @@ pub fn export(global: GlobalArgs, args: ExportArgs) -> Result<i32> {
         let engine = engine().await?;
         let target = resolve(&global, &[], &engine).await?;
         target.check_services(std::slice::from_ref(&args.service))?;
-        let c = commit::container(&engine.docker, &target.name, &args.service, args.index).await?;
+        let c = select::container(
+            &engine.docker,
+            &target.name,
+            &args.service,
+            args.index,
+            select::RUNNING,
+        )
+        .await?;
         match &args.output {
             Some(path) => {
                 let mut file = std::fs::File::create(path)
@@ -118,8 +126,8 @@ pub struct CommitArgs {
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub pause: bool,
     /// Index of the container if the service has several replicas
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub index: u32,
+    #[arg(long, value_name = "N")]
+    pub index: Option<u32>,
     /// The service
     pub service: String,
     /// The image to make: REPOSITORY[:TAG]
@@ -132,7 +140,14 @@ pub fn commit(global: GlobalArgs, args: CommitArgs) -> Result<i32> {
         let engine = engine().await?;
         let target = resolve(&global, &[], &engine).await?;
         target.check_services(std::slice::from_ref(&args.service))?;
-        let c = commit::container(&engine.docker, &target.name, &args.service, args.index).await?;
+        let c = select::container(
+            &engine.docker,
+            &target.name,
+            &args.service,
+            args.index,
+            select::RUNNING,
+        )
+        .await?;
         let options = CommitOptions {
             reference: args.reference.clone(),
             author: args.author.clone(),

@@ -23,6 +23,8 @@ pub struct Status {
     /// The engine's error for a container that failed to start.
     pub error: Option<String>,
     pub oom_killed: bool,
+    /// How often its restart policy has restarted it since it was last started by hand.
+    pub restart_count: i64,
 }
 
 /// Inspect a container.
@@ -40,6 +42,7 @@ pub async fn status(docker: &Docker, id: &str) -> Result<Option<Status>> {
         Err(e) if is_not_found(&e) => return Ok(None),
         Err(e) => return Err(engine_error(format!("cannot inspect container {id}"), &e)),
     };
+    let restart_count = response.restart_count.unwrap_or(0);
     let state = response.state.unwrap_or_default();
     let status = match state.status {
         Some(ContainerStateStatusEnum::CREATED) => State::Created,
@@ -64,6 +67,7 @@ pub async fn status(docker: &Docker, id: &str) -> Result<Option<Status>> {
         health,
         error: state.error.filter(|e| !e.is_empty()),
         oom_killed: state.oom_killed.unwrap_or(false),
+        restart_count,
     }))
 }
 

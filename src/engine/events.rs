@@ -340,6 +340,7 @@ mod tests {
             health,
             error: None,
             oom_killed: false,
+            restart_count: 0,
         }
     }
 

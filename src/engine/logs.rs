@@ -40,12 +40,11 @@ pub enum Message {
     Line {
         id: String,
         line: Line,
+        /// It came on the container's standard error.
+        stderr: bool,
     },
     /// The stream ended: the container stopped (when following) or all lines were read.
-    Ended {
-        id: String,
-        error: Option<String>,
-    },
+    Ended { id: String, error: Option<String> },
 }
 
 /// Split `2024-05-01T10:00:00.123456789Z text` into timestamp and text.
@@ -105,9 +104,9 @@ pub fn spawn(
         let mut err = String::new();
         let mut error = None;
         while let Some(item) = stream.next().await {
-            let (pending, bytes) = match item {
-                Ok(LogOutput::StdErr { message }) => (&mut err, message),
-                Ok(other) => (&mut out, other.into_bytes()),
+            let (pending, bytes, stderr) = match item {
+                Ok(LogOutput::StdErr { message }) => (&mut err, message, true),
+                Ok(other) => (&mut out, other.into_bytes(), false),
                 Err(e) => {
                     error = Some(message_of(&e));
                     break;
@@ -121,6 +120,7 @@ pub fn spawn(
                     .send(Message::Line {
                         id: id.clone(),
                         line,
+                        stderr,
                     })
                     .is_err()
                 {
@@ -128,12 +128,13 @@ pub fn spawn(
                 }
             }
         }
-        for rest in [out, err] {
+        for (rest, stderr) in [(out, false), (err, true)] {
             if !rest.is_empty() {
                 let line = split_timestamp(rest.trim_end_matches('\r'));
                 let _ = tx.send(Message::Line {
                     id: id.clone(),
                     line,
+                    stderr,
                 });
             }
         }

@@ -9,14 +9,15 @@ use crate::engine::containers;
 use crate::engine::errors::engine_error;
 use crate::engine::observe::State;
 use crate::error::Result;
-use crate::ops::exec::running_container;
+use crate::ops::select;
 use crate::ops::session::{self, Session, Tty};
 
 /// Options of `attach`.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub service: String,
-    pub index: u32,
+    /// `--index`: this replica; else as [`select::RUNNING`] chooses.
+    pub index: Option<u32>,
     /// Send standard input to the process.
     pub stdin: bool,
     /// `--sig-proxy`: pass Ctrl-C on to the process (without a TTY).
@@ -27,7 +28,14 @@ pub struct Options {
 
 /// Attach; the exit code when the process stopped, 0 when the user detached.
 pub async fn attach(docker: &Docker, project: &str, options: &Options) -> Result<i64> {
-    let container = running_container(docker, project, &options.service, options.index).await?;
+    let container = select::container(
+        docker,
+        project,
+        &options.service,
+        options.index,
+        select::RUNNING,
+    )
+    .await?;
     let inspect = containers::inspect(docker, &container.id).await?;
     let has_tty = inspect.config.as_ref().and_then(|c| c.tty).unwrap_or(false);
     let mut attach = AttachContainerOptionsBuilder::default()

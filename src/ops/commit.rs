@@ -9,31 +9,7 @@ use futures_util::StreamExt;
 use crate::engine::errors;
 use crate::engine::observe::ObservedContainer;
 use crate::error::{Error, Result};
-use crate::ops::lifecycle;
 use crate::progress::{Action, Progress};
-
-/// Replica `index` of `service` (any state, not a one-off): the container `commit` and
-/// `export` act on.
-pub async fn container(
-    docker: &Docker,
-    project: &str,
-    service: &str,
-    index: u32,
-) -> Result<ObservedContainer> {
-    let list = lifecycle::containers_of(docker, project, &[service.to_string()]).await?;
-    if list.is_empty() {
-        return Err(
-            Error::new(format!("service \"{service}\" has no container"))
-                .with_hint(format!("create it first: rcompose up -d {service}")),
-        );
-    }
-    let count = list.len();
-    list.into_iter().find(|c| c.number == index).ok_or_else(|| {
-        Error::new(format!(
-            "service \"{service}\" has no container number {index} (it has {count})"
-        ))
-    })
-}
 
 /// What `commit` records.
 #[derive(Clone, Debug, Default)]

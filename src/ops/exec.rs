@@ -5,17 +5,16 @@ use bollard::Docker;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 
 use crate::engine::errors::engine_error;
-use crate::engine::observe::ObservedContainer;
-use crate::error::{Error, Result};
-use crate::ops::lifecycle::containers_of;
+use crate::error::Result;
+use crate::ops::select;
 use crate::ops::session::{self, Session, Tty};
 
 /// Options of `exec`.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub service: String,
-    /// Replica number (1 by default).
-    pub index: u32,
+    /// `--index`: this replica; else as [`select::RUNNING`] chooses.
+    pub index: Option<u32>,
     pub command: Vec<String>,
     /// Give the command a pseudo-terminal.
     pub tty: bool,
@@ -29,34 +28,16 @@ pub struct Options {
     pub privileged: bool,
 }
 
-/// The running container of `service` with replica number `index`.
-pub async fn running_container(
-    docker: &Docker,
-    project: &str,
-    service: &str,
-    index: u32,
-) -> Result<ObservedContainer> {
-    let list = containers_of(docker, project, &[service.to_string()]).await?;
-    let Some(container) = list.into_iter().find(|c| c.number == index) else {
-        return Err(Error::new(format!(
-            "service \"{service}\" has no container number {index}"
-        ))
-        .with_hint("start it with `rcompose up -d`"));
-    };
-    if !container.state.is_up() {
-        return Err(Error::new(format!(
-            "service \"{service}\" is not running: container {} is {}",
-            container.name,
-            container.state_text()
-        ))
-        .with_hint("start it with `rcompose up -d` or `rcompose start`"));
-    }
-    Ok(container)
-}
-
 /// Run the command; its exit code (0 when detached).
 pub async fn exec(docker: &Docker, project: &str, options: &Options) -> Result<i64> {
-    let container = running_container(docker, project, &options.service, options.index).await?;
+    let container = select::container(
+        docker,
+        project,
+        &options.service,
+        options.index,
+        select::RUNNING,
+    )
+    .await?;
     let attach = !options.detach;
     let config = CreateExecOptions::<String> {
         attach_stdin: Some(attach && options.interactive),

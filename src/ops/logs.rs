@@ -35,6 +35,8 @@ pub struct Style {
 struct Followed {
     label: String,
     colour: &'static str,
+    /// It has shown a line: its label counts in the prefix width.
+    shown: bool,
     /// A reader is running for it.
     active: bool,
     /// It started again while its reader was still running: read it again when that one ends.
@@ -53,7 +55,11 @@ pub struct Multiplexer {
     tx: UnboundedSender<Message>,
     rx: UnboundedReceiver<Message>,
     followed: HashMap<String, Followed>,
+    /// The width of the labels of the containers that have shown a line: prefixes grow as
+    /// containers with longer names start to talk, as docker compose's do.
     width: usize,
+    /// Write the containers' standard error to ours (attached `up`); `logs` merges them.
+    stderr_apart: bool,
 }
 
 impl Multiplexer {
@@ -67,18 +73,30 @@ impl Multiplexer {
             rx,
             followed: HashMap::new(),
             width: 0,
+            stderr_apart: false,
         }
+    }
+
+    /// Write what the containers print on their standard error to ours.
+    pub fn with_stderr_apart(mut self) -> Multiplexer {
+        self.stderr_apart = true;
+        self
+    }
+
+    /// The colour of container `id`'s prefix (`None` when it is not followed).
+    pub fn colour_of(&self, id: &str) -> Option<&'static str> {
+        self.followed.get(id).map(|f| f.colour)
     }
 
     /// Show the output of container `id` under `label`. A container already being read is read
     /// again (from the last line shown) once its current reader ends.
     pub fn follow(&mut self, id: &str, label: &str) {
-        self.width = self.width.max(label.chars().count());
         let colour = COLOURS[self.followed.len() % COLOURS.len()];
         let entry = self.followed.entry(id.to_string());
         let followed = entry.or_insert_with(|| Followed {
             label: label.to_string(),
             colour,
+            shown: false,
             active: false,
             again: false,
             last: None,
@@ -123,11 +141,14 @@ impl Multiplexer {
     /// Show a line, or note that a reader ended; returns the container whose reader ended.
     pub fn handle(&mut self, message: Message) -> Option<String> {
         match message {
-            Message::Line { id, line } => {
+            Message::Line { id, line, stderr } => {
                 if let Some(text) = self.accept(&id, &line) {
-                    let mut out = std::io::stdout().lock();
                     // A closed pipe (`| head`) is not worth an error.
-                    let _ = writeln!(out, "{text}");
+                    if stderr && self.stderr_apart {
+                        let _ = writeln!(std::io::stderr().lock(), "{text}");
+                    } else {
+                        let _ = writeln!(std::io::stdout().lock(), "{text}");
+                    }
                 }
                 None
             }
@@ -159,9 +180,13 @@ impl Multiplexer {
 
     /// The text to print for `line` of `id`, or `None` when it was shown already.
     fn accept(&mut self, id: &str, line: &Line) -> Option<String> {
-        let width = self.width;
         let style = self.style;
         let f = self.followed.get_mut(id)?;
+        if !f.shown {
+            f.shown = true;
+            self.width = self.width.max(f.label.chars().count() + 1);
+        }
+        let width = self.width;
         if !line.timestamp.is_empty() {
             match &mut f.last {
                 Some((last, count)) if line.timestamp == *last => {
@@ -187,7 +212,7 @@ pub fn render(style: Style, label: &str, colour: &str, width: usize, line: &Line
     let mut text = String::new();
     if style.prefix {
         if style.colour {
-            text.push_str(&format!("\x1b[{colour}m{label:<width$} |\x1b[0m "));
+            text.push_str(&format!("\x1b[{colour}m{label:<width$} | \x1b[0m"));
         } else {
             text.push_str(&format!("{label:<width$} | "));
         }
@@ -423,7 +448,7 @@ mod tests {
         };
         assert_eq!(
             render(coloured, "db-1", "33", 4, &line("", "x")),
-            "\x1b[33mdb-1 |\x1b[0m x"
+            "\x1b[33mdb-1 | \x1b[0mx"
         );
         let bare = Style {
             colour: false,
@@ -439,6 +464,45 @@ mod tests {
                 &line("2024-01-01T00:00:00.000000000Z", "hi")
             ),
             "2024-01-01T00:00:00.000000000Z hi"
+        );
+    }
+
+    #[tokio::test]
+    async fn prefixes_grow_as_containers_with_longer_names_talk() {
+        let Ok(docker) =
+            Docker::connect_with_http("http://127.0.0.1:9", 1, bollard::API_DEFAULT_VERSION)
+        else {
+            return;
+        };
+        let style = Style {
+            colour: false,
+            prefix: true,
+            timestamps: false,
+        };
+        let mut mux = Multiplexer::new(&docker, Request::default(), style);
+        for (id, label) in [("a", "a-1"), ("b", "longername-1")] {
+            mux.followed.insert(
+                id.to_string(),
+                Followed {
+                    label: label.to_string(),
+                    colour: "36",
+                    shown: false,
+                    active: true,
+                    again: false,
+                    last: None,
+                    skip: 0,
+                },
+            );
+        }
+        // Only the containers that have shown a line count, plus one space, as in compose.
+        assert_eq!(mux.accept("a", &line("", "x")).as_deref(), Some("a-1  | x"));
+        assert_eq!(
+            mux.accept("b", &line("", "y")).as_deref(),
+            Some("longername-1  | y")
+        );
+        assert_eq!(
+            mux.accept("a", &line("", "z")).as_deref(),
+            Some("a-1           | z")
         );
     }
 
@@ -461,6 +525,7 @@ mod tests {
             Followed {
                 label: "web-1".to_string(),
                 colour: "36",
+                shown: false,
                 active: true,
                 again: false,
                 last: None,

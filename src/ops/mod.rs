@@ -20,6 +20,7 @@ pub mod ps;
 pub mod pull;
 pub mod push;
 pub mod run;
+pub mod select;
 pub mod session;
 pub mod stats;
 pub mod table;

@@ -196,8 +196,8 @@ pub async fn run(
             endpoint.aliases = None;
         }
     }
-    spec.body.attach_stdin = Some(options.interactive && !options.detach);
-    spec.body.stdin_once = Some(options.interactive && !options.detach);
+    spec.body.attach_stdin = Some(options.interactive);
+    spec.body.stdin_once = Some(options.interactive);
     if options.detach
         && options.remove
         && let Some(host) = &mut spec.body.host_config

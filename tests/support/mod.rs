@@ -163,6 +163,19 @@ pub fn ok(out: &Output, what: &str) -> String {
     stdout
 }
 
+/// Log lines with the padding of their `name |` prefixes reduced to one space: docker
+/// compose (and rcompose) widen the prefixes as containers with longer names start to talk,
+/// so the padding depends on which container spoke first.
+pub fn squeeze_prefixes(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.find(" | ") {
+            Some(i) => format!("{} | {}", line[..i].trim_end(), &line[i + 3..]),
+            None => line.to_string(),
+        })
+        .map(|line| line + "\n")
+        .collect()
+}
+
 /// The standard error of a command, as text.
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
