@@ -23,10 +23,24 @@ impl fmt::Display for Mark {
     }
 }
 
+/// What kind of failure an error is, for code that decides what to do next. Code branches on
+/// this, never on the message text (which is for people and may be reworded).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ErrorKind {
+    #[default]
+    Other,
+    /// Services depend on each other in a loop: nothing can be ordered.
+    DependencyCycle,
+    /// The engine refused to start a container because a host port it publishes is taken.
+    PortConflict,
+}
+
 /// The one error type of rcompose. Its `Display` is what the user reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     pub message: String,
+    /// What kind of failure this is (see [`ErrorKind`]).
+    pub kind: ErrorKind,
     pub mark: Option<Mark>,
     /// The source line the mark points into, shown with a caret.
     pub snippet: Option<String>,
@@ -42,6 +56,7 @@ impl Error {
     pub fn new(message: impl Into<String>) -> Self {
         Error {
             message: message.into(),
+            kind: ErrorKind::Other,
             mark: None,
             snippet: None,
             hint: None,
@@ -85,6 +100,11 @@ impl Error {
         if self.mark.is_none() {
             self.mark = Some(mark);
         }
+        self
+    }
+
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
         self
     }
 

@@ -1,11 +1,16 @@
-//! Dependency ordering of services: start-up waves, teardown waves, cycle reports and the
-//! transitive closure used by `up svc`.
+//! The services' dependency graph: one [`ServiceGraph`], built from the project (its
+//! `depends_on`, into which the loader folds `links`, `volumes_from` and `service:` modes) or
+//! from the engine's `depends_on` labels, with cycle reports and the transitive closures used
+//! by `up svc` and `down svc`. Walking it in order is [`crate::ops::walk`]'s business.
 //!
-//! A graph is a map from node name to the names it depends on. Dependencies naming nodes that
-//! are not keys of the map are ignored here; the loader reports those separately.
+//! Dependencies naming services that are not in the graph are ignored for ordering; the loader
+//! reports those separately.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
+
+use crate::engine::labels;
+use crate::project::model::{Project, ServiceDependency};
 
 /// A dependency cycle, starting and ending at the lexicographically smallest node on it,
 /// e.g. `["a", "b", "c", "a"]`; a self-loop is `["a", "a"]`.
@@ -22,26 +27,181 @@ impl fmt::Display for Cycle {
 
 impl std::error::Error for Cycle {}
 
-/// Nodes in waves: every node comes after all of its dependencies; nodes within a wave are
-/// independent and sorted by name.
+impl From<Cycle> for crate::error::Error {
+    fn from(cycle: Cycle) -> Self {
+        crate::error::Error::new(format!("dependency cycle between services: {cycle}"))
+            .with_kind(crate::error::ErrorKind::DependencyCycle)
+    }
+}
+
+/// Every service and what it depends on (the model's own dependency type: condition,
+/// `required`, `restart`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServiceGraph {
+    services: BTreeMap<String, BTreeMap<String, ServiceDependency>>,
+}
+
+impl ServiceGraph {
+    /// The graph of `project`: each service's `depends_on` (implicit dependencies included:
+    /// the loader folds them in; a model built otherwise gets them here as
+    /// `service_started`). An optional dependency on a service that is not in the project
+    /// (disabled by a profile) is dropped.
+    pub fn from_project(project: &Project) -> Self {
+        let mut graph = ServiceGraph::default();
+        for (name, service) in &project.services {
+            let mut deps = service.depends_on.clone();
+            for implicit in service.dependency_names() {
+                deps.entry(implicit).or_default();
+            }
+            deps.retain(|dep, how| project.services.contains_key(dep) || how.required);
+            graph.services.insert(name.clone(), deps);
+        }
+        graph
+    }
+
+    /// The graph as the engine's containers describe it: `(service, depends_on label)` per
+    /// container (a service with several containers takes the union of their labels).
+    pub fn from_labels<'a>(
+        containers: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+    ) -> Self {
+        let mut graph = ServiceGraph::default();
+        for (service, label) in containers {
+            let deps = graph.services.entry(service.to_string()).or_default();
+            for (dep, how) in labels::parse_depends_on(label.unwrap_or("")) {
+                deps.entry(dep).or_insert(how);
+            }
+        }
+        graph
+    }
+
+    /// The graph of the services of `containers`, from their labels.
+    pub fn of_containers(containers: &[crate::engine::observe::ObservedContainer]) -> Self {
+        ServiceGraph::from_labels(
+            containers
+                .iter()
+                .map(|c| (c.service.as_str(), c.label(labels::DEPENDS_ON))),
+        )
+    }
+
+    /// Add (or replace) a service and its dependencies.
+    pub fn insert(&mut self, service: &str, deps: BTreeMap<String, ServiceDependency>) {
+        self.services.insert(service.to_string(), deps);
+    }
+
+    /// The services, in name order.
+    pub fn services(&self) -> impl Iterator<Item = &str> {
+        self.services.keys().map(String::as_str)
+    }
+
+    pub fn contains(&self, service: &str) -> bool {
+        self.services.contains_key(service)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty()
+    }
+
+    /// What `service` depends on, among the services of the graph, in name order.
+    pub fn dependencies<'a>(
+        &'a self,
+        service: &str,
+    ) -> impl Iterator<Item = (&'a str, &'a ServiceDependency)> + 'a {
+        self.services
+            .get(service)
+            .into_iter()
+            .flatten()
+            .filter(|(dep, _)| self.services.contains_key(*dep))
+            .map(|(dep, how)| (dep.as_str(), how))
+    }
+
+    /// Every dependency `service` declares, in the graph or not, in name order.
+    pub fn declared(&self, service: &str) -> Option<&BTreeMap<String, ServiceDependency>> {
+        self.services.get(service)
+    }
+
+    /// The services that depend on `service`, in name order.
+    pub fn dependents<'a>(&'a self, service: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.services
+            .iter()
+            .filter(move |(_, deps)| deps.contains_key(service))
+            .map(|(name, _)| name.as_str())
+    }
+
+    /// The graph of the services in `keep` only.
+    pub fn only(&self, keep: &BTreeSet<String>) -> ServiceGraph {
+        ServiceGraph {
+            services: self
+                .services
+                .iter()
+                .filter(|(name, _)| keep.contains(*name))
+                .map(|(name, deps)| (name.clone(), deps.clone()))
+                .collect(),
+        }
+    }
+
+    /// The dependency names of every service, as the index-based helpers take them.
+    fn names(&self) -> BTreeMap<String, Vec<String>> {
+        self.services
+            .iter()
+            .map(|(name, deps)| (name.clone(), deps.keys().cloned().collect()))
+            .collect()
+    }
+
+    /// The cycle that makes the graph impossible to walk, if there is one.
+    pub fn check(&self) -> Result<(), Cycle> {
+        match cycle(&self.names()) {
+            Some(cycle) => Err(cycle),
+            None => Ok(()),
+        }
+    }
+
+    /// Every service, each after those it depends on (ties in name order): an order a walk
+    /// may take, for showing a plan. Running services goes through [`crate::ops::walk`].
+    pub fn order(&self) -> Result<Vec<String>, Cycle> {
+        Ok(waves(&self.names())?.into_iter().flatten().collect())
+    }
+
+    /// `roots` plus everything they depend on, transitively (for `up svc`).
+    pub fn with_dependencies(&self, roots: &[String]) -> BTreeSet<String> {
+        with_dependencies(&self.names(), roots)
+    }
+
+    /// `roots` plus everything that depends on them, transitively (for `down svc`).
+    pub fn with_dependents(&self, roots: &[String]) -> BTreeSet<String> {
+        let mut dependents: BTreeMap<String, Vec<String>> = self
+            .services
+            .keys()
+            .map(|k| (k.clone(), Vec::new()))
+            .collect();
+        for (node, deps) in &self.services {
+            for dep in deps.keys() {
+                if let Some(list) = dependents.get_mut(dep) {
+                    list.push(node.clone());
+                }
+            }
+        }
+        with_dependencies(&dependents, roots)
+    }
+}
+
+/// The cycle in `deps` (node → the nodes it depends on), if there is one.
+pub fn cycle(deps: &BTreeMap<String, Vec<String>>) -> Option<Cycle> {
+    let graph = Graph::new(deps);
+    let (_, placed) = graph.rounds(&graph.deps);
+    placed.contains(&false).then(|| graph.cycle())
+}
+
+/// Nodes in rounds of Kahn's algorithm, or the cycle that prevents one. Only the loader's
+/// cycle check uses it (through the `Err`); nothing runs services by rounds.
 pub fn waves(deps: &BTreeMap<String, Vec<String>>) -> Result<Vec<Vec<String>>, Cycle> {
     let graph = Graph::new(deps);
     graph.layers(&graph.deps)
 }
 
-/// Reverse order for teardown (dependents first).
-///
-/// Computed on the reversed graph, so a node is stopped as soon as everything that depends on
-/// it has been stopped; nodes that nothing depends on all go in the first wave.
-pub fn reverse_waves(deps: &BTreeMap<String, Vec<String>>) -> Result<Vec<Vec<String>>, Cycle> {
-    let graph = Graph::new(deps);
-    graph.layers(&graph.dependents)
-}
-
 /// The given services plus everything they depend on, transitively (for `up svc`).
 ///
 /// The roots are always included, even when they are not keys of `deps` (the caller validates
-/// names); dependencies that are not keys of `deps` are ignored, as in [`waves`].
+/// names); dependencies that are not keys of `deps` are ignored.
 pub fn with_dependencies(
     deps: &BTreeMap<String, Vec<String>>,
     roots: &[String],
@@ -61,20 +221,6 @@ pub fn with_dependencies(
         }
     }
     seen
-}
-
-/// The given services plus everything that depends on them, transitively (for `down svc`).
-pub fn with_dependents(deps: &BTreeMap<String, Vec<String>>, roots: &[String]) -> BTreeSet<String> {
-    let mut dependents: BTreeMap<String, Vec<String>> =
-        deps.keys().map(|k| (k.clone(), Vec::new())).collect();
-    for (node, its_deps) in deps {
-        for dep in its_deps {
-            if let Some(list) = dependents.get_mut(dep) {
-                list.push(node.clone());
-            }
-        }
-    }
-    with_dependencies(&dependents, roots)
 }
 
 /// The graph with node indices, in name order, and de-duplicated edges in both directions.
@@ -227,11 +373,22 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
         .collect();
-        let down: Vec<String> = with_dependents(&deps, &["api".to_string()])
+        let mut g = ServiceGraph::default();
+        for (service, names) in &deps {
+            g.insert(
+                service,
+                names
+                    .iter()
+                    .map(|n| (n.clone(), Default::default()))
+                    .collect(),
+            );
+        }
+        let down: Vec<String> = g
+            .with_dependents(&["api".to_string()])
             .into_iter()
             .collect();
         assert_eq!(down, ["api", "web"]);
-        assert_eq!(with_dependents(&deps, &["db".to_string()]).len(), 3);
+        assert_eq!(g.with_dependents(&["db".to_string()]).len(), 3);
     }
 
     /// A graph as `(node, dependencies)` pairs.
@@ -305,41 +462,6 @@ mod tests {
     }
 
     #[test]
-    fn reverse_waves_table() {
-        let cases: &[(&str, Edges, Waves)] = &[
-            ("empty", &[], &[]),
-            (
-                "chain",
-                &[("a", &["b"]), ("b", &["c"]), ("c", &[])],
-                &[&["a"], &["b"], &["c"]],
-            ),
-            (
-                "diamond",
-                &[
-                    ("app", &["db", "cache"]),
-                    ("db", &["net"]),
-                    ("cache", &["net"]),
-                    ("net", &[]),
-                ],
-                &[&["app"], &["cache", "db"], &["net"]],
-            ),
-            (
-                "leaf without dependents stops first",
-                &[("a", &[]), ("b", &["c"]), ("c", &[])],
-                &[&["a", "b"], &["c"]],
-            ),
-            (
-                "unknown dependency ignored",
-                &[("a", &["missing"]), ("b", &["a"])],
-                &[&["b"], &["a"]],
-            ),
-        ];
-        for (name, edges, expected) in cases {
-            assert_eq!(reverse_waves(&graph(edges)), Ok(nested(expected)), "{name}");
-        }
-    }
-
-    #[test]
     fn cycles_table() {
         let cases: &[(&str, Edges, &[&str], &str)] = &[
             ("self loop", &[("a", &["a"])], &["a", "a"], "a -> a"),
@@ -396,7 +518,7 @@ mod tests {
             let cycle = waves(&g).expect_err(name);
             assert_eq!(cycle.path, strings(path), "{name}");
             assert_eq!(cycle.to_string(), *shown, "{name}");
-            assert_eq!(reverse_waves(&g), Err(cycle), "{name} (reverse)");
+            assert_eq!(super::cycle(&g), Some(cycle), "{name} (cycle)");
         }
     }
 
@@ -464,5 +586,97 @@ mod tests {
             let expected: BTreeSet<String> = strings(expected).into_iter().collect();
             assert_eq!(got, expected, "roots {roots:?}");
         }
+    }
+
+    /// A project loaded as the CLI loads it, from compose text.
+    fn load(yaml: &str) -> Project {
+        let options = crate::project::load::Options {
+            files: vec!["-".into()],
+            project_name: Some("p".to_string()),
+            stdin: Some(yaml.to_string()),
+            cwd: std::env::temp_dir(),
+            ..Default::default()
+        };
+        match crate::project::load::load(&options) {
+            Ok(loaded) => loaded.project,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn the_project_and_its_labels_give_the_same_graph() {
+        let project = load(
+            r#"
+services:
+  db: {image: db, healthcheck: {test: ["CMD", "true"]}}
+  vpn: {image: vpn}
+  data: {image: data}
+  api:
+    image: api
+    depends_on: {db: {condition: service_healthy, restart: true}}
+    links: ["cache:redis"]
+    network_mode: "service:vpn"
+  cache: {image: cache}
+  web:
+    image: web
+    volumes_from: ["data:ro"]
+    ipc: "service:api"
+  tool: {image: tool}
+"#,
+        );
+        let from_project = ServiceGraph::from_project(&project);
+        let api: Vec<&str> = from_project.dependencies("api").map(|(d, _)| d).collect();
+        assert_eq!(
+            api,
+            ["cache", "db", "vpn"],
+            "links and service: modes are dependencies"
+        );
+        let web: Vec<&str> = from_project.dependencies("web").map(|(d, _)| d).collect();
+        assert_eq!(web, ["api", "data"]);
+        // What `up` writes into each container's label, read back.
+        let values: Vec<(String, String)> = project
+            .services
+            .iter()
+            .map(|(name, s)| (name.clone(), labels::depends_on_value(&s.depends_on)))
+            .collect();
+        let from_labels =
+            ServiceGraph::from_labels(values.iter().map(|(n, v)| (n.as_str(), Some(v.as_str()))));
+        for service in from_project.services() {
+            let a: Vec<(&str, _, _)> = from_project
+                .dependencies(service)
+                .map(|(d, how)| (d, how.condition, how.restart))
+                .collect();
+            let b: Vec<(&str, _, _)> = from_labels
+                .dependencies(service)
+                .map(|(d, how)| (d, how.condition, how.restart))
+                .collect();
+            assert_eq!(a, b, "{service}");
+        }
+        assert_eq!(from_project.order(), from_labels.order());
+        let order = from_project.order().expect("acyclic");
+        let at = |s: &str| order.iter().position(|o| o == s).expect(s);
+        for (before, after) in [
+            ("vpn", "api"),
+            ("cache", "api"),
+            ("db", "api"),
+            ("api", "web"),
+            ("data", "web"),
+        ] {
+            assert!(at(before) < at(after), "{before} before {after}: {order:?}");
+        }
+        assert_eq!(
+            from_project.with_dependents(&["vpn".to_string()]),
+            from_labels.with_dependents(&["vpn".to_string()])
+        );
+    }
+
+    #[test]
+    fn a_cycle_is_found_in_either_graph() {
+        let mut g = ServiceGraph::default();
+        g.insert("a", labels::parse_depends_on("b:service_started:false"));
+        g.insert("b", labels::parse_depends_on("a:service_healthy:false"));
+        assert_eq!(g.check().unwrap_err().to_string(), "a -> b -> a");
+        let error: crate::error::Error = g.check().unwrap_err().into();
+        assert_eq!(error.kind, crate::error::ErrorKind::DependencyCycle);
     }
 }

@@ -100,7 +100,7 @@ fn elastic_stack_config_is_the_expected_model() {
 }
 
 #[test]
-fn elastic_dry_run_prints_waves_and_creates_nothing() {
+fn elastic_dry_run_prints_what_each_service_waits_for_and_creates_nothing() {
     let project = format!("rct-dryrun-{}", std::process::id());
     let out = rcompose(
         repo(),
@@ -108,20 +108,33 @@ fn elastic_dry_run_prints_waves_and_creates_nothing() {
     );
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
-    let waves: Vec<&str> = stdout
+    let order: Vec<&str> = stdout
         .lines()
-        .filter(|l| l.trim_start().starts_with("service "))
+        .filter(|l| l.starts_with("service "))
         .map(|l| {
-            l.trim_start()
-                .trim_start_matches("service ")
-                .split(' ')
+            l.trim_start_matches("service ")
+                .split([' ', ':'])
                 .next()
                 .unwrap_or("")
         })
         .collect();
-    assert_eq!(waves, ["setup", "es01", "es02", "es03", "kibana"]);
-    let wave_count = stdout.lines().filter(|l| l.starts_with("wave ")).count();
-    assert_eq!(wave_count, 5, "{stdout}");
+    assert_eq!(order, ["setup", "es01", "es02", "es03", "kibana"]);
+    // Per service, what it waits for and why; no rounds.
+    assert!(
+        stdout.contains("service setup: starts at once\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("service es01: starts once setup is healthy (service_healthy)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "service kibana: starts once es01 is healthy (service_healthy), es02 is healthy (service_healthy), es03 is healthy (service_healthy)\n"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("wave"), "{stdout}");
     // Nothing was created on the engine.
     let label = format!("label=com.docker.compose.project={project}");
     for kind in [

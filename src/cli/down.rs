@@ -6,7 +6,8 @@ use clap::{Args, ValueEnum};
 use super::GlobalArgs;
 use super::target::{block_on, engine, resolve};
 use crate::error::{Error, Result};
-use crate::ops::down::{self, RemoveImages, label_graph, remove_containers};
+use crate::graph::ServiceGraph;
+use crate::ops::down::{self, RemoveImages, remove_containers};
 use crate::ops::lifecycle;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -48,6 +49,7 @@ pub fn run(mut global: GlobalArgs, args: DownArgs) -> Result<i32> {
             Rmi::All => RemoveImages::All,
         }),
         timeout: args.timeout,
+        parallel: global.parallel_limit(),
     };
     block_on(async {
         let engine = engine().await?;
@@ -59,7 +61,8 @@ pub fn run(mut global: GlobalArgs, args: DownArgs) -> Result<i32> {
                 return Err(Error::new("down SERVICE... does not take --rmi")
                     .with_hint("remove the images with `rcompose down --rmi` for the whole project, or with `docker rmi`"));
             }
-            down_services(&engine.docker, &target, &services, &args, &progress).await?;
+            let limit = global.parallel_limit();
+            down_services(&engine.docker, &target, &services, &args, limit, &progress).await?;
             return Ok(0);
         }
         down::down(
@@ -82,10 +85,11 @@ async fn down_services(
     target: &super::target::Target,
     services: &[String],
     args: &DownArgs,
+    limit: Option<usize>,
     progress: &crate::progress::Progress,
 ) -> Result<()> {
     let all = lifecycle::containers_of(docker, &target.name, &[]).await?;
-    let chosen = crate::graph::with_dependents(&label_graph(&all), services);
+    let chosen = ServiceGraph::of_containers(&all).with_dependents(services);
     let orphan = |service: &str| {
         args.remove_orphans
             && target
@@ -96,5 +100,5 @@ async fn down_services(
         .into_iter()
         .filter(|c| chosen.contains(&c.service) || orphan(&c.service))
         .collect();
-    remove_containers(docker, &doomed, args.timeout, args.volumes, progress).await
+    remove_containers(docker, &doomed, args.timeout, args.volumes, limit, progress).await
 }

@@ -84,7 +84,15 @@ async fn apply(global: &GlobalArgs, services: &[String], verb: Verb) -> Result<i
     let target = resolve(global, &[], &engine).await?;
     target.check_services(services)?;
     let list = lifecycle::containers_of(&engine.docker, &target.name, services).await?;
-    lifecycle::apply(&engine.docker, &list, &verb, &global.progress("Running")).await?;
+    let limit = global.parallel_limit();
+    lifecycle::apply(
+        &engine.docker,
+        &list,
+        &verb,
+        limit,
+        &global.progress("Running"),
+    )
+    .await?;
     Ok(0)
 }
 
@@ -100,7 +108,8 @@ pub fn start(global: GlobalArgs, args: StartArgs) -> Result<i32> {
         let events = Subscription::start(&engine.docker, &target.name);
         let progress = global.progress("Running");
         let list = lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?;
-        lifecycle::apply(&engine.docker, &list, &Verb::Start, &progress).await?;
+        let limit = global.parallel_limit();
+        lifecycle::apply(&engine.docker, &list, &Verb::Start, limit, &progress).await?;
         let list = lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?;
         let deadline = args
             .wait_timeout
@@ -178,7 +187,15 @@ pub fn restart(global: GlobalArgs, args: RestartArgs) -> Result<i32> {
         let verb = Verb::Restart {
             timeout: args.timeout,
         };
-        lifecycle::apply(&engine.docker, &list, &verb, &global.progress("Running")).await?;
+        let limit = global.parallel_limit();
+        lifecycle::apply(
+            &engine.docker,
+            &list,
+            &verb,
+            limit,
+            &global.progress("Running"),
+        )
+        .await?;
         Ok(0)
     })
 }
@@ -211,7 +228,15 @@ pub fn kill(global: GlobalArgs, args: KillArgs) -> Result<i32> {
         let verb = Verb::Kill {
             signal: args.signal,
         };
-        lifecycle::apply(&engine.docker, &list, &verb, &global.progress("Running")).await?;
+        let limit = global.parallel_limit();
+        lifecycle::apply(
+            &engine.docker,
+            &list,
+            &verb,
+            limit,
+            &global.progress("Running"),
+        )
+        .await?;
         Ok(0)
     })
 }
@@ -235,6 +260,7 @@ pub fn rm(global: GlobalArgs, args: RmArgs) -> Result<i32> {
             &list,
             args.stop,
             args.volumes,
+            global.parallel_limit(),
             &global.progress("Running"),
         )
         .await?;

@@ -369,7 +369,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
                         lifecycle::containers_of(&engine.docker, &loaded.project.name, &[]).await?;
                     let stop_verb = Verb::Stop { timeout: args.timeout };
                     tokio::select! {
-                        result = lifecycle::apply(&engine.docker, &list, &stop_verb, &progress) => result?,
+                        result = lifecycle::apply(&engine.docker, &list, &stop_verb, global.parallel_limit(), &progress) => result?,
                         _ = interrupts.recv() => {}
                     }
                 }
@@ -417,11 +417,17 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         let stop_verb = Verb::Stop {
             timeout: args.timeout,
         };
-        let stop = lifecycle::apply(&engine.docker, &list, &stop_verb, &progress);
+        let stop = lifecycle::apply(
+            &engine.docker,
+            &list,
+            &stop_verb,
+            global.parallel_limit(),
+            &progress,
+        );
         tokio::select! {
             result = stop => result?,
             _ = tokio::signal::ctrl_c() => {
-                lifecycle::apply(&engine.docker, &list, &Verb::Kill { signal: "SIGKILL".to_string() }, &progress).await?;
+                lifecycle::apply(&engine.docker, &list, &Verb::Kill { signal: "SIGKILL".to_string() }, global.parallel_limit(), &progress).await?;
             }
         }
         // exit-code-from a service that was not the first to exit: ask the engine.

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 
 use super::errors::{engine_error, is_not_found, is_not_modified, message_of};
 use super::observe::{Health, State};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// The live state of one container, from one inspect call.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,8 +102,9 @@ fn ambiguous_network(message: &str) -> Option<&str> {
     Some(name)
 }
 
-/// Whether an engine message says a host port is taken.
-pub fn is_port_conflict(message: &str) -> bool {
+/// Whether an engine message says a host port is taken (the engine gives no code for it: its
+/// message is all there is; [`start_error`] turns it into [`ErrorKind::PortConflict`]).
+fn is_port_conflict(message: &str) -> bool {
     let lower = message.to_ascii_lowercase();
     lower.contains("address already in use") || lower.contains("port is already allocated")
 }
@@ -113,7 +114,7 @@ pub fn start_error(name: &str, message: &str) -> Error {
     let err = Error::new(format!("cannot start container {name}: {message}"));
     let lower = message.to_ascii_lowercase();
     if is_port_conflict(message) {
-        err.with_hint(
+        err.with_kind(ErrorKind::PortConflict).with_hint(
             "another process or container uses that host port: free it or change `ports:`",
         )
     } else if lower.contains("rlimit") || lower.contains("ulimit") {
@@ -225,6 +226,7 @@ mod tests {
             "driver failed programming external connectivity: Bind for 0.0.0.0:80 failed: port is already allocated",
         );
         assert!(e.message.starts_with("cannot start container p-web-1: "));
+        assert_eq!(e.kind, ErrorKind::PortConflict);
         assert_eq!(
             ambiguous_network("network p_default is ambiguous (2 matches found on name)"),
             Some("p_default")

@@ -13,8 +13,7 @@ use bollard::models::{
 
 use super::labels;
 use crate::error::{Error, Result};
-use crate::ops::plan::{Condition, Dependency, Intent};
-use crate::project::model::{DependencyCondition, MountType, Project, Service};
+use crate::project::model::{MountType, Project, Service};
 
 /// Project-wide facts every container of the project is labelled with, and the variables
 /// `environment:` secrets and configs read their content from.
@@ -95,55 +94,6 @@ pub fn config_hash(service: &Service) -> Result<String> {
     super::config_hash::service_hash(service)
 }
 
-/// The plan's view of every service: replicas (with `--scale` overrides), name, hash and
-/// dependencies (depends_on, plus links and `service:` references as `service_started`).
-pub fn intents(project: &Project, scale: &BTreeMap<String, u32>) -> Result<Vec<Intent>> {
-    let mut intents = Vec::new();
-    for (name, service) in &project.services {
-        let mut depends_on: Vec<Dependency> = service
-            .depends_on
-            .iter()
-            .map(|(dep, d)| Dependency {
-                service: dep.clone(),
-                condition: match d.condition {
-                    DependencyCondition::ServiceStarted => Condition::Started,
-                    DependencyCondition::ServiceHealthy => Condition::Healthy,
-                    DependencyCondition::ServiceCompletedSuccessfully => {
-                        Condition::CompletedSuccessfully
-                    }
-                },
-                required: d.required,
-                restart: d.restart,
-            })
-            .collect();
-        for dep in service.dependency_names() {
-            if !service.depends_on.contains_key(&dep) {
-                depends_on.push(Dependency {
-                    service: dep,
-                    condition: Condition::Started,
-                    required: true,
-                    restart: false,
-                });
-            }
-        }
-        // A dependency that is not part of the project (disabled by a profile) and not
-        // required is simply dropped.
-        depends_on.retain(|d| project.services.contains_key(&d.service) || d.required);
-        intents.push(Intent {
-            service: name.clone(),
-            replicas: scale
-                .get(name)
-                .copied()
-                .unwrap_or_else(|| service.replicas()),
-            container_name: service.container_name.clone(),
-            config_hash: config_hash(service)?,
-            depends_on,
-            image_id: None,
-        });
-    }
-    Ok(intents)
-}
-
 /// Engine name of the container of replica 1 of `service` (for `service:X` references).
 pub fn first_container(project: &Project, service: &str) -> String {
     match project
@@ -193,25 +143,6 @@ pub fn service_network_keys(service: &Service) -> Vec<String> {
     keys.into_iter().map(|(_, k)| k).collect()
 }
 
-/// The `depends_on` label: `service:condition:restart`, comma-separated.
-fn depends_on_label(service: &Service) -> String {
-    let items: Vec<String> = service
-        .depends_on
-        .iter()
-        .map(|(name, d)| {
-            let condition = match d.condition {
-                DependencyCondition::ServiceStarted => "service_started",
-                DependencyCondition::ServiceHealthy => "service_healthy",
-                DependencyCondition::ServiceCompletedSuccessfully => {
-                    "service_completed_successfully"
-                }
-            };
-            format!("{name}:{condition}:{}", d.restart)
-        })
-        .collect();
-    items.join(",")
-}
-
 fn nanos(d: crate::project::model::Duration) -> i64 {
     d.0
 }
@@ -248,7 +179,10 @@ pub fn container_spec(
         (labels::WORKING_DIR, context.working_dir.clone()),
         (labels::CONFIG_FILES, context.config_files.join(",")),
         (labels::ENVIRONMENT_FILE, context.env_files.join(",")),
-        (labels::DEPENDS_ON, depends_on_label(service)),
+        (
+            labels::DEPENDS_ON,
+            labels::depends_on_value(&service.depends_on),
+        ),
         (
             labels::IMAGE,
             image_id

@@ -2,7 +2,9 @@
 //! rule, in one place, so that containers, networks and volumes made by rcompose are recognised
 //! by docker compose, and swarm stacks by `docker stack` (and the other way round).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+use crate::project::model::ServiceDependency;
 
 /// Project name the object belongs to.
 pub const PROJECT: &str = "com.docker.compose.project";
@@ -20,7 +22,9 @@ pub const WORKING_DIR: &str = "com.docker.compose.project.working_dir";
 pub const CONFIG_FILES: &str = "com.docker.compose.project.config_files";
 /// Comma-separated list of the environment files of the project.
 pub const ENVIRONMENT_FILE: &str = "com.docker.compose.project.environment_file";
-/// Dependencies of a service container (`service:condition:restart`, comma-separated).
+/// Dependencies of a service container (`service:condition:restart`, comma-separated; see
+/// [`depends_on_value`] and [`parse_depends_on`]), implicit ones (`links`, `volumes_from`,
+/// `service:` modes) included, so that a project found by its labels orders as `up` did.
 pub const DEPENDS_ON: &str = "com.docker.compose.depends_on";
 /// Image digest the container was created from.
 pub const IMAGE: &str = "com.docker.compose.image";
@@ -52,6 +56,42 @@ pub const COMPOSE_VERSION: &str = "2.24.0";
 pub const ONEOFF_TRUE: &str = "True";
 /// Label value of [`ONEOFF`] for service containers.
 pub const ONEOFF_FALSE: &str = "False";
+
+/// The value of the [`DEPENDS_ON`] label for a service's `depends_on`:
+/// `db:service_healthy:true,cache:service_started:false`, as docker compose writes it
+/// (`required` is not part of it).
+pub fn depends_on_value(deps: &BTreeMap<String, ServiceDependency>) -> String {
+    let items: Vec<String> = deps
+        .iter()
+        .map(|(name, d)| format!("{name}:{}:{}", d.condition, d.restart))
+        .collect();
+    items.join(",")
+}
+
+/// The dependencies a [`DEPENDS_ON`] label names. An unknown condition (written by another
+/// tool) is read as `service_started`; every dependency is required.
+pub fn parse_depends_on(value: &str) -> BTreeMap<String, ServiceDependency> {
+    value
+        .split(',')
+        .filter_map(|item| {
+            let mut fields = item.split(':');
+            let service = fields.next().filter(|s| !s.is_empty())?;
+            let condition = fields
+                .next()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or_default();
+            let restart = fields.next() == Some("true");
+            Some((
+                service.to_string(),
+                ServiceDependency {
+                    condition,
+                    restart,
+                    ..ServiceDependency::default()
+                },
+            ))
+        })
+        .collect()
+}
 
 /// Name of replica `number` of a service: `<project>-<service>-<number>`.
 pub fn container_name(project: &str, service: &str, number: u32) -> String {
@@ -134,6 +174,40 @@ pub fn stack_filter(stack: &str) -> HashMap<String, Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_depends_on_label_reads_back_as_written() {
+        use crate::project::model::DependencyCondition;
+        let deps: BTreeMap<String, ServiceDependency> = [
+            ("cache", DependencyCondition::ServiceStarted, false),
+            ("db", DependencyCondition::ServiceHealthy, true),
+            (
+                "setup",
+                DependencyCondition::ServiceCompletedSuccessfully,
+                false,
+            ),
+        ]
+        .into_iter()
+        .map(|(name, condition, restart)| {
+            let how = ServiceDependency {
+                condition,
+                restart,
+                ..ServiceDependency::default()
+            };
+            (name.to_string(), how)
+        })
+        .collect();
+        let value = depends_on_value(&deps);
+        assert_eq!(
+            value,
+            "cache:service_started:false,db:service_healthy:true,setup:service_completed_successfully:false"
+        );
+        assert_eq!(parse_depends_on(&value), deps);
+        assert!(parse_depends_on("").is_empty());
+        let odd = parse_depends_on("db:service_ready,,web");
+        assert_eq!(odd.keys().collect::<Vec<_>>(), ["db", "web"]);
+        assert_eq!(odd["db"].condition, DependencyCondition::ServiceStarted);
+    }
 
     #[test]
     fn container_names_use_dashes() {

@@ -2,15 +2,16 @@
 //! as soon as its dependents are gone), then its networks, and with `-v` its volumes, with
 //! `--rmi` its images.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use bollard::Docker;
 use futures_util::future::join_all;
-use tokio::sync::watch;
 
 use crate::engine::observe::{self, ObservedContainer};
-use crate::engine::{containers, images, labels, resources};
-use crate::error::{Error, Result};
+use crate::engine::{containers, images, resources};
+use crate::error::Result;
+use crate::graph::ServiceGraph;
+use crate::ops::walk::{self, Direction};
 use crate::progress::{Action, Kind, Progress};
 use crate::project::model::Project;
 
@@ -29,107 +30,30 @@ pub struct Options {
     pub images: Option<RemoveImages>,
     /// Seconds to wait for a stop before killing.
     pub timeout: Option<i64>,
+    /// `--parallel`: how many services go at once (`None`: no bound).
+    pub parallel: Option<usize>,
 }
 
-/// Dependencies between the services of `containers`, read from their depends_on labels.
-pub fn label_graph(containers: &[ObservedContainer]) -> BTreeMap<String, Vec<String>> {
-    let mut graph: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for c in containers {
-        let deps = graph.entry(c.service.clone()).or_default();
-        for item in c.label(labels::DEPENDS_ON).unwrap_or("").split(',') {
-            let name = item.split(':').next().unwrap_or("");
-            if !name.is_empty() && !deps.iter().any(|d| d == name) {
-                deps.push(name.to_string());
-            }
-        }
-    }
-    graph
-}
-
-/// The containers grouped in stop order: dependents before their dependencies.
-pub fn stop_waves(containers: &[ObservedContainer]) -> Vec<Vec<&ObservedContainer>> {
-    let graph = label_graph(containers);
-    let waves = crate::graph::reverse_waves(&graph)
-        .unwrap_or_else(|_| vec![graph.keys().cloned().collect()]);
-    waves
-        .iter()
-        .map(|wave| {
-            containers
-                .iter()
-                .filter(|c| wave.contains(&c.service))
-                .collect::<Vec<_>>()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-/// Stop (if running) and remove `list`: the containers of each service as soon as those of
-/// the services depending on it are gone (not a whole wave of the graph at a time). A
-/// service whose dependent could not be removed stays.
+/// Stop (if running) and remove `list`, walking its services in reverse: the containers of
+/// each service as soon as those of the services depending on it are gone. A service whose
+/// dependent could not be removed stays.
 pub async fn remove_containers(
     docker: &Docker,
     list: &[ObservedContainer],
     timeout: Option<i64>,
     volumes: bool,
+    limit: Option<usize>,
     progress: &Progress,
 ) -> Result<()> {
-    let mut graph = label_graph(list);
-    if crate::graph::reverse_waves(&graph).is_err() {
-        // Labels that loop (edited by hand): no order to keep.
-        graph.values_mut().for_each(Vec::clear);
-    }
-    // Dependents of each service: they go first.
-    let mut dependents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (service, deps) in &graph {
-        for dep in deps {
-            if graph.contains_key(dep) {
-                dependents.entry(dep).or_default().push(service);
-            }
-        }
-    }
-    let gone: HashMap<&str, watch::Sender<Option<bool>>> = graph
-        .keys()
-        .map(|s| (s.as_str(), watch::channel(None).0))
-        .collect();
-    let services = graph.keys().map(|service| {
-        let gone = &gone;
-        let dependents = dependents.get(service.as_str()).cloned().unwrap_or_default();
-        async move {
-            let mut result = Ok(());
-            for dependent in dependents {
-                if let Some(sender) = gone.get(dependent) {
-                    let mut receiver = sender.subscribe();
-                    let removed = receiver.wait_for(Option::is_some).await.map(|r| *r);
-                    if !matches!(removed, Ok(Some(true))) {
-                        result = Err(Error::new(format!(
-                            "service \"{service}\" was left in place: its dependent \"{dependent}\" could not be removed"
-                        )));
-                        break;
-                    }
-                }
-            }
-            if result.is_ok() {
-                let mine = list.iter().filter(|c| &c.service == service);
-                let removed = join_all(mine.map(|c| remove_one(docker, c, timeout, volumes, progress))).await;
-                result = removed.into_iter().collect::<Result<Vec<()>>>().map(|_| ());
-            }
-            if let Some(sender) = gone.get(service.as_str()) {
-                sender.send_replace(Some(result.is_ok()));
-            }
-            result
-        }
-    });
-    let mut left_in_place = None;
-    for result in join_all(services).await {
-        match result {
-            Ok(()) => {}
-            Err(e) if e.message.contains("was left in place") => {
-                left_in_place.get_or_insert(e);
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    left_in_place.map_or(Ok(()), Err)
+    let graph = ServiceGraph::of_containers(list);
+    walk::walk(&graph, Direction::Reverse, limit, |service| async move {
+        let mine = list.iter().filter(|c| c.service == service);
+        let removed =
+            join_all(mine.map(|c| remove_one(docker, c, timeout, volumes, progress))).await;
+        removed.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
+    })
+    .await?
+    .into_result()
 }
 
 /// Stop container `c` if it runs, then remove it.
@@ -188,7 +112,15 @@ pub async fn down(
     let used_images: BTreeSet<String> = doomed.iter().map(|c| c.image.clone()).collect();
     // Anonymous volumes go with `-v` only, like named ones: without it they stay (dangling),
     // as with docker compose.
-    remove_containers(docker, &doomed, options.timeout, options.volumes, progress).await?;
+    remove_containers(
+        docker,
+        &doomed,
+        options.timeout,
+        options.volumes,
+        options.parallel,
+        progress,
+    )
+    .await?;
 
     // Networks, then volumes, each kind all at once. Networks: those labelled for the project
     // (external ones never are), unless containers this `down` did not take (created

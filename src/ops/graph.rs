@@ -2,12 +2,9 @@
 //! dependency to the service that waits for it, labelled with the condition. Deterministic
 //! (services and edges in name order), so it can be diffed and snapshot-tested.
 
-use std::collections::BTreeMap;
-
-use crate::engine::convert;
 use crate::error::Result;
-use crate::ops::plan::Dependency;
-use crate::project::model::Project;
+use crate::graph::ServiceGraph;
+use crate::project::model::{Project, ServiceDependency};
 
 /// An edge: `from` must reach `condition` before `to` starts.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -25,7 +22,7 @@ pub struct Graph {
     pub edges: Vec<Edge>,
 }
 
-fn label(dep: &Dependency) -> String {
+fn label(dep: &ServiceDependency) -> String {
     let mut label = dep.condition.as_str().to_string();
     if !dep.required {
         label.push_str(", optional");
@@ -38,15 +35,16 @@ fn label(dep: &Dependency) -> String {
 
 /// The graph of `project`.
 pub fn graph(project: &Project) -> Result<Graph> {
-    let intents = convert::intents(project, &BTreeMap::new())?;
-    let mut edges: Vec<Edge> = intents
-        .iter()
-        .flat_map(|intent| {
-            intent.depends_on.iter().map(|dep| Edge {
-                from: dep.service.clone(),
-                to: intent.service.clone(),
-                label: label(dep),
-                required: dep.required,
+    let services = ServiceGraph::from_project(project);
+    let mut edges: Vec<Edge> = services
+        .services()
+        .flat_map(|service| {
+            let declared = services.declared(service).into_iter().flatten();
+            declared.map(move |(dep, how)| Edge {
+                from: dep.clone(),
+                to: service.to_string(),
+                label: label(how),
+                required: how.required,
             })
         })
         .collect();

@@ -1,21 +1,22 @@
 //! `start`, `stop`, `restart`, `kill`, `rm`, `pause`, `unpause` on the project's existing
-//! containers: when starting, each service once its dependencies hold their depends_on
-//! conditions; dependents first when stopping, parallel within a wave.
+//! containers, one walk of their services ([`crate::ops::walk`], the graph read from their
+//! labels): when starting, each service once its dependencies hold their depends_on
+//! conditions; when stopping, each service as soon as its dependents are down.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use bollard::Docker;
 use bollard::query_parameters::RestartContainerOptionsBuilder;
 use futures_util::future::join_all;
-use tokio::sync::watch;
 
 use crate::engine::events::Subscription;
 use crate::engine::observe::{self, ObservedContainer, State};
-use crate::engine::{containers, errors, labels};
-use crate::error::{Error, Result};
-use crate::ops::down::{label_graph, remove_containers, stop_waves};
-use crate::ops::plan::{Condition, Dependency};
+use crate::engine::{containers, errors};
+use crate::error::Result;
+use crate::graph::ServiceGraph;
+use crate::ops::down::remove_containers;
 use crate::ops::up::{Waits, wait_dependency};
+use crate::ops::walk::{self, Direction};
 use crate::progress::{Action, Progress};
 use crate::project::model::Project;
 
@@ -43,22 +44,6 @@ pub async fn containers_of(
         .collect())
 }
 
-/// The containers grouped in start order: dependencies before dependents.
-fn start_waves(list: &[ObservedContainer]) -> Vec<Vec<&ObservedContainer>> {
-    let graph = label_graph(list);
-    let waves =
-        crate::graph::waves(&graph).unwrap_or_else(|_| vec![graph.keys().cloned().collect()]);
-    waves
-        .iter()
-        .map(|wave| {
-            list.iter()
-                .filter(|c| wave.contains(&c.service))
-                .collect::<Vec<_>>()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
 /// `services` and, transitively, the services that depend on one of them with `restart: true`:
 /// what `restart SERVICE` restarts, as with docker compose. Sorted.
 pub fn with_restart_dependents(project: &Project, services: &[String]) -> Vec<String> {
@@ -82,55 +67,39 @@ pub fn with_restart_dependents(project: &Project, services: &[String]) -> Vec<St
     }
 }
 
-/// Apply `verb` to `list`.
+/// Apply `verb` to `list`, at most `limit` services at a time.
 pub async fn apply(
     docker: &Docker,
     list: &[ObservedContainer],
     verb: &Verb,
+    limit: Option<usize>,
     progress: &Progress,
 ) -> Result<()> {
-    let waves = match verb {
-        Verb::Start => return start(docker, list, progress).await,
+    let direction = match verb {
+        Verb::Start => return start(docker, list, limit, progress).await,
         // Restarting goes in dependency order too, so that a dependent (`restart: true`)
         // comes back after what it depends on.
-        Verb::Unpause | Verb::Restart { .. } => start_waves(list),
-        _ => stop_waves(list),
+        Verb::Unpause | Verb::Restart { .. } => Direction::Forward,
+        Verb::Stop { .. } | Verb::Kill { .. } | Verb::Pause => Direction::Reverse,
     };
-    for wave in waves {
-        let results = join_all(wave.into_iter().map(|c| one(docker, c, verb, progress))).await;
-        for r in results {
-            r?;
-        }
-    }
-    Ok(())
-}
-
-/// The dependencies a container's depends_on label names (`db:service_healthy:false,...`).
-pub fn label_dependencies(c: &ObservedContainer) -> Vec<Dependency> {
-    c.label(labels::DEPENDS_ON)
-        .unwrap_or("")
-        .split(',')
-        .filter_map(|item| {
-            let mut fields = item.split(':');
-            let service = fields.next().filter(|s| !s.is_empty())?;
-            let condition = match fields.next() {
-                Some("service_healthy") => Condition::Healthy,
-                Some("service_completed_successfully") => Condition::CompletedSuccessfully,
-                _ => Condition::Started,
-            };
-            Some(Dependency {
-                service: service.to_string(),
-                condition,
-                required: true,
-                restart: fields.next() == Some("true"),
-            })
-        })
-        .collect()
+    let graph = ServiceGraph::of_containers(list);
+    walk::walk(&graph, direction, limit, |service| async move {
+        let mine = list.iter().filter(|c| c.service == service);
+        let results = join_all(mine.map(|c| one(docker, c, verb, progress))).await;
+        results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
+    })
+    .await?
+    .into_result()
 }
 
 /// `start`: each service as soon as its dependencies among `list` are started and meet their
 /// depends_on condition (healthy, completed) as the engine's events report it — as `up` does.
-async fn start(docker: &Docker, list: &[ObservedContainer], progress: &Progress) -> Result<()> {
+async fn start(
+    docker: &Docker,
+    list: &[ObservedContainer],
+    limit: Option<usize>,
+    progress: &Progress,
+) -> Result<()> {
     let Some(project) = list.first().map(|c| c.project.clone()) else {
         return Ok(());
     };
@@ -141,73 +110,23 @@ async fn start(docker: &Docker, list: &[ObservedContainer], progress: &Progress)
         progress,
         deadline: None,
     };
-    let mut services: BTreeMap<&str, Vec<Dependency>> = BTreeMap::new();
-    for c in list {
-        let deps = services.entry(c.service.as_str()).or_default();
-        for dep in label_dependencies(c) {
-            if !deps.iter().any(|d| d.service == dep.service) {
-                deps.push(dep);
-            }
+    let graph = ServiceGraph::of_containers(list);
+    let (graph, waits) = (&graph, &waits);
+    walk::walk(graph, Direction::Forward, limit, |service| async move {
+        for (dep, how) in graph.dependencies(&service) {
+            let theirs: Vec<(String, String)> = list
+                .iter()
+                .filter(|c| c.service == dep)
+                .map(|c| (c.id.clone(), c.name.clone()))
+                .collect();
+            wait_dependency(waits, &theirs, &service, dep, how).await?;
         }
-    }
-    let names: BTreeMap<String, Vec<String>> = services
-        .iter()
-        .map(|(s, deps)| {
-            (
-                s.to_string(),
-                deps.iter().map(|d| d.service.clone()).collect(),
-            )
-        })
-        .collect();
-    let ordered = crate::graph::waves(&names).is_ok();
-    let started: HashMap<&str, watch::Sender<Option<bool>>> = services
-        .keys()
-        .map(|s| (*s, watch::channel(None).0))
-        .collect();
-    let tasks = services.iter().map(|(service, deps)| {
-        let (started, waits) = (&started, &waits);
-        async move {
-            let result = async {
-                for dep in deps.iter().filter(|_| ordered) {
-                    let Some(sender) = started.get(dep.service.as_str()) else {
-                        continue;
-                    };
-                    let mut receiver = sender.subscribe();
-                    let done = receiver.wait_for(Option::is_some).await.map(|r| *r);
-                    if !matches!(done, Ok(Some(true))) {
-                        return Err(Error::new(format!(
-                            "service \"{service}\" was not started: its dependency \"{}\" failed",
-                            dep.service
-                        )));
-                    }
-                    let theirs: Vec<(String, String)> = list
-                        .iter()
-                        .filter(|c| c.service == dep.service)
-                        .map(|c| (c.id.clone(), c.name.clone()))
-                        .collect();
-                    wait_dependency(waits, &theirs, service, dep).await?;
-                }
-                let mine = list.iter().filter(|c| c.service == *service);
-                let results = join_all(mine.map(|c| one(docker, c, &Verb::Start, progress))).await;
-                results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
-            }
-            .await;
-            if let Some(sender) = started.get(service) {
-                sender.send_replace(Some(result.is_ok()));
-            }
-            result
-        }
-    });
-    let mut first = None;
-    for result in join_all(tasks).await {
-        if let Err(e) = result {
-            // The dependency's own failure says more than its dependents giving up.
-            if first.is_none() || !e.message.contains("was not started: its dependency") {
-                first = Some(e);
-            }
-        }
-    }
-    first.map_or(Ok(()), Err)
+        let mine = list.iter().filter(|c| c.service == service);
+        let results = join_all(mine.map(|c| one(docker, c, &Verb::Start, progress))).await;
+        results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
+    })
+    .await?
+    .into_result()
 }
 
 async fn one(
@@ -283,6 +202,7 @@ pub async fn rm(
     list: &[ObservedContainer],
     stop: bool,
     volumes: bool,
+    limit: Option<usize>,
     progress: &Progress,
 ) -> Result<usize> {
     // Like docker compose, running containers are left alone without --stop.
@@ -291,7 +211,7 @@ pub async fn rm(
         .filter(|c| stop || !c.state.is_up())
         .cloned()
         .collect();
-    remove_containers(docker, &doomed, None, volumes, progress).await?;
+    remove_containers(docker, &doomed, None, volumes, limit, progress).await?;
     Ok(doomed.len())
 }
 

@@ -29,6 +29,7 @@ pub mod up;
 pub mod up_images;
 pub mod volumes;
 pub mod wait;
+pub mod walk;
 
 use std::collections::BTreeMap;
 

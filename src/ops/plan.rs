@@ -9,35 +9,8 @@ use std::fmt;
 use crate::engine::labels;
 use crate::engine::observe::{ObservedContainer, State};
 use crate::error::{Error, Result};
-
-/// depends_on condition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Condition {
-    Started,
-    Healthy,
-    CompletedSuccessfully,
-}
-
-impl Condition {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Condition::Started => "service_started",
-            Condition::Healthy => "service_healthy",
-            Condition::CompletedSuccessfully => "service_completed_successfully",
-        }
-    }
-}
-
-/// One dependency of a service.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Dependency {
-    pub service: String,
-    pub condition: Condition,
-    /// `required: false`: a missing or failing dependency only warns.
-    pub required: bool,
-    /// `restart: true`: restart this service when the dependency is recreated.
-    pub restart: bool,
-}
+use crate::graph::ServiceGraph;
+use crate::project::model::{DependencyCondition, Project, ServiceDependency};
 
 /// What the project wants for one service.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,7 +21,6 @@ pub struct Intent {
     pub container_name: Option<String>,
     /// Hash of the service configuration (label [`labels::CONFIG_HASH`]).
     pub config_hash: String,
-    pub depends_on: Vec<Dependency>,
     /// ID of the image the service runs now, when known: a container made from another
     /// image (rebuilt, pulled anew) is recreated.
     pub image_id: Option<String>,
@@ -62,6 +34,25 @@ impl Intent {
             None => labels::container_name(project, &self.service, number),
         }
     }
+}
+
+/// The plan's view of every service: replicas (with `--scale` overrides), name and hash. What
+/// each depends on is the project's [`ServiceGraph`].
+pub fn intents(project: &Project, scale: &BTreeMap<String, u32>) -> Result<Vec<Intent>> {
+    let mut intents = Vec::new();
+    for (name, service) in &project.services {
+        intents.push(Intent {
+            service: name.clone(),
+            replicas: scale
+                .get(name)
+                .copied()
+                .unwrap_or_else(|| service.replicas()),
+            container_name: service.container_name.clone(),
+            config_hash: crate::engine::config_hash::service_hash(service)?,
+            image_id: None,
+        });
+    }
+    Ok(intents)
 }
 
 /// How `up` may treat existing containers.
@@ -200,19 +191,40 @@ impl Step {
 }
 
 /// The steps of one service.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ServicePlan {
     pub service: String,
     pub steps: Vec<Step>,
-    /// Dependencies to wait for before starting (those in the plan).
-    pub wait_for: Vec<Dependency>,
+    /// Dependencies to wait for before starting (those in the plan), and for what.
+    pub wait_for: BTreeMap<String, ServiceDependency>,
 }
 
-/// The whole plan: services in dependency waves, and orphan containers.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How a dependency is waited for, as `--dry-run` says it: `db is healthy (optional)`.
+fn waits_for(service: &str, how: &ServiceDependency) -> String {
+    let condition = match how.condition {
+        DependencyCondition::ServiceStarted => "has started",
+        DependencyCondition::ServiceHealthy => "is healthy",
+        DependencyCondition::ServiceCompletedSuccessfully => "has completed successfully",
+    };
+    let mut text = format!("{service} {condition} ({}", how.condition);
+    if !how.required {
+        text.push_str(", optional: a failure only warns");
+    }
+    if how.restart {
+        text.push_str(", restart: true");
+    }
+    text.push(')');
+    text
+}
+
+/// The whole plan: services in an order the walk may take (each after what it depends on),
+/// and orphan containers.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
     pub project: String,
-    pub waves: Vec<Vec<ServicePlan>>,
+    pub services: Vec<ServicePlan>,
+    /// The dependencies between the planned services.
+    pub graph: ServiceGraph,
     /// Containers of services that are no longer in the project.
     pub orphans: Vec<Existing>,
     pub remove_orphans: bool,
@@ -220,9 +232,9 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Every service plan, wave by wave.
+    /// Every service plan, each after those it depends on.
     pub fn services(&self) -> impl Iterator<Item = &ServicePlan> {
-        self.waves.iter().flatten()
+        self.services.iter()
     }
 
     /// Whether executing the plan would change anything on the engine.
@@ -233,25 +245,25 @@ impl Plan {
 }
 
 impl fmt::Display for Plan {
-    /// The plan as `up --dry-run` prints it.
+    /// The plan as `up --dry-run` prints it: per service, what it waits for before it
+    /// starts (each service starts as soon as its own dependencies hold, not in rounds),
+    /// then its steps.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "project {}", self.project)?;
-        for (i, wave) in self.waves.iter().enumerate() {
-            writeln!(f, "wave {}:", i + 1)?;
-            for service in wave {
-                write!(f, "  service {}", service.service)?;
-                if !service.wait_for.is_empty() {
-                    let deps: Vec<String> = service
-                        .wait_for
-                        .iter()
-                        .map(|d| format!("{} {}", d.service, d.condition.as_str()))
-                        .collect();
-                    write!(f, " (after {})", deps.join(", "))?;
-                }
-                writeln!(f)?;
-                for step in &service.steps {
-                    writeln!(f, "    {}", step.describe(self.no_start))?;
-                }
+        for service in &self.services {
+            write!(f, "service {}", service.service)?;
+            if service.wait_for.is_empty() {
+                writeln!(f, ": starts at once")?;
+            } else {
+                let deps: Vec<String> = service
+                    .wait_for
+                    .iter()
+                    .map(|(dep, how)| waits_for(dep, how))
+                    .collect();
+                writeln!(f, ": starts once {}", deps.join(", "))?;
+            }
+            for step in &service.steps {
+                writeln!(f, "  {}", step.describe(self.no_start))?;
             }
         }
         for orphan in &self.orphans {
@@ -266,11 +278,12 @@ impl fmt::Display for Plan {
     }
 }
 
-/// Build the plan for `project` from the intents of all its services and the containers the
-/// engine reports for it.
+/// Build the plan for `project` from the intents of all its services, the dependencies
+/// between them and the containers the engine reports for it.
 pub fn plan(
     project: &str,
     intents: &[Intent],
+    graph: &ServiceGraph,
     observed: &[ObservedContainer],
     options: &Options,
 ) -> Result<Plan> {
@@ -281,22 +294,15 @@ pub fn plan(
             return Err(Error::new(format!("no such service: {name}")));
         }
     }
-    let deps: BTreeMap<String, Vec<String>> = intents
-        .iter()
-        .map(|i| {
-            let names = i.depends_on.iter().map(|d| d.service.clone()).collect();
-            (i.service.clone(), names)
-        })
-        .collect();
+    graph.check()?;
     let selected: BTreeSet<String> = if options.services.is_empty() {
-        deps.keys().cloned().collect()
+        by_name.keys().map(|s| s.to_string()).collect()
     } else if options.no_deps {
         options.services.iter().cloned().collect()
     } else {
-        crate::graph::with_dependencies(&deps, &options.services)
+        graph.with_dependencies(&options.services)
     };
-    let waves = crate::graph::waves(&deps)
-        .map_err(|cycle| Error::new(format!("dependency cycle between services: {cycle}")))?;
+    let graph = graph.only(&selected);
 
     let mut containers: BTreeMap<&str, Vec<&ObservedContainer>> = BTreeMap::new();
     for c in observed.iter().filter(|c| !c.oneoff) {
@@ -304,41 +310,32 @@ pub fn plan(
     }
 
     let mut recreated: BTreeSet<String> = BTreeSet::new();
-    let mut planned_waves = Vec::new();
-    for wave in waves {
-        let mut planned = Vec::new();
-        for service in wave.iter().filter(|s| selected.contains(*s)) {
-            let Some(intent) = by_name.get(service.as_str()) else {
-                continue;
-            };
-            let existing = containers
-                .get(service.as_str())
-                .cloned()
-                .unwrap_or_default();
-            let restart_reason = intent
-                .depends_on
-                .iter()
-                .find(|d| d.restart && recreated.contains(&d.service))
-                .map(|d| Reason::DependencyRecreated(d.service.clone()));
-            let steps = service_steps(project, intent, &existing, options, restart_reason);
-            if steps.iter().any(|s| matches!(s, Step::Recreate { .. })) {
-                recreated.insert(service.clone());
-            }
-            let wait_for = intent
-                .depends_on
-                .iter()
-                .filter(|d| selected.contains(&d.service))
-                .cloned()
-                .collect();
-            planned.push(ServicePlan {
-                service: service.clone(),
-                steps,
-                wait_for,
-            });
+    let mut planned = Vec::new();
+    for service in graph.order()? {
+        let Some(intent) = by_name.get(service.as_str()) else {
+            continue;
+        };
+        let existing = containers
+            .get(service.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let wait_for: BTreeMap<String, ServiceDependency> = graph
+            .dependencies(&service)
+            .map(|(dep, how)| (dep.to_string(), how.clone()))
+            .collect();
+        let restart_reason = wait_for
+            .iter()
+            .find(|(dep, how)| how.restart && recreated.contains(*dep))
+            .map(|(dep, _)| Reason::DependencyRecreated(dep.clone()));
+        let steps = service_steps(project, intent, &existing, options, restart_reason);
+        if steps.iter().any(|s| matches!(s, Step::Recreate { .. })) {
+            recreated.insert(service.clone());
         }
-        if !planned.is_empty() {
-            planned_waves.push(planned);
-        }
+        planned.push(ServicePlan {
+            service: service.clone(),
+            steps,
+            wait_for,
+        });
     }
 
     let orphans = observed
@@ -348,7 +345,8 @@ pub fn plan(
         .collect();
     Ok(Plan {
         project: project.to_string(),
-        waves: planned_waves,
+        services: planned,
+        graph,
         orphans,
         remove_orphans: options.remove_orphans,
         no_start: options.no_start,
@@ -459,23 +457,45 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn intent(service: &str, hash: &str, deps: &[(&str, Condition, bool)]) -> Intent {
+    use DependencyCondition as Condition;
+
+    fn intent(service: &str, hash: &str) -> Intent {
         Intent {
             service: service.to_string(),
             replicas: 1,
             container_name: None,
             config_hash: hash.to_string(),
             image_id: None,
-            depends_on: deps
-                .iter()
-                .map(|(s, condition, restart)| Dependency {
-                    service: s.to_string(),
-                    condition: *condition,
-                    required: true,
-                    restart: *restart,
-                })
-                .collect(),
         }
+    }
+
+    /// The graph of `(service, [(dependency, condition, restart)])`.
+    /// `(dependency, condition, restart)`.
+    type Edge<'a> = (&'a str, Condition, bool);
+
+    fn graph(edges: &[(&str, &[Edge])]) -> ServiceGraph {
+        let mut graph = ServiceGraph::default();
+        for (service, deps) in edges {
+            let deps = deps
+                .iter()
+                .map(|(dep, condition, restart)| {
+                    let how = ServiceDependency {
+                        condition: *condition,
+                        restart: *restart,
+                        ..ServiceDependency::default()
+                    };
+                    (dep.to_string(), how)
+                })
+                .collect();
+            graph.insert(service, deps);
+        }
+        graph
+    }
+
+    /// A graph of services without dependencies.
+    fn alone(services: &[&str]) -> ServiceGraph {
+        let edges: Vec<(&str, &[Edge])> = services.iter().map(|s| (*s, &[][..])).collect();
+        graph(&edges)
     }
 
     fn container(service: &str, number: u32, hash: &str, state: State) -> ObservedContainer {
@@ -505,32 +525,34 @@ mod tests {
 
     fn stack() -> Vec<Intent> {
         vec![
-            intent("setup", "h-setup", &[]),
-            intent(
-                "es01",
-                "h-es01",
-                &[("setup", Condition::CompletedSuccessfully, false)],
-            ),
-            intent("es02", "h-es02", &[("es01", Condition::Healthy, true)]),
-            intent("kibana", "h-kibana", &[("es02", Condition::Healthy, false)]),
+            intent("setup", "h-setup"),
+            intent("es01", "h-es01"),
+            intent("es02", "h-es02"),
+            intent("kibana", "h-kibana"),
         ]
     }
 
-    fn names(plan: &Plan) -> Vec<Vec<String>> {
-        plan.waves
-            .iter()
-            .map(|w| w.iter().map(|s| s.service.clone()).collect())
-            .collect()
+    fn stack_graph() -> ServiceGraph {
+        graph(&[
+            ("setup", &[]),
+            (
+                "es01",
+                &[("setup", Condition::ServiceCompletedSuccessfully, false)],
+            ),
+            ("es02", &[("es01", Condition::ServiceHealthy, true)]),
+            ("kibana", &[("es02", Condition::ServiceHealthy, false)]),
+        ])
+    }
+
+    fn names(plan: &Plan) -> Vec<String> {
+        plan.services().map(|s| s.service.clone()).collect()
     }
 
     #[test]
-    fn a_fresh_project_creates_everything_in_waves() {
-        let plan = plan("p", &stack(), &[], &Options::default()).expect("plan");
-        assert_eq!(
-            names(&plan),
-            [["setup"], ["es01"], ["es02"], ["kibana"]].map(|w| w.map(String::from).to_vec())
-        );
-        let first = &plan.waves[0][0].steps;
+    fn a_fresh_project_creates_everything_in_dependency_order() {
+        let plan = plan("p", &stack(), &stack_graph(), &[], &Options::default()).expect("plan");
+        assert_eq!(names(&plan), ["setup", "es01", "es02", "kibana"]);
+        let first = &plan.services[0].steps;
         assert_eq!(
             first,
             &[Step::Create {
@@ -540,7 +562,19 @@ mod tests {
         );
         assert!(plan.changes());
         let text = plan.to_string();
-        assert!(text.contains("wave 2:\n  service es01 (after setup service_completed_successfully)\n    p-es01-1: create and start (new)"), "{text}");
+        assert!(
+            text.contains(
+                "service setup: starts at once\n  p-setup-1: create and start (new)\n\
+                 service es01: starts once setup has completed successfully (service_completed_successfully)\n  p-es01-1: create and start (new)\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "service es02: starts once es01 is healthy (service_healthy, restart: true)\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
@@ -549,7 +583,14 @@ mod tests {
             .iter()
             .map(|i| container(&i.service, 1, &i.config_hash, State::Running))
             .collect();
-        let plan = plan("p", &stack(), &observed, &Options::default()).expect("plan");
+        let plan = plan(
+            "p",
+            &stack(),
+            &stack_graph(),
+            &observed,
+            &Options::default(),
+        )
+        .expect("plan");
         assert!(!plan.changes(), "{plan}");
     }
 
@@ -560,7 +601,14 @@ mod tests {
             .map(|i| container(&i.service, 1, &i.config_hash, State::Running))
             .collect();
         observed[3].config_hash = Some("old".to_string()); // kibana
-        let plan1 = plan("p", &stack(), &observed, &Options::default()).expect("plan");
+        let plan1 = plan(
+            "p",
+            &stack(),
+            &stack_graph(),
+            &observed,
+            &Options::default(),
+        )
+        .expect("plan");
         let changed: Vec<&str> = plan1
             .services()
             .filter(|s| s.steps.iter().any(Step::changes))
@@ -570,7 +618,14 @@ mod tests {
 
         observed[3].config_hash = Some("h-kibana".to_string());
         observed[1].config_hash = Some("old".to_string()); // es01; es02 has restart: true on it
-        let plan2 = plan("p", &stack(), &observed, &Options::default()).expect("plan");
+        let plan2 = plan(
+            "p",
+            &stack(),
+            &stack_graph(),
+            &observed,
+            &Options::default(),
+        )
+        .expect("plan");
         let steps: BTreeMap<&str, &Step> = plan2
             .services()
             .map(|s| (s.service.as_str(), &s.steps[0]))
@@ -591,30 +646,32 @@ mod tests {
     fn a_container_of_another_image_is_recreated() {
         let mut observed = vec![container("web", 1, "h", State::Running)];
         observed[0].image_id = "sha256:old".to_string();
-        let mut intents = vec![intent("web", "h", &[])];
-        let unknown = plan("p", &intents, &observed, &Options::default()).expect("plan");
+        let mut intents = vec![intent("web", "h")];
+        let g = alone(&["web"]);
+        let unknown = plan("p", &intents, &g, &observed, &Options::default()).expect("plan");
         assert!(!unknown.changes(), "no image ID known: nothing to compare");
         intents[0].image_id = Some("sha256:old".to_string());
-        let same = plan("p", &intents, &observed, &Options::default()).expect("plan");
+        let same = plan("p", &intents, &g, &observed, &Options::default()).expect("plan");
         assert!(!same.changes());
         intents[0].image_id = Some("sha256:new".to_string());
-        let rebuilt = plan("p", &intents, &observed, &Options::default()).expect("plan");
+        let rebuilt = plan("p", &intents, &g, &observed, &Options::default()).expect("plan");
         assert_eq!(
             rebuilt.to_string(),
-            "project p\nwave 1:\n  service web\n    p-web-1: recreate and start (image changed)\n"
+            "project p\nservice web: starts at once\n  p-web-1: recreate and start (image changed)\n"
         );
         let never = Options {
             recreate: RecreatePolicy::Never,
             ..Options::default()
         };
-        let kept = plan("p", &intents, &observed, &never).expect("plan");
+        let kept = plan("p", &intents, &g, &observed, &never).expect("plan");
         assert!(!kept.changes());
     }
 
     #[test]
     fn recreate_policies() {
         let observed = vec![container("setup", 1, "old", State::Exited)];
-        let intents = vec![intent("setup", "new", &[])];
+        let intents = vec![intent("setup", "new")];
+        let g = alone(&["setup"]);
         let force = Options {
             recreate: RecreatePolicy::Force,
             ..Default::default()
@@ -623,27 +680,28 @@ mod tests {
             recreate: RecreatePolicy::Never,
             ..Default::default()
         };
-        let forced = plan("p", &intents, &observed, &force).expect("plan");
+        let forced = plan("p", &intents, &g, &observed, &force).expect("plan");
         assert!(matches!(
-            forced.waves[0][0].steps[0],
+            forced.services[0].steps[0],
             Step::Recreate {
                 reason: Reason::Forced,
                 ..
             }
         ));
-        let kept = plan("p", &intents, &observed, &never).expect("plan");
-        assert!(matches!(kept.waves[0][0].steps[0], Step::Start { .. }));
+        let kept = plan("p", &intents, &g, &observed, &never).expect("plan");
+        assert!(matches!(kept.services[0].steps[0], Step::Start { .. }));
     }
 
     #[test]
     fn scaling_adds_and_removes_the_highest_numbers() {
-        let mut web = intent("web", "h", &[]);
+        let mut web = intent("web", "h");
+        let g = alone(&["web"]);
         web.replicas = 2;
         let observed: Vec<ObservedContainer> = (1..=4)
             .map(|n| container("web", n, "h", State::Running))
             .collect();
-        let down = plan("p", &[web.clone()], &observed, &Options::default()).expect("plan");
-        let removed: Vec<String> = down.waves[0][0]
+        let down = plan("p", &[web.clone()], &g, &observed, &Options::default()).expect("plan");
+        let removed: Vec<String> = down.services[0]
             .steps
             .iter()
             .filter_map(|s| match s {
@@ -653,8 +711,8 @@ mod tests {
             .collect();
         assert_eq!(removed, ["p-web-4", "p-web-3"]);
         web.replicas = 3;
-        let up = plan("p", &[web], &observed[..1], &Options::default()).expect("plan");
-        let created: Vec<u32> = up.waves[0][0]
+        let up = plan("p", &[web], &g, &observed[..1], &Options::default()).expect("plan");
+        let created: Vec<u32> = up.services[0]
             .steps
             .iter()
             .filter_map(|s| match s {
@@ -667,7 +725,8 @@ mod tests {
 
     #[test]
     fn leftovers_of_an_interrupted_recreate_converge() {
-        let intents = vec![intent("web", "h", &[])];
+        let intents = vec![intent("web", "h")];
+        let g = alone(&["web"]);
         // Interrupted after the replacement was created: the original stays, the
         // replacement goes.
         let mut replacement = container("web", 1, "h", State::Created);
@@ -678,8 +737,8 @@ mod tests {
             vec![replacement.clone(), original.clone()],
             vec![original.clone(), replacement.clone()],
         ] {
-            let p = plan("p", &intents, &observed, &Options::default()).expect("plan");
-            let steps = &p.waves[0][0].steps;
+            let p = plan("p", &intents, &g, &observed, &Options::default()).expect("plan");
+            let steps = &p.services[0].steps;
             assert!(
                 matches!(&steps[0], Step::Keep { existing, .. } if existing.name == "p-web-1"),
                 "{p}"
@@ -691,9 +750,9 @@ mod tests {
         }
         // Interrupted after the original was removed: the replacement is recreated under the
         // right name.
-        let p = plan("p", &intents, &[replacement], &Options::default()).expect("plan");
+        let p = plan("p", &intents, &g, &[replacement], &Options::default()).expect("plan");
         assert!(matches!(
-            p.waves[0][0].steps[0],
+            p.services[0].steps[0],
             Step::Recreate {
                 reason: Reason::InterruptedRecreate,
                 ..
@@ -708,11 +767,8 @@ mod tests {
             services: vec!["es02".to_string()],
             ..Default::default()
         };
-        let p = plan("p", &stack(), &observed, &options).expect("plan");
-        assert_eq!(
-            names(&p),
-            [["setup"], ["es01"], ["es02"]].map(|w| w.map(String::from).to_vec())
-        );
+        let p = plan("p", &stack(), &stack_graph(), &observed, &options).expect("plan");
+        assert_eq!(names(&p), ["setup", "es01", "es02"]);
         assert_eq!(p.orphans.len(), 1);
         assert!(p.to_string().contains("orphan p-old-1: keep"));
         let no_deps = Options {
@@ -720,13 +776,13 @@ mod tests {
             no_deps: true,
             ..Default::default()
         };
-        let p = plan("p", &stack(), &[], &no_deps).expect("plan");
-        assert_eq!(names(&p), [vec!["es02".to_string()]]);
-        assert!(p.waves[0][0].wait_for.is_empty());
+        let p = plan("p", &stack(), &stack_graph(), &[], &no_deps).expect("plan");
+        assert_eq!(names(&p), ["es02"]);
+        assert!(p.services[0].wait_for.is_empty());
         let unknown = Options {
             services: vec!["nope".to_string()],
             ..Default::default()
         };
-        assert!(plan("p", &stack(), &[], &unknown).is_err());
+        assert!(plan("p", &stack(), &stack_graph(), &[], &unknown).is_err());
     }
 }

@@ -2,8 +2,6 @@
 //! `oneoff=True`) with the command line's overrides, after its dependencies are up and meet
 //! their conditions; attached (the exit code is the container's) or detached.
 
-use std::collections::BTreeMap;
-
 use bollard::Docker;
 use bollard::query_parameters::AttachContainerOptionsBuilder;
 
@@ -12,11 +10,14 @@ use crate::engine::errors::engine_error;
 use crate::engine::events::{Outcome, Subscription};
 use crate::engine::{containers, images, labels};
 use crate::error::{Error, Result};
+use crate::graph::ServiceGraph;
 use crate::ops::plan;
 use crate::ops::session::{self, Session, Tty};
 use crate::ops::{up, up_images};
 use crate::progress::Progress;
-use crate::project::model::{Project, Service, parse_port_spec, parse_volume_spec};
+use crate::project::model::{
+    Project, Service, ServiceDependency, parse_port_spec, parse_volume_spec,
+};
 
 /// Options of `run`.
 #[derive(Clone, Debug, Default)]
@@ -251,40 +252,28 @@ async fn start_dependencies(
     progress: &Progress,
     events: &Subscription,
 ) -> Result<()> {
-    let intents = convert::intents(project, &BTreeMap::new())?;
-    let Some(intent) = intents.iter().find(|i| i.service == service) else {
-        return Ok(());
-    };
-    let dependencies: Vec<String> = intent
-        .depends_on
-        .iter()
-        .filter(|d| project.services.contains_key(&d.service))
-        .map(|d| d.service.clone())
-        .collect();
+    let graph = ServiceGraph::from_project(project);
+    let dependencies: Vec<(&str, &ServiceDependency)> = graph.dependencies(service).collect();
     if dependencies.is_empty() {
         return Ok(());
     }
     let options = up::Options {
         plan: plan::Options {
-            services: dependencies,
+            services: dependencies.iter().map(|(d, _)| d.to_string()).collect(),
             ..plan::Options::default()
         },
         ..up::Options::default()
     };
     let converged = up::up(docker, project, context, &options, progress, events).await?;
-    for dep in &intent.depends_on {
-        let list = converged
-            .containers
-            .get(&dep.service)
-            .cloned()
-            .unwrap_or_default();
-        let waits = up::Waits {
-            docker,
-            events,
-            progress,
-            deadline: None,
-        };
-        up::wait_dependency(&waits, &list, service, dep).await?;
+    let waits = up::Waits {
+        docker,
+        events,
+        progress,
+        deadline: None,
+    };
+    for (dep, how) in dependencies {
+        let list = converged.containers.get(dep).cloned().unwrap_or_default();
+        up::wait_dependency(&waits, &list, service, dep, how).await?;
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
-//! `up`: converge the engine to the project — plan, then networks and volumes, then every
-//! service at once (bounded by `--parallel`): its new containers are created ahead, and started
-//! as soon as its own dependencies' conditions hold as the engine's events report them.
+//! `up`: converge the engine to the project — plan, then networks and volumes, then one walk
+//! of the services ([`crate::ops::walk`], bounded by `--parallel`): each service's new
+//! containers are created ahead (once what they refer to at creation exists), and the service
+//! converges as soon as its own dependencies' conditions hold as the engine's events report
+//! them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -12,7 +14,6 @@ use bollard::query_parameters::{
     CreateContainerOptionsBuilder, RestartContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use futures_util::future::join_all;
-use tokio::sync::{Semaphore, watch};
 
 use crate::engine::archive;
 use crate::engine::convert::{self, ContainerSpec, InjectedFile, InjectedSource, ProjectContext};
@@ -20,10 +21,12 @@ use crate::engine::events::{Outcome, Subscription};
 use crate::engine::resources::{self, Ensured, NetworkSpec, VolumeSpec};
 use crate::engine::{config_hash, containers, errors, labels, observe};
 use crate::error::{Error, Result};
-use crate::ops::plan::{self, Condition, Dependency, Existing, Plan, ServicePlan, Step};
+use crate::graph::ServiceGraph;
+use crate::ops::plan::{self, Existing, Plan, ServicePlan, Step};
 use crate::ops::up_images;
+use crate::ops::walk::{self, Prerequisite};
 use crate::progress::{Action, Progress};
-use crate::project::model::Project;
+use crate::project::model::{DependencyCondition, Project, ServiceDependency};
 
 /// How often to look for a container whose name a concurrent `up` holds, and how long to
 /// pause in between (five seconds in all).
@@ -82,7 +85,8 @@ pub async fn up(
     events: &Subscription,
 ) -> Result<Converged> {
     let observed = observe::project_containers(docker, &project.name).await?;
-    let mut intents = convert::intents(project, &options.scale)?;
+    let graph = ServiceGraph::from_project(project);
+    let mut intents = plan::intents(project, &options.scale)?;
     // A `service:NAME` reference is hashed as the container it resolves to, as docker compose
     // hashes it: the hash to compare with what exists takes in the existing containers.
     for intent in &mut intents {
@@ -94,7 +98,7 @@ pub async fn up(
     }
     // The plan names the services involved; their images (pulled or built now) may make
     // containers out of date, so the plan is made again with the image IDs.
-    let selection = plan::plan(&project.name, &intents, &observed, &options.plan)?;
+    let selection = plan::plan(&project.name, &intents, &graph, &observed, &options.plan)?;
     let services: Vec<String> = selection.services().map(|s| s.service.clone()).collect();
     let image_ids = if options.dry_run {
         up_images::local(docker, project, &services).await?
@@ -107,7 +111,7 @@ pub async fn up(
             intent.image_id = image_ids.get(&image).cloned();
         }
     }
-    let plan = plan::plan(&project.name, &intents, &observed, &options.plan)?;
+    let plan = plan::plan(&project.name, &intents, &graph, &observed, &options.plan)?;
     if options.dry_run {
         return Ok(Converged {
             plan,
@@ -140,13 +144,7 @@ pub async fn up(
     let network_ids = ensure_networks_and_volumes(docker, project, &plan, progress).await?;
     handle_orphans(docker, &plan, progress).await?;
 
-    let limit = Semaphore::new(options.parallel.unwrap_or(Semaphore::MAX_PERMITS).max(1));
-    let stages = plan
-        .services()
-        .map(|s| (s.service.clone(), watch::channel(None).0))
-        .collect();
     let run = Run {
-        stages,
         docker,
         project,
         context,
@@ -154,20 +152,32 @@ pub async fn up(
         network_ids,
         progress,
         events,
-        limit,
         no_start: options.plan.no_start,
         renew_anon_volumes: options.renew_anon_volumes,
         deadline: options
             .wait_timeout
             .map(|t| tokio::time::Instant::now() + t),
         containers: Mutex::new(Running::new()),
+        created: Mutex::new(HashMap::new()),
         images: Mutex::new(image_ids.into_iter().collect()),
     };
-    // Every service goes at once: its containers are created as soon as what they refer to
-    // at creation exists, and started as soon as its own dependencies hold (not when a whole
-    // wave of the graph is done).
-    let results = join_all(plan.services().map(|service| run.service(service))).await;
-    first_error(results)?;
+    let services: HashMap<&str, &ServicePlan> =
+        plan.services().map(|s| (s.service.as_str(), s)).collect();
+    walk::walk_tasks(tasks(project, &plan), options.parallel, |task| {
+        let service = services.get(task.service()).copied();
+        let run = &run;
+        async move {
+            let Some(service) = service else {
+                return Ok(());
+            };
+            match task {
+                Task::Create(_) => run.create_ahead(service).await,
+                Task::Converge(_) => run.converge(service).await,
+            }
+        }
+    })
+    .await?
+    .into_result()?;
     if options.wait && !options.plan.no_start {
         run.wait_all(&plan).await?;
     }
@@ -288,23 +298,57 @@ async fn handle_orphans(docker: &Docker, plan: &Plan, progress: &Progress) -> Re
     Ok(())
 }
 
-/// The error of a service that gave up because a dependency failed (that failure is the one
-/// reported).
-const DEPENDENCY_FAILED: &str = "a dependency failed";
+/// What `up` does for a service, in two steps the walk orders: create its new containers
+/// (ahead: as soon as the services they refer to at creation have converged), then converge
+/// it (once created and once its own dependencies have converged, wait for their conditions,
+/// then start, recreate, restart or remove).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Task {
+    Create(String),
+    Converge(String),
+}
 
-/// The first error of the services, preferring a real failure over a dependent giving up.
-fn first_error(results: Vec<Result<()>>) -> Result<()> {
-    let mut gave_up = None;
-    for result in results {
-        match result {
-            Ok(()) => {}
-            Err(e) if e.message.starts_with(DEPENDENCY_FAILED) => {
-                gave_up.get_or_insert(e);
-            }
-            Err(e) => return Err(e),
+impl Task {
+    fn service(&self) -> &str {
+        match self {
+            Task::Create(s) | Task::Converge(s) => s,
         }
     }
-    gave_up.map_or(Ok(()), Err)
+}
+
+impl std::fmt::Display for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.service())
+    }
+}
+
+/// The tasks of `plan` and what each waits for. A creation needs the services it refers to
+/// (`service:X` modes, volumes_from, links) converged; converging needs the creation and the
+/// service's dependencies converged (an optional one's failure does not stop it).
+fn tasks(project: &Project, plan: &Plan) -> BTreeMap<Task, Vec<Prerequisite<Task>>> {
+    let mut tasks = BTreeMap::new();
+    for service in plan.services() {
+        let name = &service.service;
+        let at_creation: Vec<Prerequisite<Task>> = project
+            .services
+            .get(name)
+            .map(|s| s.creation_dependency_names())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|dep| plan.graph.contains(dep))
+            .map(|dep| (Task::Converge(dep), true))
+            .collect();
+        tasks.insert(Task::Create(name.clone()), at_creation);
+        let mut before_start = vec![(Task::Create(name.clone()), true)];
+        before_start.extend(
+            service
+                .wait_for
+                .iter()
+                .map(|(dep, how)| (Task::Converge(dep.clone()), how.required)),
+        );
+        tasks.insert(Task::Converge(name.clone()), before_start);
+    }
+    tasks
 }
 
 /// What a create call came to.
@@ -314,10 +358,10 @@ enum Created {
     NameTaken,
 }
 
+/// Containers of one service by replica number: (id, name).
+type Replicas = HashMap<u32, (String, String)>;
+
 struct Run<'a> {
-    /// Whether each service is done (`Some(true)`) or failed, for the services that wait on
-    /// it.
-    stages: HashMap<String, watch::Sender<Option<bool>>>,
     docker: &'a Docker,
     project: &'a Project,
     context: &'a ProjectContext,
@@ -325,12 +369,13 @@ struct Run<'a> {
     network_ids: NetworkIds,
     progress: &'a Progress,
     events: &'a Subscription,
-    limit: Semaphore,
     no_start: bool,
     renew_anon_volumes: bool,
     /// End of the `--wait-timeout` budget, for dependency waits and `--wait`.
     deadline: Option<tokio::time::Instant>,
     containers: Mutex<Running>,
+    /// The containers created ahead, per service and replica number: (id, name).
+    created: Mutex<HashMap<String, Replicas>>,
     images: Mutex<HashMap<String, String>>,
 }
 
@@ -342,56 +387,35 @@ impl Run<'_> {
             .unwrap_or_default()
     }
 
-    /// Wait until `service` is done; services outside the plan are not waited for. An error
-    /// when it failed.
-    async fn finished(&self, dependent: &str, service: &str) -> Result<()> {
-        let Some(sender) = self.stages.get(service) else {
-            return Ok(());
-        };
-        let mut receiver = sender.subscribe();
-        let done = receiver.wait_for(|s| s.is_some()).await.map(|s| *s);
-        match done {
-            Ok(Some(true)) => Ok(()),
-            _ => Err(Error::new(format!(
-                "{DEPENDENCY_FAILED}: service \"{dependent}\" was not started because service \"{service}\" failed"
-            ))),
-        }
-    }
-
-    async fn service(&self, service: &ServicePlan) -> Result<()> {
-        let result = self.converge(service).await;
-        if let Some(sender) = self.stages.get(&service.service) {
-            sender.send_replace(Some(result.is_ok()));
-        }
-        result
-    }
-
-    async fn converge(&self, service: &ServicePlan) -> Result<()> {
+    /// Create the new containers of `service` (not started).
+    async fn create_ahead(&self, service: &ServicePlan) -> Result<()> {
         let name = service.service.as_str();
-        // Created ahead: new containers, once what they refer to at creation (`service:X`
-        // modes, volumes_from, links) is in place.
-        if let Some(s) = self.project.services.get(name) {
-            for dep in s.creation_dependency_names() {
-                self.finished(name, &dep).await?;
-            }
-        }
         let mut created = HashMap::new();
         for step in &service.steps {
             if let Step::Create { number, .. } = step {
                 created.insert(*number, self.create_new(name, *number).await?);
             }
         }
-        for dep in &service.wait_for {
-            match self.finished(name, &dep.service).await {
-                Err(e) if dep.required => return Err(e),
-                _ => {}
-            }
+        if let Ok(mut all) = self.created.lock() {
+            all.insert(name.to_string(), created);
         }
+        Ok(())
+    }
+
+    /// Wait for the conditions of the service's dependencies, then run its steps.
+    async fn converge(&self, service: &ServicePlan) -> Result<()> {
+        let name = service.service.as_str();
         if !self.no_start {
-            for dep in &service.wait_for {
-                self.wait_dependency(name, dep).await?;
+            for (dep, how) in &service.wait_for {
+                self.wait_dependency(name, dep, how).await?;
             }
         }
+        let created = self
+            .created
+            .lock()
+            .ok()
+            .and_then(|mut all| all.remove(name))
+            .unwrap_or_default();
         let mut kept = Vec::new();
         for step in &service.steps {
             if let Some(container) = self.step(name, step, &created).await? {
@@ -407,11 +431,6 @@ impl Run<'_> {
     /// Create replica `number` of `service` (not started); its (id, name).
     async fn create_new(&self, service: &str, number: u32) -> Result<(String, String)> {
         let spec = self.spec(service, number).await?;
-        let _permit = self
-            .limit
-            .acquire()
-            .await
-            .map_err(|_| Error::new("internal error: the parallelism limit was closed"))?;
         self.progress.container(&spec.name, Action::Creating);
         let id = self.create_or_adopt(service, number, &spec).await?;
         self.progress.container(&spec.name, Action::Created);
@@ -426,11 +445,6 @@ impl Run<'_> {
         step: &Step,
         created: &HashMap<u32, (String, String)>,
     ) -> Result<Option<(String, String)>> {
-        let _permit = self
-            .limit
-            .acquire()
-            .await
-            .map_err(|_| Error::new("internal error: the parallelism limit was closed"))?;
         let docker = self.docker;
         let progress = self.progress;
         match step {
@@ -706,7 +720,7 @@ impl Run<'_> {
 
     async fn start(&self, service: &str, id: &str, name: &str) -> Result<()> {
         containers::start(self.docker, id, name).await.map_err(|e| {
-            let port_taken = containers::is_port_conflict(&e.message);
+            let port_taken = e.kind == crate::error::ErrorKind::PortConflict;
             let e = e.context(format!("service \"{service}\""));
             match self.published_ports(service) {
                 Some(ports) if port_taken => e.with_hint(format!(
@@ -735,15 +749,20 @@ impl Run<'_> {
         remaining(self.deadline)
     }
 
-    async fn wait_dependency(&self, service: &str, dep: &Dependency) -> Result<()> {
-        let containers = self.containers_of(&dep.service);
+    async fn wait_dependency(
+        &self,
+        service: &str,
+        dep: &str,
+        how: &ServiceDependency,
+    ) -> Result<()> {
+        let containers = self.containers_of(dep);
         let waits = Waits {
             docker: self.docker,
             events: self.events,
             progress: self.progress,
             deadline: self.deadline,
         };
-        wait_dependency(&waits, &containers, service, dep).await
+        wait_dependency(&waits, &containers, service, dep, how).await
     }
 
     /// `--wait`: every container running (healthy where it has a healthcheck); one-shot
@@ -751,9 +770,9 @@ impl Run<'_> {
     async fn wait_all(&self, plan: &Plan) -> Result<()> {
         let mut one_shots: Vec<&str> = Vec::new();
         for service in plan.services() {
-            for dep in &service.wait_for {
-                if dep.condition == Condition::CompletedSuccessfully {
-                    one_shots.push(&dep.service);
+            for (dep, how) in &service.wait_for {
+                if how.condition == DependencyCondition::ServiceCompletedSuccessfully {
+                    one_shots.push(dep);
                 }
             }
         }
@@ -967,25 +986,26 @@ fn remaining(deadline: Option<tokio::time::Instant>) -> Option<Duration> {
 }
 
 /// Wait until the containers of dependency `dep` of `service` (`containers`: (id, name))
-/// meet its condition, within the deadline; an error with the dependency's last log lines
-/// when one fails.
+/// meet its condition (`how`), within the deadline; an error with the dependency's last log
+/// lines when one fails.
 pub async fn wait_dependency(
     waits: &Waits<'_>,
     containers: &[(String, String)],
     service: &str,
-    dep: &Dependency,
+    dep: &str,
+    how: &ServiceDependency,
 ) -> Result<()> {
     for (id, name) in containers {
         let (id, name) = (id.clone(), name.clone());
         let timed_out = |what: &str| {
             format!(
                 "container {name} (service \"{}\") did not become {what} within the --wait-timeout",
-                dep.service
+                dep
             )
         };
-        let failure = match dep.condition {
-            Condition::Started => None,
-            Condition::Healthy => {
+        let failure = match how.condition {
+            DependencyCondition::ServiceStarted => None,
+            DependencyCondition::ServiceHealthy => {
                 waits.progress.container(&name, Action::Waiting);
                 match waits.events.wait_healthy(&id, waits.remaining()).await? {
                     Outcome::Healthy => {
@@ -1004,7 +1024,7 @@ pub async fn wait_dependency(
                     other => Some(format!("container {name}: {other:?}")),
                 }
             }
-            Condition::CompletedSuccessfully => {
+            DependencyCondition::ServiceCompletedSuccessfully => {
                 waits.progress.container(&name, Action::Waiting);
                 match waits.events.wait_completed(&id, waits.remaining()).await? {
                     Outcome::Exited(0) => {
@@ -1015,8 +1035,7 @@ pub async fn wait_dependency(
                         waits.progress.container(&name, Action::Exited(code));
                         let reason = exit_reason(waits.docker, &id, &name, code).await;
                         Some(format!(
-                            "service \"{}\" didn't complete successfully: exit {code} ({reason})",
-                            dep.service
+                            "service \"{dep}\" didn't complete successfully: exit {code} ({reason})"
                         ))
                     }
                     Outcome::TimedOut => Some(timed_out("complete")),
@@ -1025,7 +1044,7 @@ pub async fn wait_dependency(
             }
         };
         if let Some(reason) = failure {
-            if !dep.required {
+            if !how.required {
                 waits.progress.container(
                     &name,
                     Action::Warning(format!("optional dependency of {service}: {reason}")),
