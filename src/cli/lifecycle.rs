@@ -7,11 +7,11 @@ use super::GlobalArgs;
 use super::target::{block_on, engine, resolve};
 use std::time::Duration;
 
-use crate::engine::events::{Outcome, Subscription};
-use crate::engine::observe::{self, ObservedContainer};
-use crate::error::{Error, Result};
+use crate::engine::events::Subscription;
+use crate::engine::observe;
+use crate::error::Result;
 use crate::ops::lifecycle::{self, Verb};
-use crate::progress::{Action, Progress};
+use crate::ops::wait::Waits;
 
 #[derive(Debug, Args)]
 pub struct ServicesArgs {
@@ -114,51 +114,15 @@ pub fn start(global: GlobalArgs, args: StartArgs) -> Result<i32> {
         let deadline = args
             .wait_timeout
             .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
-        wait_running_or_healthy(&list, &events, &progress, deadline).await?;
+        let waits = Waits {
+            docker: &engine.docker,
+            events: &events,
+            progress: &progress,
+            deadline,
+        };
+        waits.running_or_healthy(&list).await?;
         Ok(0)
     })
-}
-
-/// `--wait`: every container in `list` running, and healthy when it has a healthcheck, before
-/// `deadline`; an error naming the first that is not.
-async fn wait_running_or_healthy(
-    list: &[ObservedContainer],
-    events: &Subscription,
-    progress: &Progress,
-    deadline: Option<tokio::time::Instant>,
-) -> Result<()> {
-    let remaining = || deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
-    for c in list {
-        progress.container(&c.name, Action::Waiting);
-        let outcome = match events.wait_healthy(&c.id, remaining()).await? {
-            Outcome::NoHealthcheck => events.wait_running(&c.id, remaining()).await?,
-            other => other,
-        };
-        match outcome {
-            Outcome::Healthy => progress.container(&c.name, Action::Healthy),
-            Outcome::Running => progress.container(&c.name, Action::Running),
-            Outcome::TimedOut => {
-                return Err(Error::new(format!(
-                    "container {} (service \"{}\") was not running|healthy within the --wait-timeout",
-                    c.name, c.service
-                )));
-            }
-            Outcome::Unhealthy => {
-                return Err(Error::new(format!("container {} is unhealthy", c.name)));
-            }
-            Outcome::Exited(code) => {
-                progress.container(&c.name, Action::Exited(code));
-                return Err(Error::new(format!(
-                    "container {} exited ({code}) instead of running",
-                    c.name
-                )));
-            }
-            other => {
-                return Err(Error::new(format!("container {}: {other:?}", c.name)));
-            }
-        }
-    }
-    Ok(())
 }
 
 pub fn stop(global: GlobalArgs, args: StopArgs) -> Result<i32> {

@@ -1,15 +1,23 @@
-//! Container primitives: inspect, start, stop, kill, remove, pause, unpause and the tail of the
-//! logs — one engine call each, with errors worded for the user.
+//! Container primitives: create (with its networks and injected files), inspect, start, stop,
+//! restart, kill, remove, pause, unpause and the tail of the logs, with errors worded for the
+//! user.
+
+use std::collections::HashMap;
 
 use bollard::Docker;
-use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, HealthStatusEnum};
+use bollard::models::{
+    ContainerInspectResponse, ContainerStateStatusEnum, HealthStatusEnum, NetworkConnectRequest,
+};
 use bollard::query_parameters::{
-    KillContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    RenameContainerOptionsBuilder, StopContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder, RestartContainerOptionsBuilder,
+    StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 
-use super::errors::{engine_error, is_not_found, is_not_modified, message_of};
+use super::archive;
+use super::convert::{self, ContainerSpec, InjectedFile, InjectedSource};
+use super::errors::{engine_error, is_conflict, is_not_found, is_not_modified, message_of};
 use super::observe::{Health, State};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -138,6 +146,19 @@ pub async fn stop(docker: &Docker, id: &str, name: &str, timeout: Option<i64>) -
     }
 }
 
+/// Restart a container, giving it `timeout` seconds to stop before SIGKILL (the engine's
+/// default when `None`).
+pub async fn restart(docker: &Docker, id: &str, name: &str, timeout: Option<i64>) -> Result<()> {
+    let mut options = RestartContainerOptionsBuilder::default();
+    if let Some(t) = timeout {
+        options = options.t(i32::try_from(t).unwrap_or(i32::MAX));
+    }
+    docker
+        .restart_container(id, Some(options.build()))
+        .await
+        .map_err(|e| engine_error(format!("cannot restart container {name}"), &e))
+}
+
 /// Send `signal` (such as `SIGKILL`, `SIGHUP` or `9`) to a running container.
 pub async fn kill(docker: &Docker, id: &str, name: &str, signal: &str) -> Result<()> {
     let options = KillContainerOptionsBuilder::default()
@@ -213,6 +234,155 @@ pub async fn last_log_lines(docker: &Docker, id: &str, lines: usize) -> Vec<Stri
         }
     }
     text.lines().map(str::to_string).collect()
+}
+
+/// Engine name → ID of the project's networks. Containers refer to networks by ID: the
+/// engine allows two networks with one name (see [`super::resources::ensure_network`]).
+pub type NetworkIds = HashMap<String, String>;
+
+/// What a create call came to.
+pub enum Created {
+    New(String),
+    /// The name is taken: by a concurrent `up` of the project, or by someone else's container.
+    NameTaken,
+}
+
+/// Create the container of `spec` for `service` (a one-off container of `run`) and connect it
+/// to its other networks; its ID.
+pub async fn create_container(
+    docker: &Docker,
+    service: &str,
+    spec: &ContainerSpec,
+    network_ids: &NetworkIds,
+) -> Result<String> {
+    match create_named(docker, service, spec, &spec.name, network_ids).await? {
+        Created::New(id) => Ok(id),
+        Created::NameTaken => Err(Error::new(format!(
+            "service \"{service}\": cannot create container {}: the name is already in use",
+            spec.name
+        ))
+        .with_hint(format!(
+            "remove or rename that container (`docker rm -f {}`)",
+            spec.name
+        ))),
+    }
+}
+
+/// Create a container from `spec` under `name`, connect it to its other networks and
+/// write its injected files; a container that cannot be completed is removed again.
+pub async fn create_named(
+    docker: &Docker,
+    service: &str,
+    spec: &ContainerSpec,
+    name: &str,
+    network_ids: &NetworkIds,
+) -> Result<Created> {
+    let options = CreateContainerOptionsBuilder::default().name(name).build();
+    let mut body = spec.body.clone();
+    convert::use_network_ids(&mut body, network_ids);
+    let created = match docker.create_container(Some(options), body).await {
+        Ok(created) => created,
+        Err(e) if is_conflict(&e) => return Ok(Created::NameTaken),
+        Err(e) => {
+            return Err(engine_error(
+                format!("service \"{service}\": cannot create container {name}"),
+                &e,
+            ));
+        }
+    };
+    for (network, endpoint) in &spec.extra_networks {
+        let request = NetworkConnectRequest {
+            container: created.id.clone(),
+            endpoint_config: Some(endpoint.clone()),
+        };
+        let target = network_ids.get(network).unwrap_or(network);
+        if let Err(e) = docker.connect_network(target, request).await {
+            // Half-made containers are not left behind.
+            let _ = remove(docker, &created.id, name, true, false).await;
+            return Err(engine_error(
+                format!(
+                    "service \"{service}\": cannot connect container {name} to network {network}"
+                ),
+                &e,
+            ));
+        }
+    }
+    if let Err(e) = inject_files(docker, service, &created.id, name, &spec.files).await {
+        let _ = remove(docker, &created.id, name, true, false).await;
+        return Err(e);
+    }
+    Ok(Created::New(created.id))
+}
+
+/// Write the secrets and configs that are not bind mounts into a created container.
+async fn inject_files(
+    docker: &Docker,
+    service: &str,
+    id: &str,
+    name: &str,
+    files: &[InjectedFile],
+) -> Result<()> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let mut contents: Vec<Vec<u8>> = Vec::new();
+    for file in files {
+        let content = match &file.source {
+            InjectedSource::Content(text) => text.as_bytes().to_vec(),
+            InjectedSource::File(path) => read_injected(path).map_err(|e| {
+                Error::new(format!(
+                    "service \"{service}\": {}: cannot read {path}: {e}",
+                    file.what
+                ))
+            })?,
+        };
+        contents.push(content);
+    }
+    let entries: Vec<archive::Entry<'_>> = files
+        .iter()
+        .zip(&contents)
+        .map(|(file, content)| archive::Entry {
+            path: &file.target,
+            content,
+            mode: file.mode,
+            uid: file.uid,
+            gid: file.gid,
+        })
+        .collect();
+    let tar = archive::tar(&entries)?;
+    let options = UploadToContainerOptionsBuilder::default()
+        .path("/")
+        .copy_uidgid("true")
+        .build();
+    docker
+        .upload_to_container(id, Some(options), bollard::body_full(tar.into()))
+        .await
+        .map_err(|e| {
+            let what: Vec<&str> = files.iter().map(|f| f.what.as_str()).collect();
+            engine_error(
+                format!(
+                    "service \"{service}\": cannot write {} into container {name}",
+                    what.join(", ")
+                ),
+                &e,
+            )
+        })
+}
+
+/// Largest secret or config file written into a container (Swarm's limit is 500 KB).
+const MAX_INJECTED_BYTES: u64 = 1024 * 1024;
+
+/// The content of a secret or config file, up to [`MAX_INJECTED_BYTES`].
+fn read_injected(path: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut content = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_INJECTED_BYTES + 1)
+        .read_to_end(&mut content)?;
+    if content.len() as u64 > MAX_INJECTED_BYTES {
+        return Err(std::io::Error::other("larger than 1 MiB"));
+    }
+    Ok(content)
 }
 
 #[cfg(test)]

@@ -6,16 +6,15 @@
 use std::collections::BTreeSet;
 
 use bollard::Docker;
-use bollard::query_parameters::RestartContainerOptionsBuilder;
 use futures_util::future::join_all;
 
+use crate::engine::containers;
 use crate::engine::events::Subscription;
 use crate::engine::observe::{self, ObservedContainer, State};
-use crate::engine::{containers, errors};
 use crate::error::Result;
 use crate::graph::ServiceGraph;
 use crate::ops::down::remove_containers;
-use crate::ops::up::{Waits, wait_dependency};
+use crate::ops::wait::Waits;
 use crate::ops::walk::{self, Direction};
 use crate::progress::{Action, Progress};
 use crate::project::model::Project;
@@ -119,7 +118,7 @@ async fn start(
                 .filter(|c| c.service == dep)
                 .map(|c| (c.id.clone(), c.name.clone()))
                 .collect();
-            wait_dependency(waits, &theirs, &service, dep, how).await?;
+            waits.dependency(&theirs, &service, dep, how).await?;
         }
         let mine = list.iter().filter(|c| c.service == service);
         let results = join_all(mine.map(|c| one(docker, c, &Verb::Start, progress))).await;
@@ -155,16 +154,7 @@ async fn one(
         }
         Verb::Restart { timeout } => {
             progress.container(name, Action::Restarting);
-            let mut options = RestartContainerOptionsBuilder::default();
-            if let Some(t) = timeout {
-                options = options.t(i32::try_from(*t).unwrap_or(i32::MAX));
-            }
-            docker
-                .restart_container(&c.id, Some(options.build()))
-                .await
-                .map_err(|e| {
-                    errors::engine_error(format!("cannot restart container {name}"), &e)
-                })?;
+            containers::restart(docker, &c.id, name, *timeout).await?;
             progress.container(name, Action::Restarted);
         }
         Verb::Kill { signal } => {

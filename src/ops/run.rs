@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::graph::ServiceGraph;
 use crate::ops::plan;
 use crate::ops::session::{self, Session, Tty};
+use crate::ops::wait::Waits;
 use crate::ops::{up, up_images};
 use crate::progress::Progress;
 use crate::project::model::{
@@ -206,7 +207,7 @@ pub async fn run(
         host.auto_remove = Some(true);
     }
 
-    let id = up::create_container(docker, name, &spec, &network_ids).await?;
+    let id = containers::create_container(docker, name, &spec, &network_ids).await?;
     if options.detach {
         containers::start(docker, &id, &spec.name).await?;
         return Ok(Ran::Detached(spec.name));
@@ -265,7 +266,7 @@ async fn start_dependencies(
         ..up::Options::default()
     };
     let converged = up::up(docker, project, context, &options, progress, events).await?;
-    let waits = up::Waits {
+    let waits = Waits {
         docker,
         events,
         progress,
@@ -273,7 +274,7 @@ async fn start_dependencies(
     };
     for (dep, how) in dependencies {
         let list = converged.containers.get(dep).cloned().unwrap_or_default();
-        up::wait_dependency(&waits, &list, service, dep, how).await?;
+        waits.dependency(&list, service, dep, how).await?;
     }
     Ok(())
 }

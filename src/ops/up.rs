@@ -9,21 +9,16 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use bollard::Docker;
-use bollard::models::NetworkConnectRequest;
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, RestartContainerOptionsBuilder, UploadToContainerOptionsBuilder,
-};
-use futures_util::future::join_all;
 
-use crate::engine::archive;
-use crate::engine::convert::{self, ContainerSpec, InjectedFile, InjectedSource, ProjectContext};
-use crate::engine::events::{Outcome, Subscription};
+use crate::engine::convert::{self, ContainerSpec, ProjectContext};
+use crate::engine::events::Subscription;
 use crate::engine::resources::{self, Ensured, NetworkSpec, VolumeSpec};
 use crate::engine::{config_hash, containers, errors, labels, observe};
 use crate::error::{Error, Result};
 use crate::graph::ServiceGraph;
 use crate::ops::plan::{self, Existing, Plan, ServicePlan, Step};
 use crate::ops::up_images;
+use crate::ops::wait::Waits;
 use crate::ops::walk::{self, Prerequisite};
 use crate::progress::{Action, Progress};
 use crate::project::model::{DependencyCondition, Project, ServiceDependency};
@@ -41,9 +36,6 @@ fn engine_knows_start_interval(docker: &Docker) -> bool {
     let version = docker.client_version();
     (version.major_version, version.minor_version) >= START_INTERVAL_API
 }
-
-/// How many log lines of a failed dependency to show.
-const FAILED_LOG_LINES: usize = 10;
 
 /// Options of `up` that concern convergence (attaching is the caller's business).
 #[derive(Clone, Debug, Default)]
@@ -185,9 +177,7 @@ pub async fn up(
     Ok(Converged { plan, containers })
 }
 
-/// Engine name → ID of the project's networks. Containers refer to networks by ID: the
-/// engine allows two networks with one name (see [`resources::ensure_network`]).
-pub type NetworkIds = HashMap<String, String>;
+pub use crate::engine::containers::NetworkIds;
 
 async fn ensure_networks_and_volumes(
     docker: &Docker,
@@ -351,13 +341,6 @@ fn tasks(project: &Project, plan: &Plan) -> BTreeMap<Task, Vec<Prerequisite<Task
     tasks
 }
 
-/// What a create call came to.
-enum Created {
-    New(String),
-    /// The name is taken: by a concurrent `up` of the project, or by someone else's container.
-    NameTaken,
-}
-
 /// Containers of one service by replica number: (id, name).
 type Replicas = HashMap<u32, (String, String)>;
 
@@ -462,16 +445,7 @@ impl Run<'_> {
             }
             Step::Restart { existing, .. } => {
                 progress.container(&existing.name, Action::Restarting);
-                let options = RestartContainerOptionsBuilder::default().build();
-                docker
-                    .restart_container(&existing.id, Some(options))
-                    .await
-                    .map_err(|e| {
-                        errors::engine_error(
-                            format!("cannot restart container {}", existing.name),
-                            &e,
-                        )
-                    })?;
+                containers::restart(docker, &existing.id, &existing.name, None).await?;
                 progress.container(&existing.name, Action::Restarted);
                 Ok(Some((existing.id.clone(), existing.name.clone())))
             }
@@ -544,8 +518,10 @@ impl Run<'_> {
         progress.container(&old.name, Action::Recreate);
         let temporary = labels::replacement_name(&old.id, &spec.name);
         let id = match self.create(service, &spec, &temporary).await? {
-            Created::New(id) => id,
-            Created::NameTaken => return Err(self.name_taken(service, &temporary).await),
+            containers::Created::New(id) => id,
+            containers::Created::NameTaken => {
+                return Err(self.name_taken(service, &temporary).await);
+            }
         };
         let context = || format!("service \"{service}\": cannot recreate {}", old.name);
         let retired = async {
@@ -575,7 +551,7 @@ impl Run<'_> {
     ) -> Result<String> {
         let name = spec.name.as_str();
         for _ in 0..ADOPT_ATTEMPTS {
-            if let Created::New(id) = self.create(service, spec, name).await? {
+            if let containers::Created::New(id) = self.create(service, spec, name).await? {
                 return Ok(id);
             }
             // The engine reserves a name before the container can be inspected: while the
@@ -714,8 +690,13 @@ impl Run<'_> {
         config_hash::resolved_service_hash(config, |dep| ids.get(dep).cloned())
     }
 
-    async fn create(&self, service: &str, spec: &ContainerSpec, name: &str) -> Result<Created> {
-        create_named(self.docker, service, spec, name, &self.network_ids).await
+    async fn create(
+        &self,
+        service: &str,
+        spec: &ContainerSpec,
+        name: &str,
+    ) -> Result<containers::Created> {
+        containers::create_named(self.docker, service, spec, name, &self.network_ids).await
     }
 
     async fn start(&self, service: &str, id: &str, name: &str) -> Result<()> {
@@ -744,9 +725,14 @@ impl Run<'_> {
         (!ports.is_empty()).then(|| ports.join(", "))
     }
 
-    /// What is left of the `--wait-timeout` budget (`None`: wait as long as it takes).
-    fn remaining(&self) -> Option<Duration> {
-        remaining(self.deadline)
+    /// A waiter bounded by the `--wait-timeout` budget.
+    fn waits(&self) -> Waits<'_> {
+        Waits {
+            docker: self.docker,
+            events: self.events,
+            progress: self.progress,
+            deadline: self.deadline,
+        }
     }
 
     async fn wait_dependency(
@@ -756,13 +742,9 @@ impl Run<'_> {
         how: &ServiceDependency,
     ) -> Result<()> {
         let containers = self.containers_of(dep);
-        let waits = Waits {
-            docker: self.docker,
-            events: self.events,
-            progress: self.progress,
-            deadline: self.deadline,
-        };
-        wait_dependency(&waits, &containers, service, dep, how).await
+        self.waits()
+            .dependency(&containers, service, dep, how)
+            .await
     }
 
     /// `--wait`: every container running (healthy where it has a healthcheck); one-shot
@@ -776,350 +758,18 @@ impl Run<'_> {
                 }
             }
         }
-        let all: Running = self
+        let all: Vec<(String, String, String)> = self
             .containers
             .lock()
-            .map(|c| c.clone())
+            .map(|c| {
+                c.iter()
+                    .flat_map(|(service, list)| {
+                        list.iter()
+                            .map(move |(id, name)| (service.clone(), id.clone(), name.clone()))
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
-        let waits = all.iter().flat_map(|(service, list)| {
-            list.iter()
-                .map(move |(id, name)| (service.clone(), id.clone(), name.clone()))
-        });
-        let checks = waits.map(|(service, id, name)| {
-            let one_shot = one_shots.contains(&service.as_str());
-            async move {
-                let has_health = self
-                    .project
-                    .services
-                    .get(&service)
-                    .and_then(|s| s.healthcheck.as_ref())
-                    .is_some_and(|h| !h.is_disabled());
-                if has_health && !one_shot {
-                    self.progress.container(&name, Action::Waiting);
-                }
-                let timeout = self.remaining();
-                let outcome = if one_shot {
-                    self.events.wait_completed(&id, timeout).await?
-                } else if has_health {
-                    self.events.wait_healthy(&id, timeout).await?
-                } else {
-                    self.events.wait_running(&id, timeout).await?
-                };
-                match outcome {
-                    Outcome::Healthy => {
-                        self.progress.container(&name, Action::Healthy);
-                        Ok(())
-                    }
-                    Outcome::Running => {
-                        self.progress.container(&name, Action::Running);
-                        Ok(())
-                    }
-                    Outcome::Exited(0) if one_shot => {
-                        self.progress.container(&name, Action::Exited(0));
-                        Ok(())
-                    }
-                    Outcome::Exited(code) => {
-                        self.progress.container(&name, Action::Exited(code));
-                        let reason = exit_reason(self.docker, &id, &name, code).await;
-                        Err(Error::new(format!("service \"{service}\": {reason}")))
-                    }
-                    Outcome::Unhealthy => Err(Error::new(format!(
-                        "service \"{service}\": container {name} is unhealthy"
-                    ))),
-                    Outcome::TimedOut => Err(Error::new(format!(
-                        "timeout waiting for container {name} (service \"{service}\") to be {}",
-                        if has_health { "healthy" } else { "running" }
-                    ))),
-                    Outcome::NoHealthcheck | Outcome::Gone => {
-                        Err(Error::new(format!("container {name} is gone")))
-                    }
-                }
-            }
-        });
-        for result in join_all(checks).await {
-            result?;
-        }
-        Ok(())
-    }
-}
-
-/// Create the container of `spec` for `service` (a one-off container of `run`) and connect it
-/// to its other networks; its ID.
-pub async fn create_container(
-    docker: &Docker,
-    service: &str,
-    spec: &ContainerSpec,
-    network_ids: &NetworkIds,
-) -> Result<String> {
-    match create_named(docker, service, spec, &spec.name, network_ids).await? {
-        Created::New(id) => Ok(id),
-        Created::NameTaken => Err(Error::new(format!(
-            "service \"{service}\": cannot create container {}: the name is already in use",
-            spec.name
-        ))
-        .with_hint(format!(
-            "remove or rename that container (`docker rm -f {}`)",
-            spec.name
-        ))),
-    }
-}
-
-/// Create a container from `spec` under `name`, connect it to its other networks and
-/// write its injected files; a container that cannot be completed is removed again.
-async fn create_named(
-    docker: &Docker,
-    service: &str,
-    spec: &ContainerSpec,
-    name: &str,
-    network_ids: &NetworkIds,
-) -> Result<Created> {
-    let options = CreateContainerOptionsBuilder::default().name(name).build();
-    let mut body = spec.body.clone();
-    convert::use_network_ids(&mut body, network_ids);
-    let created = match docker.create_container(Some(options), body).await {
-        Ok(created) => created,
-        Err(e) if errors::is_conflict(&e) => return Ok(Created::NameTaken),
-        Err(e) => {
-            return Err(errors::engine_error(
-                format!("service \"{service}\": cannot create container {name}"),
-                &e,
-            ));
-        }
-    };
-    for (network, endpoint) in &spec.extra_networks {
-        let request = NetworkConnectRequest {
-            container: created.id.clone(),
-            endpoint_config: Some(endpoint.clone()),
-        };
-        let target = network_ids.get(network).unwrap_or(network);
-        if let Err(e) = docker.connect_network(target, request).await {
-            // Half-made containers are not left behind.
-            let _ = containers::remove(docker, &created.id, name, true, false).await;
-            return Err(errors::engine_error(
-                format!(
-                    "service \"{service}\": cannot connect container {name} to network {network}"
-                ),
-                &e,
-            ));
-        }
-    }
-    if let Err(e) = inject_files(docker, service, &created.id, name, &spec.files).await {
-        let _ = containers::remove(docker, &created.id, name, true, false).await;
-        return Err(e);
-    }
-    Ok(Created::New(created.id))
-}
-
-/// Write the secrets and configs that are not bind mounts into a created container.
-async fn inject_files(
-    docker: &Docker,
-    service: &str,
-    id: &str,
-    name: &str,
-    files: &[InjectedFile],
-) -> Result<()> {
-    if files.is_empty() {
-        return Ok(());
-    }
-    let mut contents: Vec<Vec<u8>> = Vec::new();
-    for file in files {
-        let content = match &file.source {
-            InjectedSource::Content(text) => text.as_bytes().to_vec(),
-            InjectedSource::File(path) => read_injected(path).map_err(|e| {
-                Error::new(format!(
-                    "service \"{service}\": {}: cannot read {path}: {e}",
-                    file.what
-                ))
-            })?,
-        };
-        contents.push(content);
-    }
-    let entries: Vec<archive::Entry<'_>> = files
-        .iter()
-        .zip(&contents)
-        .map(|(file, content)| archive::Entry {
-            path: &file.target,
-            content,
-            mode: file.mode,
-            uid: file.uid,
-            gid: file.gid,
-        })
-        .collect();
-    let tar = archive::tar(&entries)?;
-    let options = UploadToContainerOptionsBuilder::default()
-        .path("/")
-        .copy_uidgid("true")
-        .build();
-    docker
-        .upload_to_container(id, Some(options), bollard::body_full(tar.into()))
-        .await
-        .map_err(|e| {
-            let what: Vec<&str> = files.iter().map(|f| f.what.as_str()).collect();
-            errors::engine_error(
-                format!(
-                    "service \"{service}\": cannot write {} into container {name}",
-                    what.join(", ")
-                ),
-                &e,
-            )
-        })
-}
-
-/// What dependency waits need: the engine, its events, where progress goes, and the end of
-/// the `--wait-timeout` budget.
-pub struct Waits<'a> {
-    pub docker: &'a Docker,
-    pub events: &'a Subscription,
-    pub progress: &'a Progress,
-    pub deadline: Option<tokio::time::Instant>,
-}
-
-impl Waits<'_> {
-    fn remaining(&self) -> Option<Duration> {
-        remaining(self.deadline)
-    }
-}
-
-/// What is left until `deadline` (`None`: no deadline).
-fn remaining(deadline: Option<tokio::time::Instant>) -> Option<Duration> {
-    deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()))
-}
-
-/// Wait until the containers of dependency `dep` of `service` (`containers`: (id, name))
-/// meet its condition (`how`), within the deadline; an error with the dependency's last log
-/// lines when one fails.
-pub async fn wait_dependency(
-    waits: &Waits<'_>,
-    containers: &[(String, String)],
-    service: &str,
-    dep: &str,
-    how: &ServiceDependency,
-) -> Result<()> {
-    for (id, name) in containers {
-        let (id, name) = (id.clone(), name.clone());
-        let timed_out = |what: &str| {
-            format!(
-                "container {name} (service \"{}\") did not become {what} within the --wait-timeout",
-                dep
-            )
-        };
-        let failure = match how.condition {
-            DependencyCondition::ServiceStarted => None,
-            DependencyCondition::ServiceHealthy => {
-                waits.progress.container(&name, Action::Waiting);
-                match waits.events.wait_healthy(&id, waits.remaining()).await? {
-                    Outcome::Healthy => {
-                        waits.progress.container(&name, Action::Healthy);
-                        None
-                    }
-                    Outcome::Unhealthy => Some(format!("container {name} is unhealthy")),
-                    Outcome::NoHealthcheck => {
-                        Some(format!("container {name} has no healthcheck configured"))
-                    }
-                    Outcome::Exited(code) => {
-                        waits.progress.container(&name, Action::Exited(code));
-                        Some(exit_reason(waits.docker, &id, &name, code).await)
-                    }
-                    Outcome::TimedOut => Some(timed_out("healthy")),
-                    other => Some(format!("container {name}: {other:?}")),
-                }
-            }
-            DependencyCondition::ServiceCompletedSuccessfully => {
-                waits.progress.container(&name, Action::Waiting);
-                match waits.events.wait_completed(&id, waits.remaining()).await? {
-                    Outcome::Exited(0) => {
-                        waits.progress.container(&name, Action::Exited(0));
-                        None
-                    }
-                    Outcome::Exited(code) => {
-                        waits.progress.container(&name, Action::Exited(code));
-                        let reason = exit_reason(waits.docker, &id, &name, code).await;
-                        Some(format!(
-                            "service \"{dep}\" didn't complete successfully: exit {code} ({reason})"
-                        ))
-                    }
-                    Outcome::TimedOut => Some(timed_out("complete")),
-                    other => Some(format!("container {name}: {other:?}")),
-                }
-            }
-        };
-        if let Some(reason) = failure {
-            if !how.required {
-                waits.progress.container(
-                    &name,
-                    Action::Warning(format!("optional dependency of {service}: {reason}")),
-                );
-                continue;
-            }
-            let logs = containers::last_log_lines(waits.docker, &id, FAILED_LOG_LINES).await;
-            let mut err = Error::new(format!(
-                "dependency failed to start: {reason} (needed by service \"{service}\", which was not started)"
-            ))
-            .with_exit_code(1);
-            if !logs.is_empty() {
-                let shown: Vec<String> = logs.iter().map(|l| format!("    {l}")).collect();
-                err = err.with_hint(format!("last log lines of {name}:\n{}", shown.join("\n")));
-            }
-            return Err(err);
-        }
-    }
-    Ok(())
-}
-
-/// Why container `name` exited with `code`; "out of memory" when the kernel killed it for
-/// exceeding its memory limit (the engine's OOMKilled).
-async fn exit_reason(docker: &Docker, id: &str, name: &str, code: i64) -> String {
-    let Ok(inspect) = containers::inspect(docker, id).await else {
-        return format!("container {name} exited ({code})");
-    };
-    let oom = inspect
-        .state
-        .as_ref()
-        .and_then(|s| s.oom_killed)
-        .unwrap_or(false);
-    if !oom {
-        return format!("container {name} exited ({code})");
-    }
-    let limit = inspect
-        .host_config
-        .as_ref()
-        .and_then(|h| h.memory)
-        .filter(|&m| m > 0)
-        .map(|m| format!(" of {}", human_bytes(m)))
-        .unwrap_or_default();
-    format!(
-        "container {name} exited ({code}): out of memory (OOMKilled: the kernel killed it for exceeding its memory limit{limit})"
-    )
-}
-
-/// Largest secret or config file written into a container (Swarm's limit is 500 KB).
-const MAX_INJECTED_BYTES: u64 = 1024 * 1024;
-
-/// The content of a secret or config file, up to [`MAX_INJECTED_BYTES`].
-fn read_injected(path: &str) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut content = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_INJECTED_BYTES + 1)
-        .read_to_end(&mut content)?;
-    if content.len() as u64 > MAX_INJECTED_BYTES {
-        return Err(std::io::Error::other("larger than 1 MiB"));
-    }
-    Ok(content)
-}
-
-/// `8 MiB`, `1.5 GiB`: a byte count as people read memory limits.
-fn human_bytes(bytes: i64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if value.fract() == 0.0 {
-        format!("{value:.0} {}", UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
+        self.waits().ready(self.project, &all, &one_shots).await
     }
 }
