@@ -296,7 +296,7 @@ fn volumes_export_and_commit_as_the_reference_does() {
     let missing = p.rcompose(&["commit", "--index", "2", "app"]);
     assert!(!missing.status.success());
     assert!(
-        stderr(&missing).contains("no container number 2"),
+        stderr(&missing).contains("service \"app\" is not running container #2"),
         "{}",
         stderr(&missing)
     );

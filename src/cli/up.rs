@@ -88,7 +88,8 @@ pub struct UpArgs {
     /// Recreate anonymous volumes instead of taking the data of the previous containers
     #[arg(short = 'V', long)]
     pub renew_anon_volumes: bool,
-    /// Assume "yes" to every question (rcompose asks none: nothing to answer)
+    /// Assume "yes" to every question: recreate the volumes whose definition changed (their
+    /// data is lost; without it they are kept, with a warning)
     #[arg(short, long)]
     pub yes: bool,
     /// Interactive shortcuts while attached (not available in rcompose)
@@ -159,7 +160,8 @@ pub struct CreateArgs {
     /// Scale SERVICE to NUM instances
     #[arg(long, value_name = "SERVICE=NUM")]
     pub scale: Vec<String>,
-    /// Assume "yes" to every question (rcompose asks none: nothing to answer)
+    /// Assume "yes" to every question: recreate the volumes whose definition changed (their
+    /// data is lost; without it they are kept, with a warning)
     #[arg(short, long)]
     pub yes: bool,
     #[command(flatten)]
@@ -223,6 +225,7 @@ pub fn run_create(global: GlobalArgs, args: CreateArgs) -> Result<i32> {
         remove_orphans: args.remove_orphans,
         scale: args.scale,
         no_start: true,
+        yes: args.yes,
         images: args.images,
         ..UpArgs::detached(args.args)
     };
@@ -325,6 +328,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         dry_run: global.dry_run,
         images: args.images.options(&loaded),
         renew_anon_volumes: args.renew_anon_volumes,
+        recreate_volumes: args.yes,
     };
     let detach = args.detach || args.wait || args.no_start || global.dry_run;
     let abort = if args.abort_on_container_exit || args.exit_code_from.is_some() {

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::project::model::Service;
+use crate::project::model::{Network, Service, Volume};
 
 /// Keys docker compose leaves out of the hash (compose's `ServiceHash`), and `env_file`, which
 /// is read into `environment` before containers are created.
@@ -170,6 +170,66 @@ pub fn go_json(service: &Service) -> Result<String> {
     let mut out = String::new();
     write_value(&mut out, &Value::Object(fields));
     Ok(out)
+}
+
+/// compose-go's order of a network's fields (`types.NetworkConfig`).
+const NETWORK_FIELDS: &[&str] = &[
+    "name",
+    "driver",
+    "driver_opts",
+    "ipam",
+    "external",
+    "internal",
+    "attachable",
+    "labels",
+    "enable_ipv4",
+    "enable_ipv6",
+];
+
+/// The config hash docker compose writes on a network it creates (and compares to decide that
+/// the network changed): compose-go's JSON of the network under its engine name, `ipam`
+/// always written (a Go struct), without extensions.
+pub fn network_hash(network: &Network, engine_name: &str) -> Result<String> {
+    let mut fields = resource_fields(network, engine_name)?;
+    if !fields.contains_key("ipam") {
+        fields.insert("ipam".to_string(), Value::Object(Map::new()));
+    }
+    reorder(&mut fields, NETWORK_FIELDS);
+    Ok(hash_fields(fields))
+}
+
+/// The config hash docker compose writes on a volume it creates: compose-go's JSON of the
+/// volume under its engine name, the driver `local` when none is given.
+pub fn volume_hash(volume: &Volume, engine_name: &str) -> Result<String> {
+    let mut fields = resource_fields(volume, engine_name)?;
+    if !fields.contains_key("driver") {
+        fields.insert("driver".to_string(), Value::String("local".to_string()));
+    }
+    reorder(
+        &mut fields,
+        &["name", "driver", "driver_opts", "external", "labels"],
+    );
+    Ok(hash_fields(fields))
+}
+
+fn resource_fields(
+    resource: &impl serde::Serialize,
+    engine_name: &str,
+) -> Result<Map<String, Value>> {
+    let value = serde_json::to_value(resource)
+        .map_err(|e| Error::new(format!("internal error: cannot hash a resource: {e}")))?;
+    let Value::Object(mut fields) = value else {
+        return Err(Error::new("internal error: a resource is not a mapping"));
+    };
+    fields.insert("name".to_string(), Value::String(engine_name.to_string()));
+    strip_extensions(&mut fields);
+    Ok(fields)
+}
+
+fn hash_fields(fields: Map<String, Value>) -> String {
+    let mut out = String::new();
+    write_value(&mut out, &Value::Object(fields));
+    hex::encode(Sha256::digest(out.as_bytes()))
 }
 
 /// The config hash of `service` with its `service:NAME` references resolved through
@@ -503,6 +563,35 @@ mod tests {
 
     fn service(yaml_json: serde_json::Value) -> Service {
         serde_json::from_value(yaml_json).expect("a service")
+    }
+
+    /// Values docker compose v5.6.1 wrote into the labels of the resources it created from
+    /// `networks: {back: {internal: true}}` and `volumes: {data: {labels: [x=y]}, other:
+    /// {driver: local, driver_opts: {type: tmpfs, device: tmpfs}}}` in project `nh`.
+    #[test]
+    fn network_and_volume_hashes_are_the_references() {
+        let network: Network =
+            serde_json::from_value(serde_json::json!({"internal": true})).expect("network");
+        assert_eq!(
+            network_hash(&network, "nh_back").expect("hash"),
+            "c1921ba9fb8eb287ca02f85379a36a0b31c29db84405cdb30b7cc2359ce46392"
+        );
+        let data: Volume =
+            serde_json::from_value(serde_json::json!({"labels": {"x": "y"}, "x-note": 1}))
+                .expect("volume");
+        assert_eq!(
+            volume_hash(&data, "nh_data").expect("hash"),
+            "f8b07ff49d1878cf1f5c7a438658bf7b3e7751213e396e02fac4d621fb349537"
+        );
+        let other: Volume = serde_json::from_value(serde_json::json!({
+            "driver": "local",
+            "driver_opts": {"type": "tmpfs", "device": "tmpfs"}
+        }))
+        .expect("volume");
+        assert_eq!(
+            volume_hash(&other, "nh_other").expect("hash"),
+            "95eaa54a758e392e08cf522cd7389d824a00735850beade2d1781311e94da1fc"
+        );
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! Project networks and volumes on the engine: created when missing (labelled so docker compose
-//! recognises them), external ones only looked up, and removal for `down`.
+//! recognises them, with the config hash it computes), external ones only looked up, a
+//! network whose definition changed recreated with its containers reconnected, and removal
+//! for `down`.
 
 use std::collections::HashMap;
 
 use bollard::Docker;
-use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest, VolumeCreateRequest};
+use bollard::models::{
+    EndpointSettings, Ipam, IpamConfig, NetworkConnectRequest, NetworkCreateRequest,
+    NetworkDisconnectRequest, VolumeCreateRequest,
+};
 use bollard::query_parameters::{
     InspectNetworkOptions, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
     RemoveVolumeOptionsBuilder,
@@ -13,9 +18,10 @@ use bollard::query_parameters::{
 use super::errors::{engine_error, is_not_found, message_of};
 use super::labels;
 use crate::error::{Error, Result};
+use crate::project::model;
 
 /// A network as the project wants it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkSpec {
     /// Key under top-level `networks:`.
     pub key: String,
@@ -26,11 +32,13 @@ pub struct NetworkSpec {
     pub driver_opts: HashMap<String, String>,
     pub internal: bool,
     pub attachable: bool,
-    pub enable_ipv6: bool,
-    pub ipam_driver: Option<String>,
-    /// `(subnet, ip_range, gateway)` per IPAM pool.
-    pub ipam_pools: Vec<(Option<String>, Option<String>, Option<String>)>,
+    pub enable_ipv4: Option<bool>,
+    pub enable_ipv6: Option<bool>,
+    pub ipam: Option<model::Ipam>,
     pub labels: HashMap<String, String>,
+    /// Label [`labels::CONFIG_HASH`], as docker compose computes it
+    /// ([`crate::engine::config_hash::network_hash`]).
+    pub config_hash: Option<String>,
 }
 
 /// A volume as the project wants it.
@@ -44,6 +52,8 @@ pub struct VolumeSpec {
     pub driver: Option<String>,
     pub driver_opts: HashMap<String, String>,
     pub labels: HashMap<String, String>,
+    /// Label [`labels::CONFIG_HASH`] ([`crate::engine::config_hash::volume_hash`]).
+    pub config_hash: Option<String>,
 }
 
 /// What [`ensure_network`] / [`ensure_volume`] did.
@@ -51,6 +61,9 @@ pub struct VolumeSpec {
 pub enum Ensured {
     Created,
     Existed,
+    /// It is the project's, but made from another definition (its config hash differs; one
+    /// without a hash, made by an older tool, is taken as it is, as docker compose takes it).
+    Diverged,
     /// It exists but was not made for this project (no or another project label): used as is.
     Foreign,
 }
@@ -61,8 +74,12 @@ fn resource_labels(
     kind_label: &str,
     key: &str,
     user: &HashMap<String, String>,
+    config_hash: Option<&str>,
 ) -> HashMap<String, String> {
     let mut all = user.clone();
+    if let Some(hash) = config_hash {
+        all.insert(labels::CONFIG_HASH.to_string(), hash.to_string());
+    }
     all.insert(labels::PROJECT.to_string(), project.to_string());
     all.insert(kind_label.to_string(), key.to_string());
     all.insert(
@@ -70,6 +87,25 @@ fn resource_labels(
         labels::COMPOSE_VERSION.to_string(),
     );
     all
+}
+
+/// What an existing network or volume with `labels` is to `project`.
+fn existing(
+    labels: &HashMap<String, String>,
+    project: &str,
+    external: bool,
+    wanted_hash: &Option<String>,
+) -> Ensured {
+    if external {
+        return Ensured::Existed;
+    }
+    if labels.get(labels::PROJECT).is_none_or(|p| p != project) {
+        return Ensured::Foreign;
+    }
+    match (labels.get(labels::CONFIG_HASH), wanted_hash) {
+        (Some(have), Some(want)) if have != want => Ensured::Diverged,
+        _ => Ensured::Existed,
+    }
 }
 
 /// Make sure network `spec` exists.
@@ -80,12 +116,7 @@ pub async fn ensure_network(docker: &Docker, project: &str, spec: &NetworkSpec) 
     {
         Ok(network) => {
             let labels = network.labels.unwrap_or_default();
-            let ours = labels.get(labels::PROJECT).is_some_and(|p| p == project);
-            return Ok(if ours || spec.external {
-                Ensured::Existed
-            } else {
-                Ensured::Foreign
-            });
+            return Ok(existing(&labels, project, spec.external, &spec.config_hash));
         }
         Err(e) if is_not_found(&e) => {}
         Err(e) => {
@@ -105,27 +136,30 @@ pub async fn ensure_network(docker: &Docker, project: &str, spec: &NetworkSpec) 
             spec.name
         )));
     }
-    let ipam = (spec.ipam_driver.is_some() || !spec.ipam_pools.is_empty()).then(|| Ipam {
-        driver: spec.ipam_driver.clone(),
+    let ipam = spec.ipam.as_ref().map(|ipam| Ipam {
+        driver: ipam.driver.clone(),
         config: Some(
-            spec.ipam_pools
+            ipam.config
                 .iter()
-                .map(|(subnet, ip_range, gateway)| IpamConfig {
-                    subnet: subnet.clone(),
-                    ip_range: ip_range.clone(),
-                    gateway: gateway.clone(),
-                    auxiliary_addresses: None,
+                .map(|pool| IpamConfig {
+                    subnet: pool.subnet.clone(),
+                    ip_range: pool.ip_range.clone(),
+                    gateway: pool.gateway.clone(),
+                    auxiliary_addresses: (!pool.aux_addresses.is_empty())
+                        .then(|| pool.aux_addresses.clone().into_iter().collect()),
                 })
                 .collect(),
         ),
-        options: None,
+        options: (!ipam.options.is_empty()).then(|| ipam.options.clone().into_iter().collect()),
     });
     let request = NetworkCreateRequest {
         name: spec.name.clone(),
         driver: spec.driver.clone(),
         internal: spec.internal.then_some(true),
         attachable: spec.attachable.then_some(true),
-        enable_ipv6: spec.enable_ipv6.then_some(true),
+        // Engines before API 1.47 do not know enable_ipv4 and go by their default (on).
+        enable_ipv4: spec.enable_ipv4,
+        enable_ipv6: spec.enable_ipv6,
         ipam,
         options: (!spec.driver_opts.is_empty()).then(|| spec.driver_opts.clone()),
         labels: Some(resource_labels(
@@ -133,6 +167,7 @@ pub async fn ensure_network(docker: &Docker, project: &str, spec: &NetworkSpec) 
             labels::NETWORK,
             &spec.key,
             &spec.labels,
+            spec.config_hash.as_deref(),
         )),
         ..Default::default()
     };
@@ -221,15 +256,12 @@ fn sortable_time(time: &str) -> String {
 pub async fn ensure_volume(docker: &Docker, project: &str, spec: &VolumeSpec) -> Result<Ensured> {
     match docker.inspect_volume(&spec.name).await {
         Ok(volume) => {
-            let ours = volume
-                .labels
-                .get(labels::PROJECT)
-                .is_some_and(|p| p == project);
-            return Ok(if ours || spec.external {
-                Ensured::Existed
-            } else {
-                Ensured::Foreign
-            });
+            return Ok(existing(
+                &volume.labels,
+                project,
+                spec.external,
+                &spec.config_hash,
+            ));
         }
         Err(e) if is_not_found(&e) => {}
         Err(e) => {
@@ -258,6 +290,7 @@ pub async fn ensure_volume(docker: &Docker, project: &str, spec: &VolumeSpec) ->
             labels::VOLUME,
             &spec.key,
             &spec.labels,
+            spec.config_hash.as_deref(),
         )),
         ..Default::default()
     };
@@ -266,6 +299,95 @@ pub async fn ensure_volume(docker: &Docker, project: &str, spec: &VolumeSpec) ->
         .await
         .map(|_| Ensured::Created)
         .map_err(|e| engine_error(format!("cannot create volume {}", spec.name), &e))
+}
+
+/// A container attached to a network: what it takes to attach it again as it was.
+#[derive(Clone, Debug)]
+pub struct Attached {
+    pub id: String,
+    pub name: String,
+    pub running: bool,
+    /// Its endpoint on the network (aliases, static addresses, links), without what the engine
+    /// assigned (IDs, addresses it chose).
+    pub endpoint: EndpointSettings,
+}
+
+/// The containers attached to network `name` (the project's: the oldest of that name).
+pub async fn attached_containers(docker: &Docker, name: &str) -> Result<Vec<Attached>> {
+    let id = network_id(docker, name).await?;
+    let network = docker
+        .inspect_network(&id, None::<InspectNetworkOptions>)
+        .await
+        .map_err(|e| engine_error(format!("cannot inspect network {name}"), &e))?;
+    let mut attached = Vec::new();
+    for container_id in network.containers.unwrap_or_default().into_keys() {
+        let inspect = match docker.inspect_container(&container_id, None).await {
+            Ok(inspect) => inspect,
+            Err(e) if is_not_found(&e) => continue,
+            Err(e) => {
+                return Err(engine_error(
+                    format!("cannot inspect container {container_id}"),
+                    &e,
+                ));
+            }
+        };
+        let endpoint = inspect
+            .network_settings
+            .and_then(|n| n.networks)
+            .and_then(|mut n| n.remove(name))
+            .unwrap_or_default();
+        attached.push(Attached {
+            id: container_id,
+            name: inspect
+                .name
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_string(),
+            running: inspect.state.and_then(|s| s.running).unwrap_or(false),
+            endpoint: EndpointSettings {
+                ipam_config: endpoint.ipam_config,
+                links: endpoint.links,
+                aliases: endpoint.aliases,
+                driver_opts: endpoint.driver_opts,
+                ..Default::default()
+            },
+        });
+    }
+    attached.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(attached)
+}
+
+/// Detach container `container` from network `network`.
+pub async fn disconnect(docker: &Docker, network: &str, container: &Attached) -> Result<()> {
+    let request = NetworkDisconnectRequest {
+        container: container.id.clone(),
+        force: Some(true),
+    };
+    match docker.disconnect_network(network, request).await {
+        Ok(()) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(engine_error(
+            format!(
+                "cannot disconnect {} from network {network}",
+                container.name
+            ),
+            &e,
+        )),
+    }
+}
+
+/// Attach container `container` to network `network` (an ID) as it was attached before.
+pub async fn connect(docker: &Docker, network: &str, container: &Attached) -> Result<()> {
+    let request = NetworkConnectRequest {
+        container: container.id.clone(),
+        endpoint_config: Some(container.endpoint.clone()),
+    };
+    docker.connect_network(network, request).await.map_err(|e| {
+        engine_error(
+            format!("cannot connect {} to network {network}", container.name),
+            &e,
+        )
+    })
 }
 
 /// Names of the networks labelled with `project`.
@@ -357,7 +479,8 @@ mod tests {
     #[test]
     fn resources_carry_the_compose_labels() {
         let user = HashMap::from([("team".to_string(), "search".to_string())]);
-        let all = resource_labels("app", labels::VOLUME, "data", &user);
+        let all = resource_labels("app", labels::VOLUME, "data", &user, Some("abc"));
+        assert_eq!(all[labels::CONFIG_HASH], "abc");
         assert_eq!(all[labels::PROJECT], "app");
         assert_eq!(all[labels::VOLUME], "data");
         assert_eq!(all[labels::VERSION], labels::COMPOSE_VERSION);

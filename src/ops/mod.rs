@@ -19,6 +19,7 @@ pub mod port;
 pub mod ps;
 pub mod pull;
 pub mod push;
+pub mod reconcile;
 pub mod run;
 pub mod select;
 pub mod session;

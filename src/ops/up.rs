@@ -12,14 +12,14 @@ use bollard::Docker;
 
 use crate::engine::convert::{self, ContainerSpec, ProjectContext};
 use crate::engine::events::Subscription;
-use crate::engine::resources::{self, Ensured, NetworkSpec, VolumeSpec};
+use crate::engine::resources::{self, Ensured, NetworkSpec};
 use crate::engine::{config_hash, containers, errors, labels, observe};
 use crate::error::{Error, Result};
 use crate::graph::ServiceGraph;
 use crate::ops::plan::{self, Existing, Plan, ServicePlan, Step};
-use crate::ops::up_images;
 use crate::ops::wait::Waits;
 use crate::ops::walk::{self, Prerequisite};
+use crate::ops::{reconcile, up_images};
 use crate::progress::{Action, Progress};
 use crate::project::model::{DependencyCondition, Project, ServiceDependency};
 
@@ -56,6 +56,8 @@ pub struct Options {
     /// `--renew-anon-volumes`: a recreated container gets new anonymous volumes instead of
     /// those of the container it replaces.
     pub renew_anon_volumes: bool,
+    /// `-y`: recreate the volumes whose definition changed (their data is lost).
+    pub recreate_volumes: bool,
 }
 
 /// The containers `up` left in place, per service: (id, name).
@@ -76,6 +78,10 @@ pub async fn up(
     progress: &Progress,
     events: &Subscription,
 ) -> Result<Converged> {
+    if !options.dry_run {
+        // Before observing: recreating a volume removes the containers that use it.
+        reconcile::volumes(docker, project, options.recreate_volumes, progress).await?;
+    }
     let observed = observe::project_containers(docker, &project.name).await?;
     let graph = ServiceGraph::from_project(project);
     let mut intents = plan::intents(project, &options.scale)?;
@@ -218,15 +224,11 @@ pub async fn ensure_resources(
                 driver_opts: n.driver_opts.clone().into_iter().collect(),
                 internal: n.internal,
                 attachable: n.attachable,
-                enable_ipv6: false,
-                ipam_driver: n.ipam.as_ref().and_then(|i| i.driver.clone()),
-                ipam_pools: n
-                    .ipam
-                    .iter()
-                    .flat_map(|i| &i.config)
-                    .map(|p| (p.subnet.clone(), p.ip_range.clone(), p.gateway.clone()))
-                    .collect(),
+                enable_ipv4: n.enable_ipv4,
+                enable_ipv6: n.enable_ipv6,
+                ipam: n.ipam.clone(),
                 labels: n.labels.clone().into_iter().collect(),
+                config_hash: config_hash::network_hash(n, &n.engine_name(&project.name, &key)).ok(),
             },
             None => NetworkSpec {
                 key: key.clone(),
@@ -234,9 +236,9 @@ pub async fn ensure_resources(
                 ..Default::default()
             },
         };
-        match resources::ensure_network(docker, &project.name, &spec).await? {
+        match reconcile::network(docker, &project.name, &spec, progress).await? {
             Ensured::Created => progress.network(&spec.name, Action::Created),
-            Ensured::Existed => {}
+            Ensured::Existed | Ensured::Diverged => {}
             Ensured::Foreign => progress.network(
                 &spec.name,
                 Action::Warning(
@@ -247,18 +249,14 @@ pub async fn ensure_resources(
         let id = resources::network_id(docker, &spec.name).await?;
         network_ids.insert(spec.name, id);
     }
-    for (key, volume) in &project.volumes {
-        let spec = VolumeSpec {
-            key: key.clone(),
-            name: volume.engine_name(&project.name, key),
-            external: volume.external,
-            driver: volume.driver.clone(),
-            driver_opts: volume.driver_opts.clone().into_iter().collect(),
-            labels: volume.labels.clone().into_iter().collect(),
+    for key in project.volumes.keys() {
+        let Some(spec) = reconcile::volume_spec(project, key) else {
+            continue;
         };
         match resources::ensure_volume(docker, &project.name, &spec).await? {
             Ensured::Created => progress.volume(&spec.name, Action::Created),
-            Ensured::Existed => {}
+            // Kept as it is: `reconcile::volumes` warned, or recreated it when told to.
+            Ensured::Existed | Ensured::Diverged => {}
             Ensured::Foreign => progress.volume(
                 &spec.name,
                 Action::Warning(
