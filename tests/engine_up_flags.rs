@@ -584,10 +584,10 @@ fn healthcheck_start_interval_is_passed_or_warned_about_by_engine_version() {
     if knows {
         assert_eq!(inspect(&web, "{{.Config.Healthcheck.StartInterval}}"), "2s");
     } else {
-        // Never dropped silently: the service and the key are named.
+        // Never dropped silently: the service and the key are named, as a progress warning.
         assert!(
             stderr(&out).contains(&format!(
-                "WARN service \"web\": healthcheck.start_interval needs Engine API 1.44 or later (this engine speaks {api}); ignored"
+                "Service web  healthcheck.start_interval: needs Engine API 1.44 or later (this engine speaks {api}); ignored"
             )),
             "{}",
             stderr(&out)
@@ -598,4 +598,47 @@ fn healthcheck_start_interval_is_passed_or_warned_about_by_engine_version() {
             "the rest of the healthcheck is applied"
         );
     }
+}
+
+#[test]
+fn lifecycle_hooks_not_run_yet_are_named_through_progress() {
+    let p = TestProject::new("hooks-named");
+    let name = &p.name;
+    p.write(
+        "compose.yml",
+        &compose(&[looping_service(
+            "web",
+            "    post_start:\n      - command: [\"true\"]\n    pre_stop:\n      - command: [\"true\"]\n",
+        )]),
+    );
+    let out = p.rcompose(&["-p", name, "--progress", "plain", "up", "-d"]);
+    ok(&out, "up");
+    let err = stderr(&out);
+    for key in ["post_start", "pre_stop"] {
+        assert!(
+            err.contains(&format!(
+                "Service web  {key}: hooks are not run by rcompose yet"
+            )),
+            "{err}"
+        );
+    }
+    // A warning is a progress event: JSON mode carries it as JSON, quiet mode prints nothing.
+    let out = p.rcompose(&["-p", name, "--progress", "json", "up", "-d"]);
+    ok(&out, "up --progress json");
+    let warning = stderr(&out)
+        .lines()
+        .find(|l| l.contains("post_start"))
+        .map(str::to_string)
+        .unwrap_or_default();
+    let event: serde_json::Value = serde_json::from_str(&warning)
+        .unwrap_or_else(|e| panic!("not a JSON event ({e}): {}", stderr(&out)));
+    assert_eq!(event["id"], "Service web", "{event}");
+    assert_eq!(event["status"], "warning", "{event}");
+    assert_eq!(
+        event["text"], "post_start: hooks are not run by rcompose yet",
+        "{event}"
+    );
+    let out = p.rcompose(&["-p", name, "--progress", "quiet", "up", "-d"]);
+    ok(&out, "up --progress quiet");
+    assert!(!stderr(&out).contains("post_start"), "{}", stderr(&out));
 }

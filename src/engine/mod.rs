@@ -4,6 +4,7 @@
 //! containers, networks and volumes, and raw JSON answers where bollard's models lose fields
 //! ([`raw`]).
 
+pub mod api_version;
 pub mod archive;
 pub mod build;
 pub mod config_hash;
@@ -22,3 +23,5 @@ pub mod observe;
 pub mod raw;
 pub mod resources;
 pub mod ssh;
+
+pub use api_version::ApiVersion;

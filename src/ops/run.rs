@@ -177,7 +177,15 @@ pub async fn run(
         None => images::ensure(docker, &image).await?,
     };
     let hash = convert::config_hash(&one_off)?;
-    let mut spec = convert::container_spec(&changed, context, name, 1, &hash, Some(&image_id))?;
+    let mut spec = convert::container_spec(
+        &changed,
+        context,
+        name,
+        1,
+        &hash,
+        Some(&image_id),
+        crate::engine::ApiVersion::of(docker),
+    )?;
     let slug = slug();
     spec.name = match &options.name {
         Some(n) => n.clone(),

@@ -13,7 +13,7 @@ use bollard::Docker;
 use crate::engine::convert::{self, ContainerSpec, ProjectContext};
 use crate::engine::events::Subscription;
 use crate::engine::resources::{self, Ensured, NetworkSpec};
-use crate::engine::{config_hash, containers, errors, labels, observe};
+use crate::engine::{ApiVersion, config_hash, containers, errors, labels, observe};
 use crate::error::{Error, Result};
 use crate::graph::ServiceGraph;
 use crate::ops::plan::{self, Existing, Plan, ServicePlan, Step};
@@ -27,15 +27,6 @@ use crate::project::model::{DependencyCondition, Project, ServiceDependency};
 /// pause in between (five seconds in all).
 const ADOPT_ATTEMPTS: usize = 50;
 const ADOPT_PAUSE: Duration = Duration::from_millis(100);
-
-/// The first Engine API that knows `healthcheck.start_interval`.
-const START_INTERVAL_API: (usize, usize) = (1, 44);
-
-/// Whether the API version spoken with the engine knows `healthcheck.start_interval`.
-fn engine_knows_start_interval(docker: &Docker) -> bool {
-    let version = docker.client_version();
-    (version.major_version, version.minor_version) >= START_INTERVAL_API
-}
 
 /// Options of `up` that concern convergence (attaching is the caller's business).
 #[derive(Clone, Debug, Default)]
@@ -121,21 +112,11 @@ pub async fn up(
         .map(|i| (i.service.clone(), i.config_hash.clone()))
         .collect();
 
-    if !engine_knows_start_interval(docker) {
-        for service in plan.services() {
-            let set = project
-                .services
-                .get(&service.service)
-                .and_then(|s| s.healthcheck.as_ref())
-                .is_some_and(|h| h.start_interval.is_some());
-            if set {
-                eprintln!(
-                    "WARN service \"{}\": healthcheck.start_interval needs Engine API {}.{} or later (this engine speaks {}); ignored",
-                    service.service,
-                    START_INTERVAL_API.0,
-                    START_INTERVAL_API.1,
-                    docker.client_version()
-                );
+    let api = ApiVersion::of(docker);
+    for service in plan.services() {
+        if let Some(config) = project.services.get(&service.service) {
+            for warning in convert::warnings(config, api) {
+                progress.service(&service.service, Action::Warning(warning.to_string()));
             }
         }
     }
@@ -633,27 +614,15 @@ impl Run<'_> {
             }
         };
         let hash = self.hash_at_creation(service).await?;
-        let mut spec = convert::container_spec(
+        convert::container_spec(
             self.project,
             self.context,
             service,
             number,
             &hash,
             image_id.as_deref(),
-        )?;
-        let start_interval = self
-            .project
-            .services
-            .get(service)
-            .and_then(|s| s.healthcheck.as_ref())
-            .and_then(|h| h.start_interval);
-        if let Some(interval) = start_interval
-            && engine_knows_start_interval(self.docker)
-            && let Some(health) = spec.body.healthcheck.as_mut()
-        {
-            health.start_interval = Some(interval.as_nanos());
-        }
-        Ok(spec)
+            ApiVersion::of(self.docker),
+        )
     }
 
     /// The config hash for a container of `service` created now: with its `service:NAME`

@@ -16,19 +16,27 @@ use std::sync::{Arc, Mutex};
 /// The kind of engine object an event is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
+    /// A service as a whole: what holds for all its containers (warnings about its keys).
+    Service,
     Container,
     Network,
     Volume,
     Image,
+    /// Swarm configs and secrets.
+    Config,
+    Secret,
 }
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Kind::Service => "Service",
             Kind::Container => "Container",
             Kind::Network => "Network",
             Kind::Volume => "Volume",
             Kind::Image => "Image",
+            Kind::Config => "Config",
+            Kind::Secret => "Secret",
         })
     }
 }
@@ -367,6 +375,10 @@ impl Progress {
             name: name.to_string(),
             action,
         });
+    }
+
+    pub fn service(&self, name: &str, action: Action) {
+        self.emit(Kind::Service, name, action);
     }
 
     pub fn container(&self, name: &str, action: Action) {

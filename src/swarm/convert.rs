@@ -25,6 +25,7 @@ use bollard::models::{
     TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum,
 };
 
+pub use crate::engine::ApiVersion;
 use crate::engine::labels;
 use crate::error::{Error, Result};
 use crate::project::model::{
@@ -36,29 +37,6 @@ use crate::project::model::{
 const DEFAULT_FILE_MODE: u32 = 0o444;
 /// Where the engine puts secrets whose target is a bare name.
 const SECRETS_DIR: &str = "/run/secrets/";
-
-/// An Engine API version such as `1.41`, to tell which service fields the engine understands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ApiVersion(pub u32, pub u32);
-
-impl ApiVersion {
-    /// `"1.41"` → `ApiVersion(1, 41)`; anything unreadable counts as the newest API.
-    pub fn parse(text: &str) -> ApiVersion {
-        let mut parts = text.trim().splitn(2, '.');
-        let major = parts.next().and_then(|p| p.parse().ok());
-        let minor = parts.next().and_then(|p| p.parse().ok());
-        match (major, minor) {
-            (Some(major), Some(minor)) => ApiVersion(major, minor),
-            _ => ApiVersion(u32::MAX, u32::MAX),
-        }
-    }
-}
-
-impl fmt::Display for ApiVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.0, self.1)
-    }
-}
 
 /// What [`convert`] needs besides the project.
 #[derive(Debug, Clone)]
@@ -441,11 +419,8 @@ impl ServiceConverter<'_> {
     fn needs_api(&mut self, key: &str, set: bool, min: ApiVersion) -> bool {
         let supported = self.opts.api_version >= min;
         if set && !supported {
-            let engine = self.opts.api_version;
-            self.warn(
-                key,
-                format!("needs Engine API {min} or later (this engine speaks {engine}); ignored"),
-            );
+            let message = self.opts.api_version.too_old_for(min);
+            self.warn(key, message);
         }
         supported
     }
@@ -1631,14 +1606,6 @@ mod tests {
             .iter()
             .map(|w| format!("{}:{}", w.service.as_deref().unwrap_or("-"), w.key))
             .collect()
-    }
-
-    #[test]
-    fn api_versions() {
-        assert_eq!(ApiVersion::parse("1.41"), ApiVersion(1, 41));
-        assert!(ApiVersion::parse("1.41") < ApiVersion(1, 44));
-        assert!(ApiVersion::parse("garbage") > ApiVersion(1, 99));
-        assert_eq!(ApiVersion(1, 41).to_string(), "1.41");
     }
 
     #[test]
