@@ -292,6 +292,30 @@ pub async fn project_containers(docker: &Docker, project: &str) -> Result<Vec<Ob
     Ok(containers)
 }
 
+/// The containers of the services `service` links to, as [`super::convert::container_spec`]
+/// takes them; no engine call when it links to none.
+pub async fn linked_containers(
+    docker: &Docker,
+    project: &str,
+    service: &crate::project::model::Service,
+) -> Result<super::convert::Linked> {
+    let mut linked = super::convert::Linked::new();
+    if service.links.is_empty() {
+        return Ok(linked);
+    }
+    let targets: Vec<&str> = service
+        .links
+        .iter()
+        .map(|l| l.split_once(':').map_or(l.as_str(), |(target, _)| target))
+        .collect();
+    for c in project_containers(docker, project).await? {
+        if !c.oneoff && targets.contains(&c.service.as_str()) {
+            linked.entry(c.service.clone()).or_default().push(c.name);
+        }
+    }
+    Ok(linked)
+}
+
 /// Append ` (out of memory)` to the status text of the containers that exited because the
 /// kernel killed them for exceeding their memory limit. The list answer does not tell; this
 /// inspects each container that exited with a non-zero code.

@@ -185,6 +185,7 @@ pub async fn run(
         &hash,
         Some(&image_id),
         crate::engine::ApiVersion::of(docker),
+        &crate::engine::observe::linked_containers(docker, &project.name, &one_off).await?,
     )?;
     let slug = slug();
     spec.name = match &options.name {

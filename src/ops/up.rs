@@ -614,6 +614,12 @@ impl Run<'_> {
             }
         };
         let hash = self.hash_at_creation(service).await?;
+        let linked = match self.project.services.get(service) {
+            Some(config) => {
+                observe::linked_containers(self.docker, &self.project.name, config).await?
+            }
+            None => convert::Linked::new(),
+        };
         convert::container_spec(
             self.project,
             self.context,
@@ -622,6 +628,7 @@ impl Run<'_> {
             &hash,
             image_id.as_deref(),
             ApiVersion::of(self.docker),
+            &linked,
         )
     }
 

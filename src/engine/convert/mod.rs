@@ -22,7 +22,10 @@ use std::collections::BTreeMap;
 use bollard::models::{ContainerCreateBody, EndpointSettings, HostConfig};
 
 pub use mounts::inherit_anonymous_volumes;
-pub use networks::{first_container, network_engine_name, service_network_keys, use_network_ids};
+pub use networks::{
+    Linked, first_container, legacy_links, network_engine_name, service_network_keys,
+    use_network_ids,
+};
 pub use unhandled::{Warning, warnings};
 
 use super::{ApiVersion, labels};
@@ -117,7 +120,9 @@ struct Target<'a> {
 }
 
 /// Build the create spec for replica `number` of `name`, for an engine that speaks `api`
-/// (what it does not know is left out; [`warnings`] names it).
+/// (what it does not know is left out; [`warnings`] names it). `linked` are the existing
+/// containers of the services it `links` to (see [`crate::engine::observe::linked_containers`]).
+#[allow(clippy::too_many_arguments)]
 pub fn container_spec(
     project: &Project,
     context: &ProjectContext,
@@ -126,6 +131,7 @@ pub fn container_spec(
     config_hash: &str,
     image_id: Option<&str>,
     api: ApiVersion,
+    linked: &Linked,
 ) -> Result<ContainerSpec> {
     let service = project
         .services
@@ -168,7 +174,7 @@ pub fn container_spec(
     let files = mounts::apply(&target, context, &mut host)?;
     resources::apply(service, &mut host);
     security::apply(&target, &mut host);
-    let extra_networks = networks::apply(&target, &mut body, &mut host);
+    let extra_networks = networks::apply(&target, number, linked, &mut body, &mut host);
     body.host_config = Some(host);
     Ok(ContainerSpec {
         name: container_name,

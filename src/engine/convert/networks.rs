@@ -1,7 +1,7 @@
 //! `networks`, `network_mode`, `extra_hosts` and `dns*`: the networks a container joins and
 //! its endpoint on each, and how `service:NAME` references resolve to containers.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use bollard::models::{
     ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HostConfig, NetworkingConfig,
@@ -9,12 +9,50 @@ use bollard::models::{
 
 use super::Target;
 use crate::engine::labels;
-use crate::project::model::{Project, Service};
+use crate::project::model::{Project, Service, ServiceNetwork};
+
+/// The containers of the services a service links to, as they exist when it is created:
+/// service name → container names (one-offs left out).
+pub type Linked = BTreeMap<String, Vec<String>>;
+
+/// The engine's links for replica `number` (`container:alias`), as compose makes them: for
+/// every container of a linked service its link name, `<service>-<number>` and
+/// `<project>-<service>-<number>` (`number` is this replica's, as in compose), then
+/// `external_links` as given.
+pub fn legacy_links(project: &str, service: &Service, number: u32, linked: &Linked) -> Vec<String> {
+    let mut links = Vec::new();
+    for link in &service.links {
+        let (target, alias) = link.split_once(':').unwrap_or((link, link));
+        for container in linked.get(target).into_iter().flatten() {
+            links.push(format!("{container}:{alias}"));
+            links.push(format!("{container}:{target}-{number}"));
+            links.push(format!("{container}:{project}-{target}-{number}"));
+        }
+    }
+    for link in &service.external_links {
+        let (container, alias) = link.split_once(':').unwrap_or((link, link));
+        links.push(format!("{container}:{alias}"));
+    }
+    links
+}
+
+/// The addresses asked for on one network: `ipv4_address`, `ipv6_address`, `link_local_ips`.
+fn static_addresses(settings: &ServiceNetwork) -> Option<EndpointIpamConfig> {
+    let ipam = EndpointIpamConfig {
+        ipv4_address: settings.ipv4_address.clone(),
+        ipv6_address: settings.ipv6_address.clone(),
+        link_local_ips: (!settings.link_local_ips.is_empty())
+            .then(|| settings.link_local_ips.clone()),
+    };
+    (ipam != EndpointIpamConfig::default()).then_some(ipam)
+}
 
 /// The endpoint settings of every network the container joins, first network first: the
 /// first goes into the create call, the others are connected before start.
 pub(super) fn apply(
     target: &Target<'_>,
+    number: u32,
+    linked: &Linked,
     body: &mut ContainerCreateBody,
     host: &mut HostConfig,
 ) -> Vec<(String, EndpointSettings)> {
@@ -23,6 +61,10 @@ pub(super) fn apply(
         name,
         service,
     } = *target;
+    // Links go both on the host config (legacy links on the default bridge) and on every
+    // endpoint (aliases on the project's networks), as compose sends them.
+    let links = legacy_links(&project.name, service, number, linked);
+    host.links = (!links.is_empty()).then(|| links.clone());
     let mut endpoints: Vec<(String, EndpointSettings)> = service_network_keys(service)
         .iter()
         .map(|key| {
@@ -35,16 +77,10 @@ pub(super) fn apply(
                     }
                 }
             }
-            let ipam = settings
-                .as_ref()
-                .filter(|s| !s.link_local_ips.is_empty())
-                .map(|s| EndpointIpamConfig {
-                    link_local_ips: Some(s.link_local_ips.clone()),
-                    ..Default::default()
-                });
             let endpoint = EndpointSettings {
                 aliases: Some(aliases),
-                ipam_config: ipam,
+                ipam_config: settings.as_ref().and_then(static_addresses),
+                links: (!links.is_empty()).then(|| links.clone()),
                 driver_opts: settings
                     .as_ref()
                     .filter(|s| !s.driver_opts.is_empty())
@@ -149,5 +185,60 @@ pub fn use_network_ids(body: &mut ContainerCreateBody, ids: &HashMap<String, Str
             .into_iter()
             .map(|(name, endpoint)| (ids.get(&name).cloned().unwrap_or(name), endpoint))
             .collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_name_every_container_of_the_linked_service_as_compose_does() {
+        let service = Service {
+            links: vec!["db:database".to_string(), "cache".to_string()],
+            external_links: vec!["outside:ext".to_string(), "plain".to_string()],
+            ..Default::default()
+        };
+        let linked = Linked::from([
+            ("db".to_string(), vec!["app-db-1".to_string()]),
+            (
+                "cache".to_string(),
+                vec!["app-cache-1".to_string(), "app-cache-2".to_string()],
+            ),
+        ]);
+        assert_eq!(
+            legacy_links("app", &service, 2, &linked),
+            [
+                "app-db-1:database",
+                "app-db-1:db-2",
+                "app-db-1:app-db-2",
+                "app-cache-1:cache",
+                "app-cache-1:cache-2",
+                "app-cache-1:app-cache-2",
+                "app-cache-2:cache",
+                "app-cache-2:cache-2",
+                "app-cache-2:app-cache-2",
+                "outside:ext",
+                "plain:plain",
+            ]
+        );
+        // A linked service without containers (not created: `--no-deps`) gives no link.
+        assert_eq!(
+            legacy_links("app", &service, 1, &Linked::new()),
+            ["outside:ext", "plain:plain"]
+        );
+    }
+
+    #[test]
+    fn static_addresses_are_asked_for_on_the_endpoint() {
+        let settings = ServiceNetwork {
+            ipv4_address: Some("10.5.0.9".to_string()),
+            ipv6_address: Some("fd00::9".to_string()),
+            ..Default::default()
+        };
+        let ipam = static_addresses(&settings).expect("an IPAM config");
+        assert_eq!(ipam.ipv4_address.as_deref(), Some("10.5.0.9"));
+        assert_eq!(ipam.ipv6_address.as_deref(), Some("fd00::9"));
+        assert_eq!(static_addresses(&ServiceNetwork::default()), None);
     }
 }

@@ -53,15 +53,15 @@ pub fn warnings(service: &Service, api: ApiVersion) -> Vec<Warning> {
         devices: _, // resources
         dns: _,
         dns_opt: _,
-        dns_search: _,  // networks
-        domainname: _,  // process
-        entrypoint: _,  // process
-        env_file: _,    // folded into `environment` by the loader
-        environment: _, // process
-        expose: _,      // ports
-        extends: _,     // resolved by the loader
-        external_links,
-        extra_hosts: _, // networks
+        dns_search: _,     // networks
+        domainname: _,     // process
+        entrypoint: _,     // process
+        env_file: _,       // folded into `environment` by the loader
+        environment: _,    // process
+        expose: _,         // ports
+        extends: _,        // resolved by the loader
+        external_links: _, // networks (links)
+        extra_hosts: _,    // networks
         gpus,
         group_add: _, // security
         healthcheck,
@@ -151,11 +151,6 @@ pub fn warnings(service: &Service, api: ApiVersion) -> Vec<Warning> {
         "credential_spec",
         credential_spec.is_some(),
         "applies to Windows containers only; ignored",
-    );
-    warn(
-        "external_links",
-        !external_links.is_empty(),
-        "not passed to the engine by rcompose yet; ignored",
     );
     warn(
         "gpus",
