@@ -2,8 +2,8 @@
 //! the create body (config, host config, the first network) plus the other networks to connect
 //! before start, and the config hash that tells whether an existing container is up to date.
 //!
-//! One builder per concern fills its part of the body: [`process`], [`ports`], [`mounts`],
-//! [`resources`], [`health`], [`networks`], [`labelling`], [`security`]. [`unhandled`] is the
+//! One builder per concern fills its part of the body: `process`, `ports`, `mounts`,
+//! `resources`, `health`, `networks`, `labelling`, `security`. `unhandled` is the
 //! guard: it names every key of a service, so a key added to the model does not compile until
 //! a builder handles it or [`warnings`] names it.
 

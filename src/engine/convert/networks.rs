@@ -169,7 +169,7 @@ pub fn service_network_keys(service: &Service) -> Vec<String> {
 
 /// Refer to the project's networks by ID (`ids`: engine name → ID) in a create body: the
 /// engine allows two networks with one name, and a name shared for a moment (see
-/// [`super::resources::ensure_network`]) would make the create fail as ambiguous.
+/// [`crate::engine::resources::ensure_network`]) would make the create fail as ambiguous.
 pub fn use_network_ids(body: &mut ContainerCreateBody, ids: &HashMap<String, String>) {
     if let Some(host) = body.host_config.as_mut()
         && let Some(id) = host.network_mode.as_ref().and_then(|m| ids.get(m))

@@ -20,15 +20,7 @@ pub(super) fn apply(
         name,
         service,
     } = *target;
-    let env: Vec<String> = service
-        .environment
-        .iter()
-        .map(|(k, v)| match v {
-            Some(v) => format!("{k}={v}"),
-            // A bare name unsets what the image sets, as docker compose passes it.
-            None => k.clone(),
-        })
-        .collect();
+    let env = service.environment_entries();
     body.image = Some(service.image_name(&project.name, name));
     body.cmd = service.command.clone();
     body.entrypoint = service.entrypoint.clone().map(|e| {
