@@ -246,18 +246,30 @@ fn swarm_stacks() {
     assert_eq!(task_states(&web), ["running"; 3], "{stderr}");
     assert_eq!(task_states(&worker), ["running"], "{stderr}");
     // What swarm cannot do is said once per key and service.
-    let warning = "WARN service \"worker\": depends_on.web: swarm starts services in no \
-                   particular order and has no dependency conditions; service_started is not \
-                   waited for";
+    let warning = "Service worker  depends_on.web: swarm starts services in no particular order \
+                   and has no dependency conditions; service_started is not waited for";
     assert_eq!(stderr.matches(warning).count(), 1, "{stderr}");
     let worker_tasks = running_tasks(&worker);
     let worker_version = service_version(&worker);
 
     // Unchanged services are left alone.
     let web_version = service_version(&web);
-    let stderr = rcompose_ok(&project, &["-p", p, "swarm", "up"]);
+    // Everything it says is a progress event: with --progress json, JSON lines only.
+    let stderr = rcompose_ok(&project, &["-p", p, "--progress", "json", "swarm", "up"]);
+    let events: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
     assert!(
-        stderr.contains(&format!("Service {web} is up to date")),
+        events
+            .iter()
+            .any(|e| e["id"] == format!("Service {web}") && e["text"] == "Up to date"),
+        "{stderr}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["id"] == "Service worker" && e["status"] == "warning"),
         "{stderr}"
     );
     assert_eq!(service_version(&web), web_version);
@@ -271,7 +283,7 @@ fn swarm_stacks() {
     );
     let stderr = rcompose_ok(&project, &["-p", p, "swarm", "up"]);
     assert!(
-        stderr.contains(&format!("Updating service {web}")),
+        stderr.contains(&format!("Service {web}  Updating")),
         "{stderr}"
     );
     let new_web_tasks = running_tasks(&web);

@@ -104,7 +104,11 @@ pub fn run(global: GlobalArgs, args: SwarmArgs) -> Result<i32> {
                     prune: up_args.prune,
                     timeout: Duration::from_secs(up_args.timeout),
                 };
-                up::up(&engine.docker, &plan, &loaded.environment, &opts).await
+                let progress = global.progress("Deploying");
+                let result =
+                    up::up(&engine.docker, &plan, &loaded.environment, &opts, &progress).await;
+                progress.finish();
+                result
             })?;
         }
         SwarmCommand::Ps(ps_args) => {
@@ -115,7 +119,10 @@ pub fn run(global: GlobalArgs, args: SwarmArgs) -> Result<i32> {
                     no_trunc: ps_args.no_trunc,
                     quiet: ps_args.quiet,
                 };
-                ps::ps(&engine.docker, &stack, opts).await
+                let progress = global.progress("Listing");
+                let result = ps::ps(&engine.docker, &stack, opts, &progress).await;
+                progress.finish();
+                result
             })?;
             super::write_output(&text, None)?;
         }
@@ -127,7 +134,10 @@ pub fn run(global: GlobalArgs, args: SwarmArgs) -> Result<i32> {
                     detach: down_args.detach,
                     timeout: Duration::from_secs(down_args.timeout),
                 };
-                down::down(&engine.docker, &stack, opts).await
+                let progress = global.progress("Removing");
+                let result = down::down(&engine.docker, &stack, opts, &progress).await;
+                progress.finish();
+                result
             })?;
         }
     }

@@ -25,6 +25,8 @@ pub enum Kind {
     /// Swarm configs and secrets.
     Config,
     Secret,
+    /// A swarm stack as a whole (warnings about top-level keys, nodes that are down).
+    Stack,
 }
 
 impl fmt::Display for Kind {
@@ -37,6 +39,7 @@ impl fmt::Display for Kind {
             Kind::Image => "Image",
             Kind::Config => "Config",
             Kind::Secret => "Secret",
+            Kind::Stack => "Stack",
         })
     }
 }
@@ -67,6 +70,14 @@ pub enum Action {
     Unpaused,
     Restarting,
     Restarted,
+    /// A swarm service is updated; what changed (`image, env`).
+    Updating(String),
+    Updated,
+    /// A swarm service whose spec is unchanged (its tasks keep running).
+    UpToDate,
+    /// How far a swarm service's tasks have got (`1/3 running`): still going, or there.
+    Converging(String),
+    Converged(String),
     /// Already exists and was kept as it is (networks and volumes).
     Found,
     Pulling,
@@ -183,7 +194,7 @@ impl Action {
         match self {
             Creating | Recreate | Starting | Waiting | Stopping | Killing | Removing | Pausing
             | Unpausing | Restarting | Pulling | Building | Pushing | Committing | Exporting
-            | Output(_) => Phase::Working,
+            | Updating(_) | Converging(_) | Output(_) => Phase::Working,
             Layer(layer) if layer.status.is_complete() => Phase::Done,
             Layer(_) => Phase::Working,
             Warning(_) => Phase::Warning,
@@ -220,6 +231,11 @@ impl fmt::Display for Action {
             Unpaused => "Unpaused",
             Restarting => "Restarting",
             Restarted => "Restarted",
+            Updating(what) if what.is_empty() => "Updating",
+            Updating(what) => return write!(f, "Updating ({what} changed)"),
+            Updated => "Updated",
+            UpToDate => "Up to date",
+            Converging(text) | Converged(text) => return f.write_str(text),
             Found => "Found",
             Pulling => "Pulling",
             Pulled => "Pulled",
@@ -391,6 +407,10 @@ impl Progress {
 
     pub fn volume(&self, name: &str, action: Action) {
         self.emit(Kind::Volume, name, action);
+    }
+
+    pub fn stack(&self, name: &str, action: Action) {
+        self.emit(Kind::Stack, name, action);
     }
 
     pub fn image(&self, name: &str, action: Action) {

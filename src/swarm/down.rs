@@ -17,6 +17,7 @@ use super::wait::Wakeups;
 use super::{engine_error, is_not_found, not_a_manager};
 use crate::engine::labels;
 use crate::error::{Error, Result};
+use crate::progress::{Action, Kind, Progress};
 
 /// How `swarm down` behaves.
 #[derive(Debug, Clone, Copy)]
@@ -28,7 +29,12 @@ pub struct DownOptions {
 }
 
 /// Remove stack `stack`. Removing a stack that does not exist is not an error.
-pub async fn down(docker: &Docker, stack: &str, opts: DownOptions) -> Result<()> {
+pub async fn down(
+    docker: &Docker,
+    stack: &str,
+    opts: DownOptions,
+    progress: &Progress,
+) -> Result<()> {
     let filters = labels::stack_filter(stack);
     let services = docker
         .list_services(Some(ListServicesOptions {
@@ -56,19 +62,25 @@ pub async fn down(docker: &Docker, stack: &str, opts: DownOptions) -> Result<()>
         .await
         .map_err(not_a_manager)?;
     if services.is_empty() && networks.is_empty() && configs.is_empty() && secrets.is_empty() {
-        eprintln!("Nothing found in stack: {stack}");
+        progress.stack(stack, Action::Warning("Nothing found in stack".to_string()));
         return Ok(());
     }
 
     let mut failures = Vec::new();
-    let mut note = |result: std::result::Result<(), bollard::errors::Error>, what: String| {
-        match result {
-            Ok(()) => {}
-            // Gone already (another `down`, or swarm finished first): that is what we want.
-            Err(e) if is_not_found(&e) => {}
-            Err(e) => failures.push(engine_error(format!("cannot remove {what}"), e).message),
-        }
-    };
+    let mut note =
+        |result: std::result::Result<(), bollard::errors::Error>, kind: Kind, name: &str| {
+            match result {
+                Ok(()) => progress.emit(kind, name, Action::Removed),
+                // Gone already (another `down`, or swarm finished first): that is what we want.
+                Err(e) if is_not_found(&e) => progress.emit(kind, name, Action::Removed),
+                Err(e) => {
+                    let what = format!("{} {name}", kind.to_string().to_lowercase());
+                    let message = engine_error(format!("cannot remove {what}"), e).message;
+                    progress.emit(kind, name, Action::Error(message.clone()));
+                    failures.push(message);
+                }
+            }
+        };
     for service in &services {
         let (Some(id), name) = (
             &service.id,
@@ -76,26 +88,26 @@ pub async fn down(docker: &Docker, stack: &str, opts: DownOptions) -> Result<()>
         ) else {
             continue;
         };
-        eprintln!("Removing service {name}");
-        note(docker.delete_service(id).await, format!("service {name}"));
+        progress.emit(Kind::Service, &name, Action::Removing);
+        note(docker.delete_service(id).await, Kind::Service, &name);
     }
     for network in &networks {
         let Some(id) = &network.id else { continue };
         let name = network.name.clone().unwrap_or_else(|| id.clone());
-        eprintln!("Removing network {name}");
-        note(docker.remove_network(id).await, format!("network {name}"));
+        progress.emit(Kind::Network, &name, Action::Removing);
+        note(docker.remove_network(id).await, Kind::Network, &name);
     }
     for config in &configs {
         let Some(id) = &config.id else { continue };
         let name = spec_name(config.spec.as_ref().map(|s| &s.name));
-        eprintln!("Removing config {name}");
-        note(docker.delete_config(id).await, format!("config {name}"));
+        progress.emit(Kind::Config, &name, Action::Removing);
+        note(docker.delete_config(id).await, Kind::Config, &name);
     }
     for secret in &secrets {
         let Some(id) = &secret.id else { continue };
         let name = spec_name(secret.spec.as_ref().map(|s| &s.name));
-        eprintln!("Removing secret {name}");
-        note(docker.delete_secret(id).await, format!("secret {name}"));
+        progress.emit(Kind::Secret, &name, Action::Removing);
+        note(docker.delete_secret(id).await, Kind::Secret, &name);
     }
     if !failures.is_empty() {
         return Err(Error::new(failures.join("; ")));

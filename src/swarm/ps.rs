@@ -36,7 +36,12 @@ pub struct Row {
 }
 
 /// The table of `stack`'s tasks.
-pub async fn ps(docker: &Docker, stack: &str, opts: PsOptions) -> Result<String> {
+pub async fn ps(
+    docker: &Docker,
+    stack: &str,
+    opts: PsOptions,
+    progress: &crate::progress::Progress,
+) -> Result<String> {
     let services = docker
         .list_services(Some(ListServicesOptions {
             filters: Some(labels::stack_filter(stack)),
@@ -63,9 +68,12 @@ pub async fn ps(docker: &Docker, stack: &str, opts: PsOptions) -> Result<String>
         .map_err(|e| engine_error("cannot list tasks", e))?;
     let nodes = super::nodes::nodes(docker).await?;
     if let Some(down) = super::nodes::down_sentence(&super::nodes::down(&nodes)) {
-        eprintln!(
-            "WARN {down}: the states shown for its tasks are the last it reported, and the \
-             manager reschedules them on other nodes where their placement allows"
+        progress.stack(
+            stack,
+            crate::progress::Action::Warning(format!(
+                "{down}: the states shown for its tasks are the last it reported, and the \
+                 manager reschedules them on other nodes where their placement allows"
+            )),
         );
     }
     let nodes: HashMap<String, String> = nodes

@@ -4,9 +4,11 @@
 //! Existing objects are found by the stack label. A service whose spec is unchanged is left
 //! alone (its tasks keep running); a changed one is updated with the engine's current version
 //! index, so Swarm rolls its tasks over as `deploy.update_config` says.
+//!
+//! Over 700 lines: deploying and waiting for convergence share the deployed services and the
+//! node view; about 70 lines are tests.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -17,7 +19,6 @@ use bollard::query_parameters::{
     InspectNetworkOptions, ListConfigsOptions, ListNetworksOptions, ListSecretsOptions,
     ListServicesOptions, UpdateConfigOptions, UpdateSecretOptions, UpdateServiceOptions,
 };
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use super::convert::{FilePlan, FileSource, StackPlan};
 use super::diff::differences;
@@ -26,6 +27,7 @@ use super::wait::Wakeups;
 use super::{engine_error, is_not_found, not_a_manager};
 use crate::engine::{labels, raw};
 use crate::error::{Error, Result};
+use crate::progress::{Action as Event, Kind, Progress};
 
 /// How `swarm up` behaves beyond the plan.
 #[derive(Debug, Clone)]
@@ -60,11 +62,16 @@ pub async fn up(
     plan: &StackPlan,
     environment: &BTreeMap<String, String>,
     opts: &UpOptions,
+    progress: &Progress,
 ) -> Result<()> {
-    for warning in &plan.warnings {
-        eprintln!("WARN {warning}");
-    }
     let stack = plan.stack.as_str();
+    for warning in &plan.warnings {
+        let text = Event::Warning(format!("{}: {}", warning.key, warning.message));
+        match &warning.service {
+            Some(service) => progress.service(service, text),
+            None => progress.stack(stack, text),
+        }
+    }
     let existing_services = docker
         .list_services(Some(ListServicesOptions {
             filters: Some(labels::stack_filter(stack)),
@@ -75,15 +82,18 @@ pub async fn up(
 
     let nodes = super::nodes::nodes(docker).await?;
     if let Some(down) = super::nodes::down_sentence(&super::nodes::down(&nodes)) {
-        eprintln!(
-            "WARN {down}: the manager reschedules its tasks on other nodes where their \
-             placement allows; tasks placed only there wait for it to come back"
+        progress.stack(
+            stack,
+            Event::Warning(format!(
+                "{down}: the manager reschedules its tasks on other nodes where their \
+                 placement allows; tasks placed only there wait for it to come back"
+            )),
         );
     }
 
-    let networks = ensure_networks(docker, plan).await?;
-    let configs = ensure_configs(docker, plan, environment).await?;
-    let secrets = ensure_secrets(docker, plan, environment).await?;
+    let networks = ensure_networks(docker, plan, progress).await?;
+    let configs = ensure_configs(docker, plan, environment, progress).await?;
+    let secrets = ensure_secrets(docker, plan, environment, progress).await?;
 
     let mut current: HashMap<String, bollard::models::Service> = existing_services
         .into_iter()
@@ -98,17 +108,18 @@ pub async fn up(
         let mut spec = service.spec.clone();
         resolve_references(&mut spec, &networks, &configs, &secrets);
         let (id, action) = match current.remove(&name) {
-            Some(existing) => update_service(docker, &name, spec, existing).await?,
+            Some(existing) => update_service(docker, &name, spec, existing, progress).await?,
             None => {
-                eprintln!("Creating service {name}");
+                progress.service(&name, Event::Creating);
                 let response = docker
                     .create_service(spec, None)
                     .await
                     .map_err(|e| engine_error(format!("cannot create service {name}"), e))?;
-                print_engine_warnings(&name, response.warnings.as_deref());
+                print_engine_warnings(progress, &name, response.warnings.as_deref());
                 let id = response.id.ok_or_else(|| {
                     Error::new(format!("the engine created service {name} without an ID"))
                 })?;
+                progress.service(&name, Event::Created);
                 (id, Action::Created)
             }
         };
@@ -117,17 +128,18 @@ pub async fn up(
     if opts.prune {
         for (name, service) in &current {
             let Some(id) = &service.id else { continue };
-            eprintln!("Removing service {name}");
+            progress.service(name, Event::Removing);
             docker
                 .delete_service(id)
                 .await
                 .map_err(|e| engine_error(format!("cannot remove service {name}"), e))?;
+            progress.service(name, Event::Removed);
         }
     }
     if opts.detach {
         return Ok(());
     }
-    wait_for_convergence(docker, stack, &deployed, opts.timeout).await
+    wait_for_convergence(docker, stack, &deployed, opts.timeout, progress).await
 }
 
 /// Swap engine names for IDs in the network, config and secret references of `spec`.
@@ -170,6 +182,7 @@ async fn update_service(
     name: &str,
     mut spec: ServiceSpec,
     existing: bollard::models::Service,
+    progress: &Progress,
 ) -> Result<(String, Action)> {
     let id = existing
         .id
@@ -194,7 +207,7 @@ async fn update_service(
         .map_err(|e| Error::new(format!("internal error: cannot compare service specs: {e}")))?;
     let changed = differences(&wanted, &current);
     if changed.is_empty() {
-        eprintln!("Service {name} is up to date");
+        progress.service(name, Event::UpToDate);
         return Ok((id, Action::Unchanged));
     }
     let version = existing
@@ -202,7 +215,7 @@ async fn update_service(
         .and_then(|v| v.index)
         .and_then(|i| i32::try_from(i).ok())
         .ok_or_else(|| Error::new(format!("the engine lists service {name} without a version")))?;
-    eprintln!("Updating service {name} ({} changed)", changed.join(", "));
+    progress.service(name, Event::Updating(changed.join(", ")));
     let response = docker
         .update_service(
             &id,
@@ -216,18 +229,23 @@ async fn update_service(
         )
         .await
         .map_err(|e| engine_error(format!("cannot update service {name}"), e))?;
-    print_engine_warnings(name, response.warnings.as_deref());
+    print_engine_warnings(progress, name, response.warnings.as_deref());
+    progress.service(name, Event::Updated);
     Ok((id, Action::Updated))
 }
 
-fn print_engine_warnings(name: &str, warnings: Option<&[String]>) {
+fn print_engine_warnings(progress: &Progress, name: &str, warnings: Option<&[String]>) {
     for warning in warnings.unwrap_or_default() {
-        eprintln!("WARN service {name}: {warning}");
+        progress.service(name, Event::Warning(warning.clone()));
     }
 }
 
 /// Find or create the stack's networks; engine name → ID.
-async fn ensure_networks(docker: &Docker, plan: &StackPlan) -> Result<HashMap<String, String>> {
+async fn ensure_networks(
+    docker: &Docker,
+    plan: &StackPlan,
+    progress: &Progress,
+) -> Result<HashMap<String, String>> {
     let listed = docker
         .list_networks(Some(ListNetworksOptions {
             filters: Some(labels::stack_filter(&plan.stack)),
@@ -272,13 +290,14 @@ async fn ensure_networks(docker: &Docker, plan: &StackPlan) -> Result<HashMap<St
             Some(request) => match existing.get(name) {
                 Some(id) => id.clone(),
                 None => {
-                    eprintln!("Creating network {name}");
+                    progress.network(name, Event::Creating);
                     let created = docker.create_network(request.clone()).await.map_err(|e| {
                         engine_error(format!("cannot create network {name}"), e).with_hint(
                             "a network of that name may exist outside the stack; remove it or \
                              set a different name",
                         )
                     })?;
+                    progress.network(name, Event::Created);
                     created.id
                 }
             },
@@ -336,6 +355,7 @@ async fn ensure_configs(
     docker: &Docker,
     plan: &StackPlan,
     environment: &BTreeMap<String, String>,
+    progress: &Progress,
 ) -> Result<HashMap<String, String>> {
     let mut ids = HashMap::new();
     if plan.configs.is_empty() {
@@ -405,12 +425,14 @@ async fn ensure_configs(
                 id
             }
             None => {
-                eprintln!("Creating config {name}");
-                docker
+                progress.emit(Kind::Config, name, Event::Creating);
+                let id = docker
                     .create_config(spec)
                     .await
                     .map_err(|e| engine_error(format!("cannot create config {name}"), e))?
-                    .id
+                    .id;
+                progress.emit(Kind::Config, name, Event::Created);
+                id
             }
         };
         ids.insert(name.clone(), id);
@@ -423,6 +445,7 @@ async fn ensure_secrets(
     docker: &Docker,
     plan: &StackPlan,
     environment: &BTreeMap<String, String>,
+    progress: &Progress,
 ) -> Result<HashMap<String, String>> {
     let mut ids = HashMap::new();
     if plan.secrets.is_empty() {
@@ -493,12 +516,14 @@ async fn ensure_secrets(
                 id
             }
             None => {
-                eprintln!("Creating secret {name}");
-                docker
+                progress.emit(Kind::Secret, name, Event::Creating);
+                let id = docker
                     .create_secret(spec)
                     .await
                     .map_err(|e| engine_error(format!("cannot create secret {name}"), e))?
-                    .id
+                    .id;
+                progress.emit(Kind::Secret, name, Event::Created);
+                id
             }
         };
         ids.insert(name.clone(), id);
@@ -523,6 +548,15 @@ pub(crate) enum Convergence {
 }
 
 impl Convergence {
+    /// The progress event that shows this state.
+    fn event(&self) -> Event {
+        match self {
+            Convergence::Converging { .. } => Event::Converging(self.line()),
+            Convergence::Converged { .. } => Event::Converged(self.line()),
+            Convergence::Failed(_) => Event::Error(self.line()),
+        }
+    }
+
     fn line(&self) -> String {
         match self {
             Convergence::Converging {
@@ -651,89 +685,30 @@ fn same_task_spec(task: &serde_json::Value, template: &serde_json::Value) -> boo
     differences(&wrap(task), &wrap(template)).is_empty()
 }
 
-/// One line per service on stderr: live spinners on a terminal, else a line per change.
-struct ProgressView {
-    bars: Option<(MultiProgress, Vec<ProgressBar>)>,
-    last: Vec<String>,
-}
-
-impl ProgressView {
-    fn new(names: &[&str]) -> ProgressView {
-        let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
-        let bars = std::io::stderr().is_terminal().then(|| {
-            let multi = MultiProgress::new();
-            let style = ProgressStyle::with_template("{spinner} {prefix} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner());
-            let bars = names
-                .iter()
-                .map(|name| {
-                    let bar = multi.add(ProgressBar::new_spinner());
-                    bar.set_style(style.clone());
-                    bar.set_prefix(format!("{name:<width$}"));
-                    bar.enable_steady_tick(Duration::from_millis(120));
-                    bar
-                })
-                .collect();
-            (multi, bars)
-        });
-        ProgressView {
-            bars,
-            last: vec![String::new(); names.len()],
-        }
-    }
-
-    fn show(&mut self, index: usize, name: &str, state: &Convergence) {
-        let line = state.line();
-        let Some(last) = self.last.get_mut(index) else {
-            return;
-        };
-        if *last == line {
-            return;
-        }
-        last.clone_from(&line);
-        match &self.bars {
-            Some((_, bars)) => {
-                let Some(bar) = bars.get(index) else { return };
-                if matches!(state, Convergence::Converging { .. }) {
-                    bar.set_message(line);
-                } else {
-                    bar.finish_with_message(line);
-                }
-            }
-            None => eprintln!("{name}: {line}"),
-        }
-    }
-
-    fn finish(&self) {
-        if let Some((_, bars)) = &self.bars {
-            for bar in bars {
-                if !bar.is_finished() {
-                    bar.abandon();
-                }
-            }
-        }
-    }
-}
-
 async fn wait_for_convergence(
     docker: &Docker,
     stack: &str,
     deployed: &[Deployed],
     timeout: Duration,
+    progress: &Progress,
 ) -> Result<()> {
     if deployed.is_empty() {
         return Ok(());
     }
-    let names: Vec<&str> = deployed.iter().map(|d| d.name.as_str()).collect();
-    let mut view = ProgressView::new(&names);
+    // The last line shown per service: a state is reported when it changes.
+    let mut shown = vec![String::new(); deployed.len()];
     let mut wakeups = Wakeups::new(docker, stack, timeout);
-    let result = loop {
+    loop {
         let (states, down) = match check(docker, deployed).await {
             Ok(checked) => checked,
             Err(e) => break Err(e),
         };
-        for (i, (state, service)) in states.iter().zip(deployed).enumerate() {
-            view.show(i, &service.name, state);
+        for ((state, service), last) in states.iter().zip(deployed).zip(&mut shown) {
+            let line = state.line();
+            if *last != line {
+                progress.service(&service.name, state.event());
+                *last = line;
+            }
         }
         let failed = states
             .iter()
@@ -777,9 +752,7 @@ async fn wait_for_convergence(
             ))
             .with_hint(hint));
         }
-    };
-    view.finish();
-    result
+    }
 }
 
 /// How far each deployed service has converged, and the hostnames of the nodes that are down.
