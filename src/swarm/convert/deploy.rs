@@ -351,57 +351,57 @@ fn parse_restart_condition(text: &str) -> Result<TaskSpecRestartPolicyConditionE
     }
 }
 
+/// `text` as one of the words a setting allows, or an error naming `key` and those words.
+fn choice<T: std::str::FromStr>(text: Option<&str>, key: &str, allowed: &str) -> Result<Option<T>> {
+    text.map(|text| {
+        text.parse().map_err(|_| {
+            Error::new(format!("invalid {key} {text:?}")).with_hint(format!("use {allowed}"))
+        })
+    })
+    .transpose()
+}
+
+const ORDERS: &str = "stop-first or start-first";
+
 pub(super) fn update_config(config: &UpdateConfig, key: &str) -> Result<ServiceSpecUpdateConfig> {
-    let failure_action = match config.failure_action.as_deref() {
-        Some(text) => Some(text.parse().map_err(|_| {
-            Error::new(format!("invalid {key}.failure_action {text:?}"))
-                .with_hint("use continue, rollback or pause")
-        })?),
-        None => None,
-    };
-    let order = match config.order.as_deref() {
-        Some(text) => Some(text.parse().map_err(|_| {
-            Error::new(format!("invalid {key}.order {text:?}"))
-                .with_hint("use stop-first or start-first")
-        })?),
-        None => None,
-    };
+    let failure_action = config.failure_action.as_deref();
     Ok(ServiceSpecUpdateConfig {
         parallelism: config
             .parallelism
             .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
         delay: config.delay.map(|d| d.as_nanos()),
-        failure_action,
+        failure_action: choice(
+            failure_action,
+            &format!("{key}.failure_action"),
+            "continue, rollback or pause",
+        )?,
         monitor: config.monitor.map(|d| d.as_nanos()),
         max_failure_ratio: config.max_failure_ratio,
-        order,
+        order: choice(config.order.as_deref(), &format!("{key}.order"), ORDERS)?,
     })
 }
 
+/// The rollback settings: the update settings' fields, with failure actions of their own.
 pub(super) fn rollback_config(config: &UpdateConfig) -> Result<ServiceSpecRollbackConfig> {
     let key = "deploy.rollback_config";
-    let failure_action = match config.failure_action.as_deref() {
-        Some(text) => Some(text.parse().map_err(|_| {
-            Error::new(format!("invalid {key}.failure_action {text:?}"))
-                .with_hint("use continue or pause")
-        })?),
-        None => None,
-    };
-    let order = match config.order.as_deref() {
-        Some(text) => Some(text.parse().map_err(|_| {
-            Error::new(format!("invalid {key}.order {text:?}"))
-                .with_hint("use stop-first or start-first")
-        })?),
-        None => None,
-    };
+    let update = update_config(
+        &UpdateConfig {
+            failure_action: None,
+            order: None,
+            ..config.clone()
+        },
+        key,
+    )?;
     Ok(ServiceSpecRollbackConfig {
-        parallelism: config
-            .parallelism
-            .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
-        delay: config.delay.map(|d| d.as_nanos()),
-        failure_action,
-        monitor: config.monitor.map(|d| d.as_nanos()),
-        max_failure_ratio: config.max_failure_ratio,
-        order,
+        parallelism: update.parallelism,
+        delay: update.delay,
+        failure_action: choice(
+            config.failure_action.as_deref(),
+            &format!("{key}.failure_action"),
+            "continue or pause",
+        )?,
+        monitor: update.monitor,
+        max_failure_ratio: update.max_failure_ratio,
+        order: choice(config.order.as_deref(), &format!("{key}.order"), ORDERS)?,
     })
 }
