@@ -32,6 +32,7 @@ pub mod up;
 pub mod version;
 pub mod volumes;
 pub mod wait;
+pub mod watch;
 
 use std::path::PathBuf;
 
@@ -206,6 +207,8 @@ pub enum Command {
     Events(events::EventsArgs),
     /// Block until the first service container stops; exit with its code
     Wait(wait::WaitArgs),
+    /// Watch build context for service and rebuild/refresh containers when files are updated
+    Watch(watch::WatchArgs),
     /// Show the rcompose and Docker Engine versions
     Version(version::VersionArgs),
     /// Copy files/folders between a service container and the local filesystem
@@ -428,6 +431,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Images(args) => images::run(global, args),
         Command::Events(args) => events::run(global, args),
         Command::Wait(args) => wait::run(global, args),
+        Command::Watch(args) => watch::run(global, args),
         Command::Version(args) => version::run(args),
         Command::Cp(args) => cp::run(global, args),
         Command::Stats(args) => stats::run(global, args),
@@ -467,6 +471,7 @@ fn dry_run_not_done(command: &Command) -> Option<&'static str> {
         Command::Attach(_) => "attach",
         Command::Swarm(_) => "swarm",
         Command::New(_) => "new",
+        Command::Watch(_) => "watch",
         _ => return None,
     })
 }

@@ -95,6 +95,9 @@ pub struct UpArgs {
     /// Interactive shortcuts while attached (not available in rcompose)
     #[arg(long, env = "COMPOSE_MENU", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), value_name = "BOOL")]
     pub menu: Option<bool>,
+    /// Watch source code and rebuild/refresh containers when files are updated
+    #[arg(short, long, conflicts_with_all = ["detach", "wait", "no_start"])]
+    pub watch: bool,
     #[command(flatten)]
     pub images: ImageArgs,
     /// Services to start (a `.yml` file given here is taken as a compose file)
@@ -197,6 +200,7 @@ impl UpArgs {
             renew_anon_volumes: false,
             yes: false,
             menu: None,
+            watch: false,
             images: ImageArgs::default(),
             args: services,
         }
@@ -280,6 +284,10 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
     let opts = global.load_options(&services)?;
     let loaded = super::load_project(&opts)?;
     loaded.require_environment(&services, args.no_deps)?;
+    if args.watch && crate::ops::watch::watched_services(&loaded.project, &services).is_empty() {
+        return Err(Error::new(crate::ops::watch::NOTHING_TO_WATCH)
+            .with_hint("add `develop: {watch: [...]}` rules to the services to watch"));
+    }
     let scale = parse_scale(&args.scale)?;
     for name in scale
         .keys()
@@ -392,15 +400,38 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         let shown = attached_services(&loaded.project, &services, &started, &args);
         let mut attached = converged.containers.clone();
         attached.retain(|service, _| shown.contains(service));
-        let end = attach::attach(
+        let attaching = attach::attach(
             &engine.docker,
             &loaded.project.name,
             &attached,
             exits,
             abort,
             style,
-        )
-        .await?;
+        );
+        // `--watch`: the watch rules are followed while attached (see ops::watch).
+        let end = if args.watch {
+            let options = super::watch::options(
+                &global,
+                &loaded,
+                &services,
+                args.images.quiet_build,
+                true,
+                true,
+            );
+            let watching = crate::ops::watch::watch(
+                &engine.docker,
+                &loaded.project,
+                &context,
+                &options,
+                &progress,
+            );
+            tokio::select! {
+                end = attaching => end?,
+                result = watching => { result?; End::Interrupted }
+            }
+        } else {
+            attaching.await?
+        };
         let code: i64 = match &end {
             End::AllStopped => 0,
             End::Exited { service, code } => match &args.exit_code_from {

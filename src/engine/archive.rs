@@ -1,6 +1,9 @@
 //! Tar archives of a few in-memory files, the form the engine's archive endpoint
 //! (`PUT /containers/{id}/archive`) takes to write files into a container: how rcompose puts
-//! secrets and configs that are not bind mounts in place, with their mode, owner and group.
+//! secrets and configs that are not bind mounts in place, with their mode, owner and group,
+//! and how `watch` copies host files into containers ([`append_host`]).
+
+use std::path::Path;
 
 use crate::error::{Error, Result};
 
@@ -47,6 +50,45 @@ pub fn tar(entries: &[Entry<'_>]) -> Result<Vec<u8>> {
     builder
         .into_inner()
         .map_err(|e| Error::new(format!("cannot prepare files for the container: {e}")))
+}
+
+/// Append the host file, directory or symbolic link `host` to `builder` as `container` (an
+/// absolute path in the container), with its mode, owner and modification time; whether it
+/// was a regular file. Other kinds of files (sockets, fifos, devices) are left out.
+pub fn append_host(
+    builder: &mut tar::Builder<Vec<u8>>,
+    container: &str,
+    host: &Path,
+) -> std::io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(host)?;
+    let name = container.trim_start_matches('/');
+    let mut header = tar::Header::new_gnu();
+    header.set_mode(meta.mode() & 0o7777);
+    header.set_uid(u64::from(meta.uid()));
+    header.set_gid(u64::from(meta.gid()));
+    header.set_mtime(u64::try_from(meta.mtime()).unwrap_or(0));
+    if meta.is_dir() {
+        header.set_entry_type(tar::EntryType::Directory);
+        header.set_size(0);
+        builder.append_data(&mut header, name, std::io::empty())?;
+        Ok(false)
+    } else if meta.file_type().is_symlink() {
+        header.set_entry_type(tar::EntryType::Symlink);
+        header.set_size(0);
+        let target = std::fs::read_link(host)?;
+        builder.append_link(&mut header, name, target)?;
+        Ok(false)
+    } else if meta.is_file() {
+        let content = std::fs::read(host)?;
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(content.len() as u64);
+        builder.append_data(&mut header, name, content.as_slice())?;
+        Ok(true)
+    } else {
+        // Sockets, fifos, devices: nothing to copy.
+        Ok(false)
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ pub mod up_images;
 pub mod volumes;
 pub mod wait;
 pub mod walk;
+pub mod watch;
 
 use std::collections::BTreeMap;
 
