@@ -5,8 +5,8 @@
 //! running. Each waits for the new state with a deadline.
 //!
 //! They run rcompose, or the reference with RCOMPOSE_TEST_AGAINST=reference: they pass against
-//! Docker Compose v5.6.1 too, but for the fresh sync of a recreated container, which only
-//! rcompose does.
+//! Docker Compose v5.6.1 too, but for two checks only rcompose passes: a recreated container
+//! gets the synced files again, and a change made during a rebuild reaches the new container.
 
 mod support;
 
@@ -463,9 +463,12 @@ fn a_rebuild_changes_the_image_and_the_new_container_gets_the_synced_files() {
     w.poll("the third version", || {
         read_in(&web, "/version.txt").filter(|c| c == "v3\n")
     });
-    w.poll("the file changed during the rebuild", || {
-        read_in(&web, "/app/during.txt").filter(|c| c == "during\n")
-    });
+    // docker compose syncs it into the container being replaced, and it is lost.
+    if !against_reference() {
+        w.poll("the file changed during the rebuild", || {
+            read_in(&web, "/app/during.txt").filter(|c| c == "during\n")
+        });
+    }
 }
 
 #[test]
