@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use crate::error::{Error, Result};
 
 /// How long the paths must be quiet before a batch of a few events closes.
-pub const QUIET: Duration = Duration::from_millis(20);
+pub const QUIET: Duration = Duration::from_millis(10);
 /// The quiet period once a batch has more than [`BURST_EVENTS`] events.
 pub const BURST_QUIET: Duration = Duration::from_millis(150);
 pub const BURST_EVENTS: usize = 16;
