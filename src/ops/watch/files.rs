@@ -122,3 +122,36 @@ fn add(
     batch.extend(event.paths);
     1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_burst_of_writes_is_one_batch_and_a_later_save_the_next() {
+        let dir = std::env::temp_dir().join(format!("rcompose-watch-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        let mut files = Files::watch(&BTreeMap::from([(dir.clone(), true)])).unwrap();
+        for i in 0..200 {
+            std::fs::write(dir.join(format!("sub/f{i}")), "x").unwrap();
+        }
+        let batch = tokio::time::timeout(Duration::from_secs(30), files.next_batch())
+            .await
+            .expect("a batch")
+            .unwrap();
+        let written = batch
+            .iter()
+            .filter(|p| p.starts_with(dir.join("sub")))
+            .count();
+        assert!(written >= 200, "{} paths of 200 in the batch", written);
+        std::fs::write(dir.join("later.txt"), "y").unwrap();
+        let next = tokio::time::timeout(Duration::from_secs(30), files.next_batch())
+            .await
+            .expect("a second batch")
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(next, BTreeSet::from([dir.join("later.txt")]));
+        assert!(files.errors.is_empty(), "{:?}", files.errors);
+    }
+}

@@ -226,6 +226,8 @@ struct Watcher<'a> {
 impl Watcher<'_> {
     /// A line of watch output, on standard output as docker compose prints it.
     fn log(&self, line: &str) {
+        // A live progress view (tty) is settled first, so that the line is not drawn over.
+        self.progress.finish();
         let mut out = std::io::stdout().lock();
         let _ = if self.options.attached {
             writeln!(out, "        ⦿ {line}")
