@@ -502,3 +502,34 @@ fn ctrl_c_leaves_containers_running_for_watch_and_stops_them_for_up_watch() {
         (p.states() == [format!("{web} exited")]).then_some(())
     });
 }
+
+#[test]
+fn no_up_watches_without_starting_anything_and_a_project_without_rules_is_refused() {
+    let p = TestProject::new("watch-noup");
+    p.write("src/a.txt", "1\n");
+    p.write(
+        "compose.yaml",
+        &format!(
+            "services:\n{}{}",
+            service(
+                "web",
+                "    develop:\n      watch:\n        - path: ./src\n          action: sync\n          target: /app\n"
+            ),
+            service("db", "")
+        ),
+    );
+    let mut w = Watching::start(&p, &["watch", "--no-up", "--quiet", "--prune=false"]);
+    assert!(p.states().is_empty(), "--no-up started {:?}", p.states());
+    w.interrupt();
+    drop(w);
+
+    let out = p.compose(&["watch", "db"]);
+    assert!(!out.status.success(), "watching a service without rules");
+    assert!(
+        support::stderr(&out).contains(
+            "none of the selected services is configured for watch, consider setting a 'develop' section"
+        ),
+        "{}",
+        support::stderr(&out)
+    );
+}
