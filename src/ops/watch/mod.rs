@@ -343,7 +343,7 @@ impl Watcher<'_> {
         if !restart.is_empty() {
             let list = lifecycle::containers_of(self.docker, &self.project.name, &restart).await?;
             let verb = Verb::Restart { timeout: None };
-            lifecycle::apply(self.docker, &list, &verb, self.progress).await?;
+            lifecycle::apply(self.docker, &list, &verb, None, self.progress).await?;
             self.log(&format!(
                 "service(s) {} restarted",
                 rules::quoted_list(&restart)
