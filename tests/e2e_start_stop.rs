@@ -1,8 +1,8 @@
 //! Ports of docker/compose `pkg/e2e/start_stop_test.go` (the Go tests are named on each test).
 
-mod support;
 #[path = "e2e/scenario.rs"]
 mod scenario;
+mod support;
 
 use scenario::Scenario;
 
@@ -273,7 +273,10 @@ fn start_single_service_and_dependency() {
 fn start_stop_multiple_files() {
     let mut s = Scenario::new(
         "e2e-ss-multi-files",
-        &[("compose.yaml", START_STOP), ("other.yaml", START_STOP_OTHER)],
+        &[
+            ("compose.yaml", START_STOP),
+            ("other.yaml", START_STOP_OTHER),
+        ],
     );
     let name = s.project().to_string();
     s.files = vec!["compose.yaml".into()];

@@ -12,7 +12,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -51,6 +51,10 @@ pub struct Scenario {
     pub snaps: Vec<Snapshot>,
     pub last: Option<Output>,
     pub last_cmd: String,
+    /// Seconds a step may take (default 120).
+    pub timeout: u64,
+    /// docker CLI commands run after the final `down` (e.g. removing built images).
+    pub deferred: Vec<Vec<String>>,
 }
 
 impl Scenario {
@@ -73,11 +77,20 @@ impl Scenario {
             snaps: vec![Snapshot::new()],
             last: None,
             last_cmd: String::new(),
+            timeout: 120,
+            deferred: Vec::new(),
         }
     }
 
     pub fn project(&self) -> &str {
         &self.p.name
+    }
+
+    /// Run `docker <args>` when the scenario ends (after its `down`).
+    pub fn defer_docker(&mut self, args: &[&str]) -> &mut Self {
+        self.deferred
+            .push(args.iter().map(|a| a.to_string()).collect());
+        self
     }
 
     /// Environment for every later command.
@@ -125,9 +138,19 @@ impl Scenario {
             let mut pipe = child.stdin.take().expect("stdin");
             let _ = pipe.write_all(input.as_bytes());
         }
-        let out = child
-            .wait_with_output()
-            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        // Every step is bounded: a hung command fails the test instead of hanging the suite.
+        let pid = child.id();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        let out = match rx.recv_timeout(Duration::from_secs(self.timeout)) {
+            Ok(out) => out.unwrap_or_else(|e| panic!("{what}: {e}")),
+            Err(_) => {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+                panic!("step `{what}` did not finish within {}s", self.timeout);
+            }
+        };
         self.last_cmd = what;
         if !may_fail && !out.status.success() {
             panic!(
@@ -480,8 +503,15 @@ impl Scenario {
         let cs = Self::service_of(self.curr(), svc);
         assert!(!cs.is_empty(), "service {svc} has no container");
         for c in cs {
-            let status = support::docker(&["inspect", "--format", "{{.State.Health.Status}}", &c.id]);
-            assert_eq!(status, "healthy", "health of {}\n{}", c.name, self.context());
+            let status =
+                support::docker(&["inspect", "--format", "{{.State.Health.Status}}", &c.id]);
+            assert_eq!(
+                status,
+                "healthy",
+                "health of {}\n{}",
+                c.name,
+                self.context()
+            );
         }
         self
     }
@@ -537,7 +567,8 @@ impl Scenario {
                         .collect()
                 })
                 .unwrap_or_default();
-            let one_off = labels.get("com.docker.compose.oneoff").map(String::as_str) == Some("True");
+            let one_off =
+                labels.get("com.docker.compose.oneoff").map(String::as_str) == Some("True");
             if !one_off
                 && labels
                     .get("com.docker.compose.container-number")
@@ -551,7 +582,11 @@ impl Scenario {
                 .unwrap_or_default();
             snap.entry(service).or_default().push(Ctr {
                 id: c["Id"].as_str().unwrap_or("").to_string(),
-                name: c["Name"].as_str().unwrap_or("").trim_start_matches('/').to_string(),
+                name: c["Name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .trim_start_matches('/')
+                    .to_string(),
                 state: c["State"]["Status"].as_str().unwrap_or("").to_string(),
                 started_at: c["State"]["StartedAt"].as_str().unwrap_or("").to_string(),
                 one_off,
@@ -575,6 +610,9 @@ impl Drop for Scenario {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+        for args in &self.deferred {
+            let _ = Command::new("docker").args(args).output();
+        }
     }
 }
 
@@ -589,5 +627,100 @@ pub fn poll<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
             panic!("timed out after {secs}s waiting for {what}");
         }
         std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A compose command running in the background; its combined output is collected as it comes.
+/// Killed (SIGKILL) on drop.
+pub struct Background {
+    child: std::process::Child,
+    out: std::sync::Arc<std::sync::Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    pub fn output(&self) -> String {
+        self.out.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Poll until the output contains `sub` (runs of whitespace ignored).
+    pub fn wait_for(&self, sub: &str, secs: u64) {
+        let want = squash(sub);
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !squash(&self.output()).contains(&want) {
+            if Instant::now() > deadline {
+                panic!(
+                    "within {secs}s: output does not contain {sub:?}:\n{}",
+                    self.output()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The exit status, polling up to `secs` seconds.
+    pub fn wait_exit(&mut self, secs: u64) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                for r in self.readers.drain(..) {
+                    let _ = r.join();
+                }
+                return status;
+            }
+            if Instant::now() > deadline {
+                panic!("still running after {secs}s:\n{}", self.output());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let _ = Command::new("kill")
+            .args(["-s", sig, &self.child.id().to_string()])
+            .status();
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Scenario {
+    /// Start a compose command in the background.
+    pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Background {
+        let mut cmd = self.compose_command(args, env);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn compose");
+        let out = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut readers = Vec::new();
+        let pipes: Vec<Box<dyn std::io::Read + Send>> = vec![
+            Box::new(child.stdout.take().expect("stdout")),
+            Box::new(child.stderr.take().expect("stderr")),
+        ];
+        for mut pipe in pipes {
+            let out = out.clone();
+            readers.push(std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if let Ok(mut s) = out.lock() {
+                        s.push_str(&String::from_utf8_lossy(&buf[..n]));
+                    }
+                }
+            }));
+        }
+        Background {
+            child,
+            out,
+            readers,
+        }
     }
 }
