@@ -675,6 +675,11 @@ impl Background {
         }
     }
 
+    /// The exit status if the command has finished.
+    pub fn try_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     pub fn signal(&self, sig: &str) {
         let _ = Command::new("kill")
             .args(["-s", sig, &self.child.id().to_string()])
