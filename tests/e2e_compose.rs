@@ -474,7 +474,6 @@ fn nested_dot_env() {
 
 // Go: compose_test.go TestUnnecessaryResources
 #[test]
-#[ignore = "rcompose: missing external network message reads \"network foo_bar is declared as external, but could not be found\" (compose: \"network foo_bar declared as external, but could not be found\")"]
 fn unnecessary_resources() {
     let mut s = Scenario::new(
         "e2e-unnecessary",

@@ -128,7 +128,7 @@ pub async fn ensure_network(docker: &Docker, project: &str, spec: &NetworkSpec) 
     }
     if spec.external {
         return Err(Error::new(format!(
-            "network {} is declared as external, but could not be found",
+            "network {} declared as external, but could not be found",
             spec.name
         ))
         .with_hint(format!(
