@@ -8,7 +8,6 @@ use scenario::Scenario;
 
 // Go: config_test.go TestLocalComposeConfig
 #[test]
-#[ignore = "rcompose: `config --no-interpolate test` does not warn \"service filtering is not applied when --no-interpolate is set\""]
 fn local_compose_config() {
     let mut s = Scenario::new(
         "e2e-config",

@@ -119,6 +119,17 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
             return Err(Error::new(format!("no such service: {name}")).with_exit_code(1));
         }
     }
+    // As docker compose: a service selection does not filter these renderings; say so.
+    let unfiltered = if args.variables {
+        Some("--variables")
+    } else if args.no_interpolate {
+        Some("--no-interpolate")
+    } else {
+        None
+    };
+    if let (Some(flag), false) = (unfiltered, services.is_empty()) {
+        eprintln!("WARN service filtering is not applied when {flag} is set");
+    }
     let lines =
         |items: Vec<String>| -> String { items.into_iter().map(|s| s + "\n").collect::<String>() };
     let text = if let Some(wanted) = &args.hash {
@@ -166,6 +177,7 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
             })?
         };
         if !services.is_empty()
+            && unfiltered.is_none()
             && let Some(map) = value.get_mut("services").and_then(|s| s.as_object_mut())
         {
             map.retain(|k, _| services.contains(k));
@@ -316,7 +328,15 @@ fn variables(files: &[PathBuf], format: Option<Format>) -> Result<String> {
                     )
                 })
                 .collect();
+            // Four spaces per level, as docker compose prints it (the map has two levels of
+            // scalars).
             to_yaml(&serde_json::Value::Object(map))
+                .lines()
+                .map(|line| match line.strip_prefix("  ") {
+                    Some(rest) => format!("    {rest}\n"),
+                    None => format!("{line}\n"),
+                })
+                .collect()
         }
     })
 }
