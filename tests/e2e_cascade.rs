@@ -51,7 +51,6 @@ fn cascade_fail() {
 
 // Go: cascade_test.go TestCascadeIgnoresOneOffContainer
 #[test]
-#[ignore = "rcompose: attached `up` prints no \"Attaching to running-1\" line"]
 fn cascade_ignores_one_off_container() {
     let mut s = Scenario::new("e2e-cascade-oneoff", &[("compose.yaml", CASCADE)]);
     let up = s.spawn(

@@ -168,7 +168,6 @@ fn down_composefile_in_parent_folder() {
 
 // Go: compose_test.go TestAttachRestart
 #[test]
-#[ignore = "rcompose: attached `up` never prints \"failing-1 exited with code 1\" for a restarting container (compose prints it on each exit, then \"(restarting)\")"]
 fn attach_restart() {
     let s = Scenario::new(
         "e2e-attach-restart",
@@ -200,7 +199,6 @@ fn attach_restart() {
 
 // Go: compose_test.go TestInitContainer
 #[test]
-#[ignore = "rcompose: attached `up` log prefixes are not padded (`foo-1 | hello`, compose: `foo-1  | hello`)"]
 fn init_container() {
     let mut s = Scenario::new(
         "e2e-init-container",

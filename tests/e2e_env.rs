@@ -64,7 +64,6 @@ fn env_priority_compose_environment() {
 
 // Go: compose_environment_test.go TestEnvPriority
 #[test]
-#[ignore = "rcompose: `run -e WHEREAMI` without a value ignores --env-file / COMPOSE_ENV_FILES / .env and keeps the image ENV"]
 fn env_priority() {
     let mut s = priority_scenario(
         "e2e-env-prio",
@@ -114,7 +113,6 @@ fn env_priority() {
 
 // Go: compose_environment_test.go TestEnvPriorityComposeEnvFile
 #[test]
-#[ignore = "rcompose: `run -e WHEREAMI` without a value takes the service env_file value instead of the project .env one"]
 fn env_priority_compose_env_file() {
     let mut s = priority_scenario(
         "e2e-env-prio-envfile",
@@ -163,7 +161,6 @@ fn env_interpolation_default_value() {
 
 // Go: compose_environment_test.go TestCommentsInEnvFile (`printenv` -> `env`)
 #[test]
-#[ignore = "rcompose: `run -e COMMENT` without a value ignores the project .env (the image ENV stays)"]
 fn comments_in_env_file() {
     let mut s = Scenario::new(
         "e2e-env-comments",

@@ -37,7 +37,6 @@ fn local_compose_exec() {
 
 // Go: compose_exec_test.go TestLocalComposeExecOneOff
 #[test]
-#[ignore = "rcompose: `exec simple` with only a running one-off fails \"has no container number 1\"; compose execs in the one-off"]
 fn local_compose_exec_one_off() {
     let mut s = Scenario::new("e2e-exec-oneoff", &[("compose.yaml", EXEC)]);
     s.step(&["run", "-d", "simple", "top"])
@@ -51,7 +50,6 @@ fn local_compose_exec_one_off() {
 
 // Go: exec_test.go TestExec
 #[test]
-#[ignore = "rcompose: `run -d test cat` does not keep stdin open (cat exits at once), so exec cannot reach the one-off"]
 fn exec() {
     let mut s = Scenario::new(
         "e2e-exec-prefer",

@@ -228,7 +228,6 @@ fn network_modes() {
 // Go: networks_test.go TestNetworkConfigChanged (the new subnet 192.168.0.0/16 -> 10.98.0.0/16:
 // the engine's address pools already hold 192.168.x.0/20 networks here)
 #[test]
-#[ignore = "rcompose: a changed network subnet is not applied: the network and the container keep the old subnet"]
 fn network_config_changed() {
     let mut s = Scenario::new(
         "e2e-net-changed",
@@ -262,7 +261,6 @@ networks:
 
 // Go: networks_test.go TestNetworkRecreate (nginx -> busybox httpd)
 #[test]
-#[ignore = "rcompose: a changed network label is not applied: up only reports the container Running, no network recreation"]
 fn network_recreate() {
     let mut s = Scenario::new(
         "e2e-net-recreate",

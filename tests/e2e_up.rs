@@ -140,7 +140,6 @@ fn port_range() {
 
 // Go: compose_up_test.go TestStdoutStderr
 #[test]
-#[ignore = "rcompose: attached `up` relays a container's stderr on stdout (streams not kept apart)"]
 fn stdout_stderr() {
     let mut s = Scenario::new(
         "e2e-stdout-stderr",

@@ -26,7 +26,6 @@ fn file_exists(path: &std::path::Path) {
 
 // Go: cp_test.go TestCopy
 #[test]
-#[ignore = "rcompose: `cp` into a scaled service copies into replica 1 only; compose copies into every replica unless --index"]
 fn copy() {
     let mut s = Scenario::new(
         "e2e-cp",

@@ -187,7 +187,6 @@ volumes:
 
 // Go: volumes_test.go TestUpRecreateVolumes
 #[test]
-#[ignore = "rcompose: `up -y` with a changed volume label keeps the old volume"]
 fn up_recreate_volumes() {
     let mut s = Scenario::new(
         "e2e-recreate-volumes",
