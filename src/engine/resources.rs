@@ -90,7 +90,7 @@ fn resource_labels(
 }
 
 /// What an existing network or volume with `labels` is to `project`.
-fn existing(
+pub fn existing(
     labels: &HashMap<String, String>,
     project: &str,
     external: bool,

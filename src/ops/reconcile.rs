@@ -12,9 +12,9 @@ use bollard::query_parameters::ListContainersOptionsBuilder;
 use futures_util::future::join_all;
 
 use crate::engine::config_hash;
+use crate::engine::containers;
 use crate::engine::errors::engine_error;
 use crate::engine::resources::{self, Ensured, NetworkSpec, VolumeSpec};
-use crate::engine::{containers, labels};
 use crate::error::Result;
 use crate::progress::{Action, Progress};
 use crate::project::model::Project;
@@ -67,12 +67,10 @@ pub async fn volumes(
 async fn diverged_volume(docker: &Docker, project: &str, spec: &VolumeSpec) -> Result<bool> {
     match docker.inspect_volume(&spec.name).await {
         Ok(volume) => {
-            let have = volume.labels.get(labels::CONFIG_HASH);
-            let ours = volume
-                .labels
-                .get(labels::PROJECT)
-                .is_some_and(|p| p == project);
-            Ok(ours && have.is_some() && have != spec.config_hash.as_ref())
+            Ok(
+                resources::existing(&volume.labels, project, spec.external, &spec.config_hash)
+                    == Ensured::Diverged,
+            )
         }
         Err(_) => Ok(false),
     }
