@@ -19,6 +19,7 @@ pub mod events;
 pub mod images;
 pub mod labels;
 pub mod logs;
+pub mod name_lock;
 pub mod observe;
 pub mod raw;
 pub mod resources;

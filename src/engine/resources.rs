@@ -110,6 +110,8 @@ pub fn existing(
 
 /// Make sure network `spec` exists.
 pub async fn ensure_network(docker: &Docker, project: &str, spec: &NetworkSpec) -> Result<Ensured> {
+    // Another `up` of this machine does not look the name up until this one has created it.
+    let _lock = super::name_lock::lock("network", &spec.name).await;
     match docker
         .inspect_network(&spec.name, None::<InspectNetworkOptions>)
         .await
