@@ -1,3 +1,6 @@
+//! The project's networks and volumes brought in line with the file before containers are made
+//! ([`ensure_resources`], for `up` and `run`): created when missing, external ones looked up.
+//!
 //! Networks and volumes whose definition changed since they were made (their config hash, as
 //! docker compose computes it, differs from the one they carry), handled as docker compose
 //! handles them: a network is recreated and the containers attached to it are reconnected,
@@ -12,7 +15,8 @@ use bollard::query_parameters::ListContainersOptionsBuilder;
 use futures_util::future::join_all;
 
 use crate::engine::config_hash;
-use crate::engine::containers;
+use crate::engine::containers::{self, NetworkIds};
+use crate::engine::convert;
 use crate::engine::errors::engine_error;
 use crate::engine::resources::{self, Ensured, NetworkSpec, VolumeSpec};
 use crate::error::Result;
@@ -169,4 +173,77 @@ pub async fn network(
         result?;
     }
     Ok(Ensured::Created)
+}
+
+/// Create the networks `services` join and the project's volumes, when missing; the IDs of
+/// the networks.
+pub async fn ensure_resources(
+    docker: &Docker,
+    project: &Project,
+    services: &[&str],
+    progress: &Progress,
+) -> Result<NetworkIds> {
+    let mut network_ids = NetworkIds::new();
+    let mut keys: Vec<String> = Vec::new();
+    for service in services {
+        if let Some(s) = project.services.get(*service) {
+            for key in convert::service_network_keys(s) {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+    }
+    for key in keys {
+        let spec = match project.networks.get(&key) {
+            Some(n) => NetworkSpec {
+                key: key.clone(),
+                name: n.engine_name(&project.name, &key),
+                external: n.external,
+                driver: n.driver.clone(),
+                driver_opts: n.driver_opts.clone().into_iter().collect(),
+                internal: n.internal,
+                attachable: n.attachable,
+                enable_ipv4: n.enable_ipv4,
+                enable_ipv6: n.enable_ipv6,
+                ipam: n.ipam.clone(),
+                labels: n.labels.clone().into_iter().collect(),
+                config_hash: config_hash::network_hash(n, &n.engine_name(&project.name, &key)).ok(),
+            },
+            None => NetworkSpec {
+                key: key.clone(),
+                name: convert::network_engine_name(project, &key),
+                ..Default::default()
+            },
+        };
+        match network(docker, &project.name, &spec, progress).await? {
+            Ensured::Created => progress.network(&spec.name, Action::Created),
+            Ensured::Existed | Ensured::Diverged => {}
+            Ensured::Foreign => progress.network(
+                &spec.name,
+                Action::Warning(
+                    "exists but was not created for this project: using it as it is".to_string(),
+                ),
+            ),
+        }
+        let id = resources::network_id(docker, &spec.name).await?;
+        network_ids.insert(spec.name, id);
+    }
+    for key in project.volumes.keys() {
+        let Some(spec) = volume_spec(project, key) else {
+            continue;
+        };
+        match resources::ensure_volume(docker, &project.name, &spec).await? {
+            Ensured::Created => progress.volume(&spec.name, Action::Created),
+            // Kept as it is: `reconcile::volumes` warned, or recreated it when told to.
+            Ensured::Existed | Ensured::Diverged => {}
+            Ensured::Foreign => progress.volume(
+                &spec.name,
+                Action::Warning(
+                    "exists but was not created for this project: using it as it is".to_string(),
+                ),
+            ),
+        }
+    }
+    Ok(network_ids)
 }

@@ -14,7 +14,7 @@ use crate::graph::ServiceGraph;
 use crate::ops::plan;
 use crate::ops::session::{self, Session, Tty};
 use crate::ops::wait::Waits;
-use crate::ops::{up, up_images};
+use crate::ops::{reconcile, up, up_images};
 use crate::progress::Progress;
 use crate::project::model::{
     Project, Service, ServiceDependency, parse_port_spec, parse_volume_spec,
@@ -161,7 +161,8 @@ pub async fn run(
     let one_off = one_off_service(service, options)?;
     let mut changed = project.clone();
     changed.services.insert(name.clone(), one_off.clone());
-    let network_ids = up::ensure_resources(docker, &changed, &[name.as_str()], progress).await?;
+    let network_ids =
+        reconcile::ensure_resources(docker, &changed, &[name.as_str()], progress).await?;
     let image = one_off.image_name(&project.name, name);
     // Pulled or built as `up` would (pull_policy, a `build:` section for a missing image).
     let ids = up_images::ensure(

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use bollard::Docker;
 
+use crate::engine::containers::NetworkIds;
 use crate::engine::convert::{self, ContainerSpec, ProjectContext};
 use crate::engine::events::Subscription;
-use crate::engine::resources::{self, Ensured, NetworkSpec};
 use crate::engine::{ApiVersion, config_hash, containers, errors, labels, observe};
 use crate::error::{Error, Result};
 use crate::graph::ServiceGraph;
@@ -164,8 +164,6 @@ pub async fn up(
     Ok(Converged { plan, containers })
 }
 
-pub use crate::engine::containers::NetworkIds;
-
 async fn ensure_networks_and_volumes(
     docker: &Docker,
     project: &Project,
@@ -173,80 +171,7 @@ async fn ensure_networks_and_volumes(
     progress: &Progress,
 ) -> Result<NetworkIds> {
     let services: Vec<&str> = plan.services().map(|s| s.service.as_str()).collect();
-    ensure_resources(docker, project, &services, progress).await
-}
-
-/// Create the networks `services` join and the project's volumes, when missing; the IDs of
-/// the networks.
-pub async fn ensure_resources(
-    docker: &Docker,
-    project: &Project,
-    services: &[&str],
-    progress: &Progress,
-) -> Result<NetworkIds> {
-    let mut network_ids = NetworkIds::new();
-    let mut keys: Vec<String> = Vec::new();
-    for service in services {
-        if let Some(s) = project.services.get(*service) {
-            for key in convert::service_network_keys(s) {
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-        }
-    }
-    for key in keys {
-        let spec = match project.networks.get(&key) {
-            Some(n) => NetworkSpec {
-                key: key.clone(),
-                name: n.engine_name(&project.name, &key),
-                external: n.external,
-                driver: n.driver.clone(),
-                driver_opts: n.driver_opts.clone().into_iter().collect(),
-                internal: n.internal,
-                attachable: n.attachable,
-                enable_ipv4: n.enable_ipv4,
-                enable_ipv6: n.enable_ipv6,
-                ipam: n.ipam.clone(),
-                labels: n.labels.clone().into_iter().collect(),
-                config_hash: config_hash::network_hash(n, &n.engine_name(&project.name, &key)).ok(),
-            },
-            None => NetworkSpec {
-                key: key.clone(),
-                name: convert::network_engine_name(project, &key),
-                ..Default::default()
-            },
-        };
-        match reconcile::network(docker, &project.name, &spec, progress).await? {
-            Ensured::Created => progress.network(&spec.name, Action::Created),
-            Ensured::Existed | Ensured::Diverged => {}
-            Ensured::Foreign => progress.network(
-                &spec.name,
-                Action::Warning(
-                    "exists but was not created for this project: using it as it is".to_string(),
-                ),
-            ),
-        }
-        let id = resources::network_id(docker, &spec.name).await?;
-        network_ids.insert(spec.name, id);
-    }
-    for key in project.volumes.keys() {
-        let Some(spec) = reconcile::volume_spec(project, key) else {
-            continue;
-        };
-        match resources::ensure_volume(docker, &project.name, &spec).await? {
-            Ensured::Created => progress.volume(&spec.name, Action::Created),
-            // Kept as it is: `reconcile::volumes` warned, or recreated it when told to.
-            Ensured::Existed | Ensured::Diverged => {}
-            Ensured::Foreign => progress.volume(
-                &spec.name,
-                Action::Warning(
-                    "exists but was not created for this project: using it as it is".to_string(),
-                ),
-            ),
-        }
-    }
-    Ok(network_ids)
+    reconcile::ensure_resources(docker, project, &services, progress).await
 }
 
 async fn handle_orphans(docker: &Docker, plan: &Plan, progress: &Progress) -> Result<()> {
