@@ -64,9 +64,11 @@ pub fn context_of(loaded: &Loaded) -> ProjectContext {
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
+        // Compose records the env files it was given, not a `.env` it found.
         env_files: loaded
             .env_files
             .iter()
+            .filter(|_| loaded.env_files_given)
             .map(|p| p.display().to_string())
             .collect(),
         environment: loaded.environment.clone(),

@@ -196,6 +196,8 @@ pub async fn run(
     if let Some(container_labels) = &mut spec.body.labels {
         container_labels.insert(labels::ONEOFF.to_string(), labels::ONEOFF_TRUE.to_string());
         container_labels.insert(labels::SLUG.to_string(), slug);
+        // One-off containers have no replica number (as compose labels them).
+        container_labels.remove(labels::CONTAINER_NUMBER);
     }
     if !options.use_aliases {
         let endpoints = spec

@@ -32,7 +32,6 @@ pub(super) fn container_labels(
         (labels::CONFIG_HASH, config_hash.to_string()),
         (labels::WORKING_DIR, context.working_dir.clone()),
         (labels::CONFIG_FILES, context.config_files.join(",")),
-        (labels::ENVIRONMENT_FILE, context.env_files.join(",")),
         (
             labels::DEPENDS_ON,
             labels::depends_on_value(&service.depends_on),
@@ -46,6 +45,13 @@ pub(super) fn container_labels(
         (labels::VERSION, labels::COMPOSE_VERSION.to_string()),
     ] {
         container_labels.insert(k.to_string(), v);
+    }
+    // Without an environment file compose writes no label at all (not an empty one).
+    if !context.env_files.is_empty() {
+        container_labels.insert(
+            labels::ENVIRONMENT_FILE.to_string(),
+            context.env_files.join(","),
+        );
     }
     container_labels
 }

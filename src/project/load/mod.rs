@@ -77,6 +77,9 @@ pub struct Loaded {
     pub working_dir: PathBuf,
     pub config_files: Vec<PathBuf>,
     pub env_files: Vec<PathBuf>,
+    /// Whether `env_files` were given (`--env-file`, `COMPOSE_ENV_FILES`) rather than found
+    /// (`.env`): compose labels containers with given ones only.
+    pub env_files_given: bool,
     /// The variables used for interpolation: env files overridden by the process environment.
     pub environment: BTreeMap<String, String>,
     /// Every profile named by any service, active or not.
@@ -584,6 +587,7 @@ impl<'a> Loader<'a> {
             working_dir,
             config_files: files,
             env_files,
+            env_files_given: !defaults_apply,
             environment,
             all_profiles,
             unresolved_environment,
