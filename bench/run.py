@@ -28,6 +28,8 @@ import urllib.parse
 import zipfile
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # run.py and watch.py import each other: no __pycache__ in bench/
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target").resolve()

@@ -33,6 +33,8 @@ import threading
 import time
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # run.py and watch.py import each other: no __pycache__ in bench/
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 WORK = Path(tempfile.gettempdir()) / "rcompose-bench-watch"
