@@ -78,6 +78,13 @@ OP_NAMES = {"up_cold": "up -d (cold)", "up_nochange": "up -d (nothing changed)",
 # has endpoints) never gets in the way.
 PREFIX = "rcb%04x" % (os.getpid() & 0xFFFF)
 
+# No command may take longer than this (seconds): a wedged engine (Docker 20.10 can deadlock in
+# libnetwork, see README.md) then shows as a failed operation instead of a run that never ends.
+TIMEOUT = 600
+# The results so far, rewritten after every part, so that a run cut short keeps what it measured
+# (`--report-from` makes RESULTS.md of it).
+PARTIAL = WORK / "partial.json"
+
 
 # ---------------------------------------------------------------------------------------------
 # Stacks
@@ -289,8 +296,11 @@ def run(cmd, env=None, rss=False, cwd=None):
         report.close()
         cmd = ["/usr/bin/time", "-v", "-o", report.name] + cmd
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=full_env, cwd=cwd or ROOT, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        proc = subprocess.run(cmd, env=full_env, cwd=cwd or ROOT, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise Failed("%s did not finish in %d s (is the engine wedged?)" % (" ".join(map(str, cmd)), TIMEOUT))
     elapsed = time.perf_counter() - start
     peak = None
     if report:
@@ -306,7 +316,13 @@ def run(cmd, env=None, rss=False, cwd=None):
 
 
 def sh(cmd, check=True):
-    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    try:
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        if check:
+            raise Failed("%s did not finish in %d s (is the engine wedged?)" % (" ".join(cmd), TIMEOUT))
+        return ""
     if check and proc.returncode != 0:
         raise Failed("%s failed:\n%s" % (" ".join(cmd), proc.stderr))
     return proc.stdout.strip()
@@ -864,7 +880,10 @@ def write_report(results, plot_name):
             m["docker_compose"], m["rcompose"]),
         "- load average %.1f at the start, %.1f at the end (%d CPUs); the run took %.1f min (%s)" % (
             m["load_start"][0], m["load_end"][0], m["cpus"], m["minutes"],
-            "quick" if results["quick"] else "full"),
+            "cut short" if results.get("cut_short") else "quick" if results["quick"] else "full"),
+    ]
+    lines += ["- %s" % note for note in results.get("notes", [])]
+    lines += [
         "",
     ]
     targets = targets_of(results)
@@ -898,6 +917,7 @@ def write_report(results, plot_name):
             for d in sorted(results["lifecycle"].values(), key=lambda d: d["services"])), ""]
         if plot_name:
             lines += ["![up -d (cold) and down -v against the number of services](%s)" % plot_name, ""]
+    if results.get("lifecycle") and any(d["rss_kib"] for d in results["lifecycle"].values()):
         lines += ["## Peak memory of `up -d` (cold)", "",
                   "Maximum resident set size reported by `/usr/bin/time -v`, the largest of the rounds.", ""]
         rows = []
@@ -1048,6 +1068,16 @@ def plot(results, path):
 # ---------------------------------------------------------------------------------------------
 
 
+def write_outputs(results):
+    (BENCH / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    plot_name = "plot.svg" if results["lifecycle"] and plot(results, BENCH / "plot.svg") else None
+    (BENCH / "RESULTS.md").write_text(write_report(results, plot_name))
+
+
+def save_partial(results):
+    PARTIAL.write_text(json.dumps(results, indent=1) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smoke run: 20 services, 2 rounds")
@@ -1062,12 +1092,19 @@ def main():
     parser.add_argument("--tools", help="comma-separated subset of rcompose,before,reference,docker-compose,floor")
     parser.add_argument("--save", metavar="NAME", help="also keep the raw results as bench/history/NAME.json")
     parser.add_argument("--note", default="", help="what changed, for the before/after table")
+    parser.add_argument("--report-from", metavar="FILE",
+                        help="only write RESULTS.md, results.json and the plot from FILE: the raw results "
+                             "a run saved (%s after every part, so a run cut short keeps them)" % PARTIAL)
     parser.add_argument("--no-report", action="store_true",
                         help="leave RESULTS.md, results.json and the plot alone (for partial runs)")
     args = parser.parse_args()
 
     global RCOMPOSE, BEFORE, TOOLS, SUBNETS
     started = time.time()
+    if args.report_from:
+        results = json.loads(Path(args.report_from).read_text())
+        write_outputs(results)
+        return 0
     if args.rcompose:
         RCOMPOSE = Path(args.rcompose).resolve()
     if args.before:
@@ -1098,10 +1135,12 @@ def main():
                 runs = args.runs or (2 if args.quick else default_runs.get(stack.services, 3))
                 log("lifecycle, %s services, %d rounds: %s" % (stack.label, runs, ", ".join(TOOLS)))
                 lifecycle(stack, runs, results)
+                save_partial(results)
         if "delay" in parts:
             runs = 2 if args.quick else 6
             log("dependent start delay, %d rounds" % runs)
             dependent_delays(runs, results)
+            save_partial(results)
         if "config" in parts:
             runs = 3 if args.quick else 10
             log("config and start-up, %d rounds" % runs)
@@ -1115,9 +1154,7 @@ def main():
         HISTORY.mkdir(exist_ok=True)
         (HISTORY / ("%s.json" % args.save)).write_text(json.dumps(results, indent=1) + "\n")
     if not args.no_report:
-        (BENCH / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-        plot_name = "plot.svg" if results["lifecycle"] and plot(results, BENCH / "plot.svg") else None
-        (BENCH / "RESULTS.md").write_text(write_report(results, plot_name))
+        write_outputs(results)
     for t, v, ok in targets_of(results):
         print("%s %s: %s" % (check(ok), t, v))
     if results["failures"]:
