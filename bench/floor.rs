@@ -6,6 +6,7 @@
 //! it does not use rcompose's code, so it measures the engine, not rcompose.
 //!
 //!     floor up STACK.json       create and start; returns when every container has started
+//!     floor stop STACK.json     stop the containers (each once its dependents are stopped)
 //!     floor down STACK.json     stop and remove containers, the networks and the volumes
 //!     floor latency IMAGE N SUBNET
 //!                               start N already created containers one at a time (on a new
@@ -99,9 +100,10 @@ fn main() {
             .await?;
         match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
             ["up", file] => up(&docker, &read_stack(file)?).await,
+            ["stop", file] => stop(&docker, &read_stack(file)?, false).await,
             ["down", file] => down(&docker, &read_stack(file)?).await,
             ["latency", image, n, subnet] => latency(&docker, image, n.parse()?, subnet).await,
-            _ => Err("usage: floor up|down STACK.json | floor latency IMAGE N SUBNET".into()),
+            _ => Err("usage: floor up|stop|down STACK.json | floor latency IMAGE N SUBNET".into()),
         }
     });
     if let Err(e) = result {
@@ -292,7 +294,26 @@ fn body(stack: &Stack, s: &Service) -> ContainerCreateBody {
 }
 
 async fn down(docker: &Docker, stack: &Stack) -> Outcome<()> {
-    // A container stops once every container depending on it has stopped.
+    stop(docker, stack, true).await?;
+    let networks = try_join_all(
+        stack
+            .networks
+            .iter()
+            .map(|n| remove_network(docker, &n.name)),
+    );
+    let volumes = try_join_all(stack.volumes.iter().map(|name| {
+        let options = RemoveVolumeOptionsBuilder::default().build();
+        docker.remove_volume(name, Some(options))
+    }));
+    let (networks, volumes) = tokio::join!(networks, volumes);
+    networks?;
+    volumes?;
+    Ok(())
+}
+
+/// Stop every container once every container depending on it has stopped; with `remove`,
+/// remove each one as soon as it is stopped. A container already stopped is left as it is.
+async fn stop(docker: &Docker, stack: &Stack, remove: bool) -> Outcome<()> {
     let mut stopped_tx = HashMap::new();
     let mut stopped_rx = HashMap::new();
     for s in &stack.services {
@@ -317,27 +338,18 @@ async fn down(docker: &Docker, stack: &Stack) -> Outcome<()> {
             for d in dependents.get(s.name.as_str()).into_iter().flatten() {
                 stopped_rx[*d].clone().wait_for(|done| *done).await?;
             }
+            // Already stopped (a `down` after a `stop`): the engine answers 304, which
+            // bollard counts as success.
             docker.stop_container(&s.container, None).await?;
             stopped_tx[&s.name].send_replace(true);
-            let options = RemoveContainerOptionsBuilder::default().v(true).build();
-            docker.remove_container(&s.container, Some(options)).await?;
+            if remove {
+                let options = RemoveContainerOptionsBuilder::default().v(true).build();
+                docker.remove_container(&s.container, Some(options)).await?;
+            }
             Ok::<(), Failure>(())
         }
     });
     try_join_all(services).await?;
-    let networks = try_join_all(
-        stack
-            .networks
-            .iter()
-            .map(|n| remove_network(docker, &n.name)),
-    );
-    let volumes = try_join_all(stack.volumes.iter().map(|name| {
-        let options = RemoveVolumeOptionsBuilder::default().build();
-        docker.remove_volume(name, Some(options))
-    }));
-    let (networks, volumes) = tokio::join!(networks, volumes);
-    networks?;
-    volumes?;
     Ok(())
 }
 
