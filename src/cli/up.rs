@@ -407,6 +407,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             exits,
             abort,
             style,
+            &services,
         );
         // `--watch`: the watch rules are followed while attached (see ops::watch).
         let end = if args.watch {
