@@ -139,6 +139,25 @@ impl ServiceGraph {
         }
     }
 
+    /// The graph with only the `restart: true` dependencies: what `restart` follows (a
+    /// dependent comes along, and waits, only when it asked to be restarted with its dependency).
+    pub fn restart_edges(&self) -> ServiceGraph {
+        ServiceGraph {
+            services: self
+                .services
+                .iter()
+                .map(|(name, deps)| {
+                    let kept = deps
+                        .iter()
+                        .filter(|(_, how)| how.restart)
+                        .map(|(dep, how)| (dep.clone(), how.clone()))
+                        .collect();
+                    (name.clone(), kept)
+                })
+                .collect(),
+        }
+    }
+
     /// The dependency names of every service, as the index-based helpers take them.
     fn names(&self) -> BTreeMap<String, Vec<String>> {
         self.services

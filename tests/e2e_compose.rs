@@ -337,7 +337,6 @@ fn config_interpolate() {
 
 // Go: compose_test.go TestStopWithDependenciesAttached
 #[test]
-#[ignore = "rcompose: `up --attach-dependencies foo` does not return when foo exits while its dependency bar keeps running"]
 fn stop_with_dependencies_attached() {
     let mut s = Scenario::new(
         "e2e-stop-deps-attached",

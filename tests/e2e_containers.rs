@@ -9,7 +9,6 @@ use scenario::Scenario;
 
 // Go: container_name_test.go TestUpContainerNameConflict
 #[test]
-#[ignore = "rcompose: two services with one container_name are rejected at load time for every command (even `up test` alone and `down`); compose lets each run alone and fails `up` of both with the engine's \"container name ... is already in use\""]
 fn up_container_name_conflict() {
     let mut s = Scenario::new(
         "e2e-name-conflict",

@@ -49,7 +49,6 @@ fn pause_service_not_running() {
 
 // Go: pause_test.go TestPauseServiceAlreadyPaused
 #[test]
-#[ignore = "rcompose: `pause a` on an already paused container exits 0 silently; compose fails (exit 1) with \"... is already paused\""]
 fn pause_service_already_paused() {
     let mut s = Scenario::new("e2e-pause-already", &[("compose.yaml", A)]);
     s.step(&["up", "-d"]).service_state("a", "running");

@@ -67,7 +67,6 @@ fn no_profile_usage() {
 
 // Go: profiles_test.go TestActiveProfileViaTargetedService
 #[test]
-#[ignore = "rcompose: `stop profiled-service` (profile not enabled, service named) fails \"no such service\"; compose activates the profile of a named service for every verb"]
 fn active_profile_via_targeted_service() {
     let mut s = Scenario::new("e2e-profile-targeted", &[("compose.yaml", PROFILES)]);
     s.step(&["up", "-d", "profiled-service"])

@@ -64,7 +64,6 @@ const DEPENDS_ON: &str = r#"services:
 
 // Go: restart_test.go TestRestartWithDependencies
 #[test]
-#[ignore = "rcompose: restart nginx (project found by labels) neither waits for nginx to be Healthy nor restarts its `restart: true` dependent with-restart"]
 fn restart_with_dependencies() {
     let mut s = Scenario::new(
         "e2e-restart-deps",
@@ -91,7 +90,6 @@ fn restart_with_dependencies() {
 
 // Go: restart_test.go TestRestartWithProfiles
 #[test]
-#[ignore = "rcompose: `restart test` without -f (project found by labels) fails \"no such service: test\" for a service behind a profile"]
 fn restart_with_profiles() {
     let mut s = Scenario::new(
         "e2e-restart-profiles",

@@ -88,7 +88,6 @@ const FOO_BAR_DEPS: &str = r#"services:
 
 // Go: start_stop_test.go TestStartStopWithDependencies
 #[test]
-#[ignore = "rcompose: `start foo` does not start the stopped dependencies of foo"]
 fn start_stop_with_dependencies() {
     let mut s = Scenario::new("e2e-ss-deps", &[("compose.yaml", FOO_BAR_DEPS)]);
     s.step(&["up", "-d"])
@@ -188,7 +187,6 @@ fn start_already_running() {
 
 // Go: start_stop_test.go TestStopAlreadyStopped
 #[test]
-#[ignore = "rcompose: `stop` of an already stopped container prints nothing (compose prints \"Container X Stopped\")"]
 fn stop_already_stopped() {
     let mut s = Scenario::new("e2e-ss-already-stopped", &[("compose.yaml", START_STOP)]);
     let name = s.project().to_string();
@@ -217,7 +215,6 @@ fn start_stop_multiple_services() {
 
 // Go: start_stop_test.go TestStartSingleServiceAndDependency
 #[test]
-#[ignore = "rcompose: `start desired` does not start its created dependency chain"]
 fn start_single_service_and_dependency() {
     let mut s = Scenario::new(
         "e2e-ss-single-dep",
@@ -269,7 +266,6 @@ fn start_single_service_and_dependency() {
 
 // Go: start_stop_test.go TestStartStopMultipleFiles
 #[test]
-#[ignore = "rcompose: `-f one.yaml stop` stops every container of the project, not only that file's services"]
 fn start_stop_multiple_files() {
     let mut s = Scenario::new(
         "e2e-ss-multi-files",

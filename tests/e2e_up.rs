@@ -195,7 +195,6 @@ fn up_service_unhealthy() {
 
 // Go: up_test.go TestUpDependenciesNotStopped
 #[test]
-#[ignore = "rcompose: Ctrl-C on an attached `up app` also stops app's dependency (compose stops only app)"]
 fn up_dependencies_not_stopped() {
     let mut s = Scenario::new(
         "e2e-up-deps-stop",

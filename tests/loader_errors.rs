@@ -108,11 +108,6 @@ const CASES: &[(&str, u32, &[&str])] = &[
         &["links to undefined service \"db\""],
     ),
     (
-        "duplicate-container-name.yml",
-        7,
-        &["\"web\" and \"worker\"", "container_name \"app\""],
-    ),
-    (
         "undeclared-model.yml",
         4,
         &["model \"llm\"", "not declared"],

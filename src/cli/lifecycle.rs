@@ -4,13 +4,14 @@
 use clap::Args;
 
 use super::GlobalArgs;
-use super::target::{block_on, engine, resolve};
+use super::target::{Target, block_on, engine, resolve};
 use std::time::Duration;
 
+use crate::engine::connection::Engine;
 use crate::engine::events::Subscription;
 use crate::engine::observe;
 use crate::error::Result;
-use crate::ops::lifecycle::{self, Verb};
+use crate::ops::lifecycle::{self, Reach, Selection, Verb};
 use crate::ops::wait::Waits;
 
 #[derive(Debug, Args)]
@@ -79,15 +80,35 @@ pub struct RmArgs {
     pub services: Vec<String>,
 }
 
-async fn apply(global: &GlobalArgs, services: &[String], verb: Verb) -> Result<i32> {
-    let engine = engine().await?;
-    let target = resolve(global, &[], &engine).await?;
+/// The project and what `verb` acts on: `services` (a named service behind a profile
+/// counts as enabled) reached as `reach` says, within the loaded project's services or,
+/// without a compose file, the containers' (see [`lifecycle::choose`]).
+async fn selection(
+    global: &GlobalArgs,
+    engine: &Engine,
+    services: &[String],
+    reach: Reach,
+) -> Result<(Target, Selection)> {
+    let target = resolve(global, services, engine).await?;
     target.check_services(services)?;
-    let list = lifecycle::containers_of(&engine.docker, &target.name, services).await?;
-    let limit = global.parallel_limit();
-    lifecycle::apply(
+    let selection = lifecycle::select(
         &engine.docker,
-        &list,
+        &target.name,
+        target.project(),
+        services,
+        reach,
+    )
+    .await?;
+    Ok((target, selection))
+}
+
+async fn apply(global: &GlobalArgs, services: &[String], reach: Reach, verb: Verb) -> Result<i32> {
+    let engine = engine().await?;
+    let (_, selection) = selection(global, &engine, services, reach).await?;
+    let limit = global.parallel_limit();
+    lifecycle::run(
+        &engine.docker,
+        &selection,
         &verb,
         limit,
         &global.progress("Running"),
@@ -97,20 +118,20 @@ async fn apply(global: &GlobalArgs, services: &[String], verb: Verb) -> Result<i
 }
 
 pub fn start(global: GlobalArgs, args: StartArgs) -> Result<i32> {
+    let reach = Reach::WithDependencies;
     if !args.wait {
-        return block_on(apply(&global, &args.services, Verb::Start));
+        return block_on(apply(&global, &args.services, reach, Verb::Start));
     }
     block_on(async {
         let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(&args.services)?;
+        let (target, selection) = selection(&global, &engine, &args.services, reach).await?;
         // Listening before anything starts, so no state change is missed.
         let events = Subscription::start(&engine.docker, &target.name);
         let progress = global.progress("Running");
-        let list = lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?;
         let limit = global.parallel_limit();
-        lifecycle::apply(&engine.docker, &list, &Verb::Start, limit, &progress).await?;
-        let list = lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?;
+        lifecycle::run(&engine.docker, &selection, &Verb::Start, limit, &progress).await?;
+        let list =
+            lifecycle::containers_of(&engine.docker, &target.name, &selection.services()).await?;
         let deadline = args
             .wait_timeout
             .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
@@ -129,6 +150,7 @@ pub fn stop(global: GlobalArgs, args: StopArgs) -> Result<i32> {
     block_on(apply(
         &global,
         &args.services,
+        Reach::Named,
         Verb::Stop {
             timeout: args.timeout,
         },
@@ -136,38 +158,22 @@ pub fn stop(global: GlobalArgs, args: StopArgs) -> Result<i32> {
 }
 
 pub fn restart(global: GlobalArgs, args: RestartArgs) -> Result<i32> {
-    block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(&args.services)?;
-        // Dependents with `restart: true` come along, as with docker compose.
-        let services = match target.project() {
-            Some(project) if !args.services.is_empty() && !args.no_deps => {
-                lifecycle::with_restart_dependents(project, &args.services)
-            }
-            _ => args.services.clone(),
-        };
-        let list = lifecycle::containers_of(&engine.docker, &target.name, &services).await?;
-        let verb = Verb::Restart {
-            timeout: args.timeout,
-        };
-        let limit = global.parallel_limit();
-        lifecycle::apply(
-            &engine.docker,
-            &list,
-            &verb,
-            limit,
-            &global.progress("Running"),
-        )
-        .await?;
-        Ok(0)
-    })
+    // Dependents with `restart: true` come along, as with docker compose.
+    let reach = if args.no_deps {
+        Reach::Named
+    } else {
+        Reach::WithRestartDependents
+    };
+    let verb = Verb::Restart {
+        timeout: args.timeout,
+    };
+    block_on(apply(&global, &args.services, reach, verb))
 }
 
 pub fn kill(global: GlobalArgs, args: KillArgs) -> Result<i32> {
     block_on(async {
         let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
+        let target = resolve(&global, &args.services, &engine).await?;
         target.check_services(&args.services)?;
         let mut list = if args.remove_orphans {
             // With the orphans (and one-off containers), as docker compose kills them.
@@ -206,19 +212,18 @@ pub fn kill(global: GlobalArgs, args: KillArgs) -> Result<i32> {
 }
 
 pub fn pause(global: GlobalArgs, args: ServicesArgs) -> Result<i32> {
-    block_on(apply(&global, &args.services, Verb::Pause))
+    block_on(apply(&global, &args.services, Reach::Named, Verb::Pause))
 }
 
 pub fn unpause(global: GlobalArgs, args: ServicesArgs) -> Result<i32> {
-    block_on(apply(&global, &args.services, Verb::Unpause))
+    block_on(apply(&global, &args.services, Reach::Named, Verb::Unpause))
 }
 
 pub fn rm(global: GlobalArgs, args: RmArgs) -> Result<i32> {
     block_on(async {
         let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(&args.services)?;
-        let list = lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?;
+        let (_, selection) = selection(&global, &engine, &args.services, Reach::Named).await?;
+        let list = selection.containers;
         let removed = lifecycle::rm(
             &engine.docker,
             &list,

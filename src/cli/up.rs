@@ -13,7 +13,7 @@ use super::target::{block_on, context_of, engine};
 use crate::engine::events::Subscription;
 use crate::error::{Error, Result};
 use crate::ops::attach::{self, End};
-use crate::ops::lifecycle::{self, Verb};
+use crate::ops::lifecycle::{self, Reach, Verb};
 use crate::ops::plan::{self, RecreatePolicy};
 use crate::ops::pull::PullPolicy;
 use crate::ops::up_images::{self, BuildMode};
@@ -377,11 +377,11 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
                 eprintln!("interrupted: the rollout stopped; run `rcompose up` again to finish it");
                 if !detach {
                     eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
-                    let list =
-                        lifecycle::containers_of(&engine.docker, &loaded.project.name, &[]).await?;
+                    // The services `up` was asked for (all when none), not their dependencies.
+                    let chosen = lifecycle::select(&engine.docker, &loaded.project.name, Some(&loaded.project), &services, Reach::Named).await?;
                     let stop_verb = Verb::Stop { timeout: args.timeout };
                     tokio::select! {
-                        result = lifecycle::apply(&engine.docker, &list, &stop_verb, global.parallel_limit(), &progress) => result?,
+                        result = lifecycle::run(&engine.docker, &chosen, &stop_verb, global.parallel_limit(), &progress) => result?,
                         _ = interrupts.recv() => {}
                     }
                 }
@@ -407,6 +407,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             exits,
             abort,
             style,
+            &services,
         );
         // `--watch`: the watch rules are followed while attached (see ops::watch).
         let end = if args.watch {
@@ -448,13 +449,21 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
                 eprintln!("Gracefully stopping... (press Ctrl+C again to force)")
             }
         }
-        let list = lifecycle::containers_of(&engine.docker, &loaded.project.name, &[]).await?;
+        // The services `up` was asked for (all when none), not their dependencies.
+        let chosen = lifecycle::select(
+            &engine.docker,
+            &loaded.project.name,
+            Some(&loaded.project),
+            &services,
+            Reach::Named,
+        )
+        .await?;
         let stop_verb = Verb::Stop {
             timeout: args.timeout,
         };
-        let stop = lifecycle::apply(
+        let stop = lifecycle::run(
             &engine.docker,
-            &list,
+            &chosen,
             &stop_verb,
             global.parallel_limit(),
             &progress,
@@ -462,7 +471,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         tokio::select! {
             result = stop => result?,
             _ = tokio::signal::ctrl_c() => {
-                lifecycle::apply(&engine.docker, &list, &Verb::Kill { signal: "SIGKILL".to_string() }, global.parallel_limit(), &progress).await?;
+                lifecycle::run(&engine.docker, &chosen, &Verb::Kill { signal: "SIGKILL".to_string() }, global.parallel_limit(), &progress).await?;
             }
         }
         // exit-code-from a service that was not the first to exit: ask the engine.

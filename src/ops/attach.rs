@@ -52,7 +52,9 @@ impl Abort {
 
 /// Follow the output of `containers` (service → (id, name)) of `project` until the end
 /// condition. `exits`: the project's container events, received from before the rollout
-/// started its containers.
+/// started its containers. `watched`: the services whose containers, once all stopped, end
+/// the attachment (`up foo --attach-dependencies` returns when foo is done, its dependencies
+/// still running, as with docker compose); every attached one when none of them is attached.
 pub async fn attach(
     docker: &Docker,
     project: &str,
@@ -60,6 +62,7 @@ pub async fn attach(
     mut exits: broadcast::Receiver<ContainerEvent>,
     abort: Abort,
     style: Style,
+    watched: &[String],
 ) -> Result<End> {
     let request = Request {
         follow: true,
@@ -76,6 +79,14 @@ pub async fn attach(
     }
     if services.is_empty() {
         return Ok(End::AllStopped);
+    }
+    let mut ends: Vec<String> = services
+        .iter()
+        .filter(|(_, service)| watched.contains(*service))
+        .map(|(id, _)| id.clone())
+        .collect();
+    if ends.is_empty() {
+        ends = services.keys().cloned().collect();
     }
     let mut attaching: Vec<&str> = names.values().map(String::as_str).collect();
     attaching.sort_unstable();
@@ -108,8 +119,8 @@ pub async fn attach(
                         mux.drain();
                         return Ok(End::Exited { service: service.clone(), code });
                     }
-                    if mux.active() == 0
-                        && !logs::any_up(docker, services.keys().map(String::as_str)).await?
+                    if ends.iter().all(|id| !mux.is_active(id))
+                        && !logs::any_up(docker, ends.iter().map(String::as_str)).await?
                     {
                         return Ok(End::AllStopped);
                     }

@@ -43,30 +43,84 @@ pub async fn containers_of(
         .collect())
 }
 
-/// `services` and, transitively, the services that depend on one of them with `restart: true`:
-/// what `restart SERVICE` restarts, as with docker compose. Sorted.
-pub fn with_restart_dependents(project: &Project, services: &[String]) -> Vec<String> {
-    let mut chosen: BTreeSet<String> = services.iter().cloned().collect();
-    loop {
-        let more: Vec<String> = project
-            .services
-            .iter()
-            .filter(|(name, _)| !chosen.contains(*name))
-            .filter(|(_, s)| {
-                s.depends_on
-                    .iter()
-                    .any(|(dep, how)| how.restart && chosen.contains(dep))
-            })
-            .map(|(name, _)| name.clone())
-            .collect();
-        if more.is_empty() {
-            return chosen.into_iter().collect();
+/// How far a verb reaches from the services it names (all of them when none is named).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// The named services only: `stop`, `kill`, `pause`, `unpause`, `rm`, `restart --no-deps`.
+    Named,
+    /// With what they depend on, transitively: `start` starts stopped dependencies first.
+    WithDependencies,
+    /// With the services that depend on them with `restart: true`, transitively: `restart`.
+    /// Only those edges are followed (and waited on), as with docker compose.
+    WithRestartDependents,
+}
+
+/// What a verb acts on: the chosen services with their dependencies among them (the graph
+/// the walk follows), and their containers (one-offs excluded).
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub graph: ServiceGraph,
+    pub containers: Vec<ObservedContainer>,
+}
+
+impl Selection {
+    /// The containers given, in the graph their labels describe.
+    pub fn of_containers(containers: Vec<ObservedContainer>) -> Selection {
+        Selection {
+            graph: ServiceGraph::of_containers(&containers),
+            containers,
         }
-        chosen.extend(more);
+    }
+
+    /// The chosen services, in name order.
+    pub fn services(&self) -> Vec<String> {
+        self.graph.services().map(str::to_string).collect()
     }
 }
 
-/// Apply `verb` to `list`, at most `limit` services at a time.
+/// The one rule by which every lifecycle verb picks its services: the scope is the loaded
+/// project's graph (a `-f` file names its own services, profiles applied) or, with no compose
+/// file, the graph the containers' labels describe; no names means the whole scope; names
+/// reach as far as `reach` says. Pure.
+pub fn choose(scope: &ServiceGraph, named: &[String], reach: Reach) -> ServiceGraph {
+    let graph = match reach {
+        Reach::WithRestartDependents => scope.restart_edges(),
+        Reach::Named | Reach::WithDependencies => scope.clone(),
+    };
+    if named.is_empty() {
+        return graph;
+    }
+    let keep: BTreeSet<String> = match reach {
+        Reach::Named => named.iter().cloned().collect(),
+        Reach::WithDependencies => graph.with_dependencies(named),
+        Reach::WithRestartDependents => graph.with_dependents(named),
+    };
+    graph.only(&keep)
+}
+
+/// The selection of `project_name`'s containers for a verb naming `named` (see [`choose`]);
+/// `project` is the loaded project, when there is a compose file.
+pub async fn select(
+    docker: &Docker,
+    project_name: &str,
+    project: Option<&Project>,
+    named: &[String],
+    reach: Reach,
+) -> Result<Selection> {
+    let all = containers_of(docker, project_name, &[]).await?;
+    let scope = match project {
+        Some(project) => ServiceGraph::from_project(project),
+        None => ServiceGraph::of_containers(&all),
+    };
+    let graph = choose(&scope, named, reach);
+    let containers = all
+        .into_iter()
+        .filter(|c| graph.contains(&c.service))
+        .collect();
+    Ok(Selection { graph, containers })
+}
+
+/// Apply `verb` to `list` (in the graph of their labels), at most `limit` services at a time.
 pub async fn apply(
     docker: &Docker,
     list: &[ObservedContainer],
@@ -74,15 +128,27 @@ pub async fn apply(
     limit: Option<usize>,
     progress: &Progress,
 ) -> Result<()> {
+    let selection = Selection::of_containers(list.to_vec());
+    run(docker, &selection, verb, limit, progress).await
+}
+
+/// Apply `verb` to the selection, walking its graph, at most `limit` services at a time.
+pub async fn run(
+    docker: &Docker,
+    selection: &Selection,
+    verb: &Verb,
+    limit: Option<usize>,
+    progress: &Progress,
+) -> Result<()> {
     let direction = match verb {
-        Verb::Start => return start(docker, list, limit, progress).await,
-        // Restarting goes in dependency order too, so that a dependent (`restart: true`)
-        // comes back after what it depends on.
-        Verb::Unpause | Verb::Restart { .. } => Direction::Forward,
+        Verb::Start | Verb::Restart { .. } => {
+            return bring_up(docker, selection, verb, limit, progress).await;
+        }
+        Verb::Unpause => Direction::Forward,
         Verb::Stop { .. } | Verb::Kill { .. } | Verb::Pause => Direction::Reverse,
     };
-    let graph = ServiceGraph::of_containers(list);
-    walk::walk(&graph, direction, limit, |service| async move {
+    let list = &selection.containers;
+    walk::walk(&selection.graph, direction, limit, |service| async move {
         let mine = list.iter().filter(|c| c.service == service);
         let results = join_all(mine.map(|c| one(docker, c, verb, progress))).await;
         results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
@@ -91,14 +157,17 @@ pub async fn apply(
     .into_result()
 }
 
-/// `start`: each service as soon as its dependencies among `list` are started and meet their
-/// depends_on condition (healthy, completed) as the engine's events report it — as `up` does.
-async fn start(
+/// `start` and `restart`: each service as soon as its dependencies in the selection are up and
+/// meet their depends_on condition (healthy, completed) as the engine's events report it — as
+/// `up` does.
+async fn bring_up(
     docker: &Docker,
-    list: &[ObservedContainer],
+    selection: &Selection,
+    verb: &Verb,
     limit: Option<usize>,
     progress: &Progress,
 ) -> Result<()> {
+    let list = &selection.containers;
     let Some(project) = list.first().map(|c| c.project.clone()) else {
         return Ok(());
     };
@@ -109,8 +178,8 @@ async fn start(
         progress,
         deadline: None,
     };
-    let graph = ServiceGraph::of_containers(list);
-    let (graph, waits) = (&graph, &waits);
+    let graph = &selection.graph;
+    let waits = &waits;
     walk::walk(graph, Direction::Forward, limit, |service| async move {
         for (dep, how) in graph.dependencies(&service) {
             let theirs: Vec<(String, String)> = list
@@ -121,7 +190,7 @@ async fn start(
             waits.dependency(&theirs, &service, dep, how).await?;
         }
         let mine = list.iter().filter(|c| c.service == service);
-        let results = join_all(mine.map(|c| one(docker, c, &Verb::Start, progress))).await;
+        let results = join_all(mine.map(|c| one(docker, c, verb, progress))).await;
         results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
     })
     .await?
@@ -145,9 +214,7 @@ async fn one(
             progress.container(name, Action::Started);
         }
         Verb::Stop { timeout } => {
-            if !c.state.is_up() {
-                return Ok(());
-            }
+            // A stopped container is "Stopped" again, as docker compose reports it.
             progress.container(name, Action::Stopping);
             containers::stop(docker, &c.id, name, *timeout).await?;
             progress.container(name, Action::Stopped);
@@ -155,7 +222,8 @@ async fn one(
         Verb::Restart { timeout } => {
             progress.container(name, Action::Restarting);
             containers::restart(docker, &c.id, name, *timeout).await?;
-            progress.container(name, Action::Restarted);
+            // docker compose's word after a restart.
+            progress.container(name, Action::Started);
         }
         Verb::Kill { signal } => {
             if !c.state.is_up() {
@@ -166,7 +234,9 @@ async fn one(
             progress.container(name, Action::Killed);
         }
         Verb::Pause => {
-            if c.state != State::Running {
+            // A paused container is the engine's to refuse ("already paused"), as with
+            // docker compose; a stopped one has nothing to pause.
+            if !c.state.is_up() {
                 return Ok(());
             }
             progress.container(name, Action::Pausing);
@@ -210,8 +280,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn restart_takes_restart_true_dependents_along_transitively() {
+    fn graph() -> ServiceGraph {
         let value = json!({
             "name": "app",
             "services": {
@@ -222,17 +291,41 @@ mod tests {
                 "tool": {"image": "tool"}
             }
         });
-        let project = match Project::from_value(value) {
-            Ok(project) => project,
+        match Project::from_value(value) {
+            Ok(project) => ServiceGraph::from_project(&project),
             Err(e) => panic!("{e:?}"),
-        };
+        }
+    }
+
+    fn names(graph: &ServiceGraph) -> Vec<&str> {
+        graph.services().collect()
+    }
+
+    #[test]
+    fn restart_takes_restart_true_dependents_along_transitively() {
+        let scope = graph();
+        let chosen = choose(&scope, &["db".to_string()], Reach::WithRestartDependents);
+        assert_eq!(names(&chosen), ["api", "db", "web"]);
+        // Only the `restart: true` edges are walked (and waited on).
+        assert_eq!(chosen.dependencies("api").count(), 1);
+        let chosen = choose(&scope, &["web".to_string()], Reach::WithRestartDependents);
+        assert_eq!(names(&chosen), ["web"]);
+        let all = choose(&scope, &[], Reach::WithRestartDependents);
+        assert_eq!(all.dependencies("report").count(), 0);
+    }
+
+    #[test]
+    fn start_takes_dependencies_and_stop_only_the_named() {
+        let scope = graph();
+        let named = ["web".to_string()];
         assert_eq!(
-            with_restart_dependents(&project, &["db".to_string()]),
+            names(&choose(&scope, &named, Reach::WithDependencies)),
             ["api", "db", "web"]
         );
+        assert_eq!(names(&choose(&scope, &named, Reach::Named)), ["web"]);
         assert_eq!(
-            with_restart_dependents(&project, &["web".to_string()]),
-            ["web"]
+            names(&choose(&scope, &[], Reach::Named)),
+            ["api", "db", "report", "tool", "web"]
         );
     }
 }

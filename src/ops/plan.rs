@@ -3,7 +3,7 @@
 //! recreate, start, restart, keep or remove — and why. Pure: no engine calls, so the rules are
 //! unit-tested here and `up --dry-run` prints the plan as it is.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use crate::engine::labels;
@@ -235,6 +235,27 @@ impl Plan {
     /// Every service plan, each after those it depends on.
     pub fn services(&self) -> impl Iterator<Item = &ServicePlan> {
         self.services.iter()
+    }
+
+    /// The containers to restart because a `restart: true` dependency is recreated, by that
+    /// dependency: docker compose stops them before it recreates the dependency and starts
+    /// them once it is ready.
+    pub fn restart_dependents(&self) -> HashMap<String, Vec<Existing>> {
+        let mut by_dependency: HashMap<String, Vec<Existing>> = HashMap::new();
+        for step in self.services.iter().flat_map(|s| &s.steps) {
+            if let Step::Restart {
+                existing,
+                reason: Reason::DependencyRecreated(dep),
+                ..
+            } = step
+            {
+                by_dependency
+                    .entry(dep.clone())
+                    .or_default()
+                    .push(existing.clone());
+            }
+        }
+        by_dependency
     }
 
     /// Whether executing the plan would change anything on the engine.

@@ -139,6 +139,8 @@ pub async fn up(
         containers: Mutex::new(Running::new()),
         created: Mutex::new(HashMap::new()),
         images: Mutex::new(image_ids.into_iter().collect()),
+        restart_dependents: Mutex::new(plan.restart_dependents()),
+        stopped_for_restart: Mutex::new(Vec::new()),
     };
     let services: HashMap<&str, &ServicePlan> =
         plan.services().map(|s| (s.service.as_str(), s)).collect();
@@ -264,6 +266,10 @@ struct Run<'a> {
     /// The containers created ahead, per service and replica number: (id, name).
     created: Mutex<HashMap<String, Replicas>>,
     images: Mutex<HashMap<String, String>>,
+    /// `restart: true` dependents to stop before their dependency is recreated (by it), and
+    /// those stopped so: their restart is then a start.
+    restart_dependents: Mutex<HashMap<String, Vec<Existing>>>,
+    stopped_for_restart: Mutex<Vec<String>>,
 }
 
 impl Run<'_> {
@@ -347,6 +353,12 @@ impl Run<'_> {
                 }
                 Ok(Some((existing.id.clone(), existing.name.clone())))
             }
+            Step::Restart { existing, .. } if self.stopped_for_restart(&existing.id) => {
+                progress.container(&existing.name, Action::Starting);
+                self.start(service, &existing.id, &existing.name).await?;
+                progress.container(&existing.name, Action::Started);
+                Ok(Some((existing.id.clone(), existing.name.clone())))
+            }
             Step::Restart { existing, .. } => {
                 progress.container(&existing.name, Action::Restarting);
                 containers::restart(docker, &existing.id, &existing.name, None).await?;
@@ -375,6 +387,7 @@ impl Run<'_> {
                 Ok(Some((id, name)))
             }
             Step::Recreate { number, old, .. } => {
+                self.stop_restart_dependents(service).await?;
                 let (id, name) = self.recreate(service, *number, old).await?;
                 if !self.no_start {
                     progress.container(&name, Action::Starting);
@@ -384,6 +397,31 @@ impl Run<'_> {
                 Ok(Some((id, name)))
             }
         }
+    }
+
+    /// Stop the `restart: true` dependents of `service` (once) before it is recreated.
+    async fn stop_restart_dependents(&self, service: &str) -> Result<()> {
+        let doomed = self
+            .restart_dependents
+            .lock()
+            .ok()
+            .and_then(|mut all| all.remove(service))
+            .unwrap_or_default();
+        for c in doomed {
+            self.progress.container(&c.name, Action::Stopping);
+            containers::stop(self.docker, &c.id, &c.name, None).await?;
+            self.progress.container(&c.name, Action::Stopped);
+            if let Ok(mut stopped) = self.stopped_for_restart.lock() {
+                stopped.push(c.id);
+            }
+        }
+        Ok(())
+    }
+
+    fn stopped_for_restart(&self, id: &str) -> bool {
+        self.stopped_for_restart
+            .lock()
+            .is_ok_and(|stopped| stopped.iter().any(|s| s == id))
     }
 
     /// Replace container `old`: create the new one under a temporary name while the old one

@@ -107,7 +107,8 @@ pub fn check(value: &Value, positions: &SourceMap) -> Result<()> {
             check(&project, &service)?;
         }
     }
-    unique_container_names(&project)?;
+    // Two services may share a container_name: each runs alone, and an `up` of both fails
+    // at the engine's name conflict, as with docker compose (not a load error for every verb).
     no_dependency_cycle(&project)
 }
 
@@ -441,26 +442,6 @@ fn platform_in_build_platforms(p: &Project, s: &Service) -> Result<()> {
         ),
         "add it to build.platforms, or change the service's platform",
     ))
-}
-
-/// Two services cannot have containers of the same name.
-fn unique_container_names(p: &Project) -> Result<()> {
-    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-    for (name, service) in p.services {
-        let Some(container) = service.get("container_name").and_then(Value::as_str) else {
-            continue;
-        };
-        if let Some(first) = seen.insert(container, name) {
-            return Err(p.fail(
-                &format!("/services/{}/container_name", escape_pointer(name)),
-                format!(
-                    "services \"{first}\" and \"{name}\" both use container_name \"{container}\""
-                ),
-                "container names are unique on an engine: rename one of them",
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// The services a service needs before it starts: depends_on (required or not, when defined),
