@@ -50,6 +50,7 @@ pub fn run(global: GlobalArgs, args: EventsArgs) -> Result<i32> {
             args.json,
             since,
             until,
+            &global.warnings(),
         )
         .await?;
         Ok(0)

@@ -185,7 +185,8 @@ pub fn kill(global: GlobalArgs, args: KillArgs) -> Result<i32> {
             list.retain(|c| project.services.contains_key(&c.service));
         }
         if !list.iter().any(|c| c.state.is_up()) {
-            // docker compose's words; nothing to do is not an error.
+            // docker compose's words; nothing to do is not an error. The verb's own answer on
+            // standard error (not a warning), so it holds in every --progress mode.
             eprintln!("no container to kill");
             return Ok(0);
         }
@@ -234,6 +235,8 @@ pub fn rm(global: GlobalArgs, args: RmArgs) -> Result<i32> {
                 .filter(|c| c.state.is_up())
                 .map(|c| c.name.as_str())
                 .collect();
+            // The verb's own answer (docker compose's words), not a warning: printed in every
+            // --progress mode.
             if running.is_empty() {
                 eprintln!("No stopped containers");
             } else {

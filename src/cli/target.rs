@@ -78,7 +78,7 @@ pub fn context_of(loaded: &Loaded) -> ProjectContext {
 /// Load the project; with no compose file, fall back to `-p` or to the engine's labels.
 pub async fn resolve(global: &GlobalArgs, services: &[String], engine: &Engine) -> Result<Target> {
     let opts = global.load_options(services)?;
-    match load_project(&opts) {
+    match load_project(global, &opts) {
         Ok(loaded) => Ok(Target {
             name: loaded.project.name.clone(),
             loaded: Some(loaded),

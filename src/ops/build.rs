@@ -195,7 +195,7 @@ pub async fn build(
         .filter(|s| project.services.get(s).is_some_and(|s| s.build.is_some()))
         .collect();
     if buildable.is_empty() {
-        eprintln!("WARN no services to build");
+        progress.warn("no services to build");
         return Ok(BTreeMap::new());
     }
     build_services(docker, project, environment, &buildable, options, progress).await
