@@ -4,11 +4,12 @@
 use clap::Args;
 
 use super::GlobalArgs;
-use super::target::{block_on, engine, resolve};
+use super::target::{block_on, engine_and_target};
 use std::time::Duration;
 
+use crate::engine::connection::Engine;
 use crate::engine::events::Subscription;
-use crate::engine::observe;
+use crate::engine::observe::{self, ObservedContainer};
 use crate::error::Result;
 use crate::ops::lifecycle::{self, Verb};
 use crate::ops::wait::Waits;
@@ -79,21 +80,31 @@ pub struct RmArgs {
     pub services: Vec<String>,
 }
 
-async fn apply(global: &GlobalArgs, services: &[String], verb: Verb) -> Result<i32> {
-    let engine = engine().await?;
-    let target = resolve(global, &[], &engine).await?;
-    target.check_services(services)?;
-    let list = lifecycle::containers_of(&engine.docker, &target.name, services).await?;
-    let limit = global.parallel_limit();
+/// `verb` on the containers of `list`, at most `--parallel` at a time, shown as `--progress`
+/// asks.
+async fn apply_to(
+    engine: &Engine,
+    global: &GlobalArgs,
+    list: &[ObservedContainer],
+    verb: &Verb,
+) -> Result<i32> {
+    let progress = global.progress("Running");
     lifecycle::apply(
         &engine.docker,
-        &list,
-        &verb,
-        limit,
-        &global.progress("Running"),
+        list,
+        verb,
+        global.parallel_limit(),
+        &progress,
     )
     .await?;
     Ok(0)
+}
+
+/// `verb` on the containers of `services` (all when empty).
+async fn apply(global: &GlobalArgs, services: &[String], verb: Verb) -> Result<i32> {
+    let (engine, target) = engine_and_target(global, services).await?;
+    let list = lifecycle::containers_of(&engine.docker, &target.name, services).await?;
+    apply_to(&engine, global, &list, &verb).await
 }
 
 pub fn start(global: GlobalArgs, args: StartArgs) -> Result<i32> {
@@ -101,9 +112,7 @@ pub fn start(global: GlobalArgs, args: StartArgs) -> Result<i32> {
         return block_on(apply(&global, &args.services, Verb::Start));
     }
     block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(&args.services)?;
+        let (engine, target) = engine_and_target(&global, &args.services).await?;
         // Listening before anything starts, so no state change is missed.
         let events = Subscription::start(&engine.docker, &target.name);
         let progress = global.progress("Running");
@@ -137,9 +146,7 @@ pub fn stop(global: GlobalArgs, args: StopArgs) -> Result<i32> {
 
 pub fn restart(global: GlobalArgs, args: RestartArgs) -> Result<i32> {
     block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(&args.services)?;
+        let (engine, target) = engine_and_target(&global, &args.services).await?;
         // Dependents with `restart: true` come along, as with docker compose.
         let services = match target.project() {
             Some(project) if !args.services.is_empty() && !args.no_deps => {
@@ -151,24 +158,13 @@ pub fn restart(global: GlobalArgs, args: RestartArgs) -> Result<i32> {
         let verb = Verb::Restart {
             timeout: args.timeout,
         };
-        let limit = global.parallel_limit();
-        lifecycle::apply(
-            &engine.docker,
-            &list,
-            &verb,
-            limit,
-            &global.progress("Running"),
-        )
-        .await?;
-        Ok(0)
+        apply_to(&engine, &global, &list, &verb).await
     })
 }
 
 pub fn kill(global: GlobalArgs, args: KillArgs) -> Result<i32> {
     block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(&args.services)?;
+        let (engine, target) = engine_and_target(&global, &args.services).await?;
         let mut list = if args.remove_orphans {
             // With the orphans (and one-off containers), as docker compose kills them.
             observe::project_containers(&engine.docker, &target.name)
@@ -193,16 +189,7 @@ pub fn kill(global: GlobalArgs, args: KillArgs) -> Result<i32> {
         let verb = Verb::Kill {
             signal: args.signal,
         };
-        let limit = global.parallel_limit();
-        lifecycle::apply(
-            &engine.docker,
-            &list,
-            &verb,
-            limit,
-            &global.progress("Running"),
-        )
-        .await?;
-        Ok(0)
+        apply_to(&engine, &global, &list, &verb).await
     })
 }
 
@@ -216,9 +203,7 @@ pub fn unpause(global: GlobalArgs, args: ServicesArgs) -> Result<i32> {
 
 pub fn rm(global: GlobalArgs, args: RmArgs) -> Result<i32> {
     block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(&args.services)?;
+        let (engine, target) = engine_and_target(&global, &args.services).await?;
         let list = lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?;
         let removed = lifecycle::rm(
             &engine.docker,

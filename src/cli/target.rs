@@ -55,6 +55,17 @@ pub async fn engine() -> Result<Engine> {
     connection::connect().await
 }
 
+/// The engine and the project a verb acts on, once `services` are known to be its own.
+pub async fn engine_and_target(
+    global: &GlobalArgs,
+    services: &[String],
+) -> Result<(Engine, Target)> {
+    let engine = engine().await?;
+    let target = resolve(global, &[], &engine).await?;
+    target.check_services(services)?;
+    Ok((engine, target))
+}
+
 /// The labels' view of a loaded project.
 pub fn context_of(loaded: &Loaded) -> ProjectContext {
     ProjectContext {

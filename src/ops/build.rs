@@ -174,11 +174,8 @@ pub async fn build_services(
             Err(e) => errors.push(e),
         }
     }
-    if errors.is_empty() {
-        Ok(built)
-    } else {
-        Err(Error::several(errors))
-    }
+    Error::none_or_several(errors)?;
+    Ok(built)
 }
 
 /// `rcompose build`: the selected services' images. Warns when there is nothing to build.
