@@ -92,6 +92,16 @@ impl Error {
         error
     }
 
+    /// Ok when an operation over several items had no failure; else all of them as one
+    /// error ([`Error::several`]).
+    pub fn none_or_several(errors: Vec<Error>) -> Result<()> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::several(errors))
+        }
+    }
+
     pub fn at(mark: &Mark, message: impl Into<String>) -> Self {
         Error::new(message).with_mark(mark.clone())
     }
@@ -187,6 +197,8 @@ mod tests {
         let one = Error::new("cannot pull a").with_hint("check the name");
         let kept = Error::several(vec![one.clone()]);
         assert_eq!(kept.to_string(), one.to_string());
+        assert_eq!(Error::none_or_several(Vec::new()), Ok(()));
+        assert_eq!(Error::none_or_several(vec![one.clone()]), Err(one.clone()));
         let two = Error::several(vec![
             Error::new("cannot pull a").with_hint("check the registry"),
             Error::new("cannot pull b").with_hint("check the registry"),

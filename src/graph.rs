@@ -177,7 +177,9 @@ impl ServiceGraph {
     /// Every service, each after those it depends on (ties in name order): an order a walk
     /// may take, for showing a plan. Running services goes through [`crate::ops::walk`].
     pub fn order(&self) -> Result<Vec<String>, Cycle> {
-        Ok(waves(&self.names())?.into_iter().flatten().collect())
+        let names = self.names();
+        let graph = Graph::new(&names);
+        Ok(graph.layers(&graph.deps)?.into_iter().flatten().collect())
     }
 
     /// `roots` plus everything they depend on, transitively (for `up svc`).
@@ -208,13 +210,6 @@ pub fn cycle(deps: &BTreeMap<String, Vec<String>>) -> Option<Cycle> {
     let graph = Graph::new(deps);
     let (_, placed) = graph.rounds(&graph.deps);
     placed.contains(&false).then(|| graph.cycle())
-}
-
-/// Nodes in rounds of Kahn's algorithm, or the cycle that prevents one. Only the loader's
-/// cycle check uses it (through the `Err`); nothing runs services by rounds.
-pub fn waves(deps: &BTreeMap<String, Vec<String>>) -> Result<Vec<Vec<String>>, Cycle> {
-    let graph = Graph::new(deps);
-    graph.layers(&graph.deps)
 }
 
 /// The given services plus everything they depend on, transitively (for `up svc`).
@@ -307,7 +302,9 @@ impl<'a> Graph<'a> {
         (rounds, placed)
     }
 
-    /// Waves of names in the order given by `before`, or the cycle that prevents one.
+    /// Rounds of names in the order given by `before` (each round sorted by name), or the
+    /// cycle that prevents one. Only [`ServiceGraph::order`] flattens them: nothing runs
+    /// services by rounds.
     fn layers(&self, before: &[Vec<usize>]) -> Result<Vec<Vec<String>>, Cycle> {
         let (rounds, placed) = self.rounds(before);
         if placed.contains(&false) {
@@ -423,6 +420,12 @@ mod tests {
 
     fn strings(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The rounds [`ServiceGraph::order`] flattens, or the cycle that prevents them.
+    fn waves(deps: &BTreeMap<String, Vec<String>>) -> Result<Vec<Vec<String>>, Cycle> {
+        let graph = Graph::new(deps);
+        graph.layers(&graph.deps)
     }
 
     fn nested(waves: &[&[&str]]) -> Vec<Vec<String>> {

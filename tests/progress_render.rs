@@ -343,3 +343,40 @@ fn the_tty_view_never_outgrows_the_terminal() {
         Some(" ✔ Container app-s15-1  Started")
     );
 }
+
+#[test]
+fn a_project_warning_reads_as_compose_logs_it_and_holds_in_json() {
+    let (plain_view, plain_out) = plain();
+    let (json_view, json_out) = json();
+    let (tty_view, term) = tty("Running", 10, 80);
+    let progress = Progress::new(Arc::new(Tee(vec![plain_view, json_view, tty_view.clone()])));
+    progress.container("app-web-1", Action::Started);
+    progress.warn("no services to build");
+    progress.warn("no services to build");
+    assert_eq!(
+        plain_out.text(),
+        " ✔ Container app-web-1  Started\nWARN no services to build\nWARN no services to build\n",
+        "each warning is a line of its own, never folded into a repeated state"
+    );
+    let objects: Vec<serde_json::Value> = json_out
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    assert_eq!(
+        objects[1],
+        serde_json::json!({"id": "Project", "status": "warning", "text": "no services to build"})
+    );
+    let lines = screen(&term);
+    assert!(
+        lines.iter().any(|l| l == "WARN no services to build"),
+        "{}",
+        lines.join("\n")
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("Project")),
+        "a warning is not a row of the view\n{}",
+        lines.join("\n")
+    );
+    drop(tty_view);
+}

@@ -178,3 +178,45 @@ fn a_bad_value_from_an_environment_variable_names_the_variable() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_loaders_warnings_follow_progress() {
+    /// Removes the directory also when an assertion fails.
+    struct Cleanup(std::path::PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("rcompose-warnings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let _cleanup = Cleanup(dir.clone());
+    let file = dir.join("compose.yml");
+    std::fs::write(
+        &file,
+        "services:\n  web:\n    image: \"busybox:${RCOMPOSE_TEST_NEVER_SET}\"\n",
+    )
+    .unwrap();
+    let file = file.to_string_lossy().to_string();
+    let stderr = |progress: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rcompose"))
+            .args(["--progress", progress, "-f", &file, "config", "-q"])
+            .env_remove("RCOMPOSE_TEST_NEVER_SET")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run rcompose: {e}"));
+        assert!(out.status.success(), "{progress}: {out:?}");
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let warning =
+        "The \"RCOMPOSE_TEST_NEVER_SET\" variable is not set. Defaulting to a blank string.";
+    let plain = stderr("plain");
+    let json = stderr("json");
+    let quiet = stderr("quiet");
+    assert_eq!(plain, format!("WARN {warning}\n"));
+    let object: serde_json::Value = serde_json::from_str(json.trim()).expect("one JSON object");
+    assert_eq!(
+        object,
+        serde_json::json!({"id": "Project", "status": "warning", "text": warning})
+    );
+    assert_eq!(quiet, "", "--progress quiet prints no warning");
+}

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::GlobalArgs;
-use super::target::{block_on, engine, resolve};
+use super::target::{block_on, engine_and_target};
 use crate::error::Result;
 use crate::ops::attach_service::{self, Options};
 
@@ -34,9 +34,8 @@ pub fn run(global: GlobalArgs, args: AttachArgs) -> Result<i32> {
         detach_keys: args.detach_keys,
     };
     block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(std::slice::from_ref(&args.service))?;
+        let (engine, target) =
+            engine_and_target(&global, std::slice::from_ref(&args.service)).await?;
         let code = attach_service::attach(&engine.docker, &target.name, &options).await?;
         Ok(i32::try_from(code).unwrap_or(1))
     })

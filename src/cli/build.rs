@@ -104,7 +104,7 @@ pub fn run(mut global: GlobalArgs, args: BuildArgs) -> Result<i32> {
         })
         .transpose()?;
     let services = global.take_file_arguments(&args.services);
-    let loaded = super::load_project(&global.load_options(&services)?)?;
+    let loaded = super::load_project(&global, &global.load_options(&services)?)?;
     let progress = if args.quiet {
         crate::progress::Progress::quiet()
     } else {

@@ -104,7 +104,7 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
     let mut opts = global.load_options(&services)?;
     // --variables lists what interpolation would need: it does not interpolate.
     opts.no_interpolate = args.no_interpolate || args.variables;
-    let loaded = load_project(&opts)?;
+    let loaded = load_project(&global, &opts)?;
     let project = &loaded.project;
     // Printing or checking services needs their environment; listing names does not.
     let listing = args.services || args.volumes || args.networks || args.profiles || args.images;
@@ -128,7 +128,9 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
         None
     };
     if let (Some(flag), false) = (unfiltered, services.is_empty()) {
-        eprintln!("WARN service filtering is not applied when {flag} is set");
+        global.warnings().warn(format!(
+            "service filtering is not applied when {flag} is set"
+        ));
     }
     let lines =
         |items: Vec<String>| -> String { items.into_iter().map(|s| s + "\n").collect::<String>() };

@@ -38,15 +38,16 @@ pub fn run(global: GlobalArgs, args: ConvertArgs) -> Result<i32> {
 
 fn kubernetes(global: GlobalArgs, args: KubernetesArgs) -> Result<i32> {
     let opts = global.load_options(&[])?;
-    let loaded = load_project(&opts)?;
+    let loaded = load_project(&global, &opts)?;
     loaded.require_environment(&[], false)?;
     let conversion = k8s::convert(&k8s::Inputs {
         project: &loaded.project,
         environment: &loaded.environment,
         working_dir: &loaded.working_dir,
     })?;
+    let progress = global.warnings();
     for warning in &conversion.warnings {
-        eprintln!("WARN {warning}");
+        progress.warn(warning.clone());
     }
     match &args.output {
         None => write_output(&conversion.to_stream(), None)?,
@@ -63,6 +64,8 @@ fn write_files(conversion: &k8s::Conversion, dir: &Path) -> Result<()> {
         std::fs::write(&path, manifest.to_yaml())
             .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
     }
+    // What the command did, not a warning: the conversion's only output besides the files
+    // (standard output stays free for `kubernetes` without `--output`).
     eprintln!(
         "wrote {} manifests to {}",
         conversion.manifests.len(),

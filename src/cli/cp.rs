@@ -4,7 +4,7 @@
 use clap::Args;
 
 use super::GlobalArgs;
-use super::target::{block_on, engine, resolve};
+use super::target::{block_on, engine_and_target};
 use crate::error::{Error, Result};
 use crate::ops::cp::{self, Location};
 use crate::ops::select;
@@ -44,9 +44,7 @@ pub fn run(global: GlobalArgs, args: CpArgs) -> Result<i32> {
         }
     };
     block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(std::slice::from_ref(&service))?;
+        let (engine, target) = engine_and_target(&global, std::slice::from_ref(&service)).await?;
         let chosen = match args.index.filter(|n| *n > 0) {
             Some(index) => vec![
                 select::container(

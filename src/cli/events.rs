@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::GlobalArgs;
-use super::target::{block_on, engine, resolve};
+use super::target::{block_on, engine_and_target};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
@@ -40,9 +40,7 @@ pub fn run(global: GlobalArgs, args: EventsArgs) -> Result<i32> {
     let since = time("--since", args.since.as_deref())?;
     let until = time("--until", args.until.as_deref())?;
     block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(&args.services)?;
+        let (engine, target) = engine_and_target(&global, &args.services).await?;
         events::events(
             &engine.docker,
             &target.name,
@@ -50,6 +48,7 @@ pub fn run(global: GlobalArgs, args: EventsArgs) -> Result<i32> {
             args.json,
             since,
             until,
+            &global.warnings(),
         )
         .await?;
         Ok(0)

@@ -4,7 +4,7 @@
 use clap::Args;
 
 use super::GlobalArgs;
-use super::target::{block_on, engine, resolve};
+use super::target::{block_on, engine_and_target};
 use crate::error::Result;
 use crate::ops::exec::{self, Options};
 use crate::terminal;
@@ -56,9 +56,8 @@ pub fn run(global: GlobalArgs, args: ExecArgs) -> Result<i32> {
         privileged: args.privileged,
     };
     block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(std::slice::from_ref(&args.service))?;
+        let (engine, target) =
+            engine_and_target(&global, std::slice::from_ref(&args.service)).await?;
         options.env =
             super::run::environment(&args.env, target.loaded.as_ref().map(|l| &l.environment));
         let code = exec::exec(&engine.docker, &target.name, &options).await?;

@@ -28,7 +28,7 @@ pub struct GraphArgs {
 pub fn run(mut global: GlobalArgs, args: GraphArgs) -> Result<i32> {
     let services = global.take_file_arguments(&args.args);
     let opts = global.load_options(&services)?;
-    let loaded = super::load_project(&opts)?;
+    let loaded = super::load_project(&global, &opts)?;
     let graph = graph::graph(&loaded.project)?;
     let text = match args.format {
         Format::Dot => graph::dot(&graph),

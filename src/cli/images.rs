@@ -3,7 +3,7 @@
 use clap::{Args, ValueEnum};
 
 use super::GlobalArgs;
-use super::target::{block_on, engine, resolve};
+use super::target::{block_on, engine_and_target};
 use crate::error::Result;
 use crate::ops::images;
 use crate::ops::lifecycle::containers_of;
@@ -29,9 +29,7 @@ pub struct ImagesArgs {
 
 pub fn run(global: GlobalArgs, args: ImagesArgs) -> Result<i32> {
     block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(&args.services)?;
+        let (engine, target) = engine_and_target(&global, &args.services).await?;
         let list = containers_of(&engine.docker, &target.name, &args.services).await?;
         let rows = images::images(&engine.docker, &list).await?;
         let text = if args.quiet {

@@ -89,7 +89,7 @@ pub fn run(mut global: GlobalArgs, args: LogsArgs) -> Result<i32> {
         let engine = engine().await?;
         let target = resolve(&global, &services, &engine).await?;
         target.check_services(&services)?;
-        logs::logs(&engine.docker, &target.name, &options).await?;
+        logs::logs(&engine.docker, &target.name, &options, &global.warnings()).await?;
         Ok(0)
     })
 }

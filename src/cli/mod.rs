@@ -256,6 +256,12 @@ impl GlobalArgs {
         Progress::for_mode(mode, title)
     }
 
+    /// Where a verb's warnings outside its operation's own progress go (the loader's, a broken
+    /// docker config): the renderer `--progress` asks for.
+    pub fn warnings(&self) -> Progress {
+        self.progress("")
+    }
+
     /// Whether output may be coloured: `--ansi`, else whether stdout is a terminal.
     pub fn colour(&self) -> bool {
         match self.ansi {
@@ -295,16 +301,20 @@ impl GlobalArgs {
     }
 }
 
-/// Load the project, printing the loader's warnings to stderr.
-pub fn load_project(opts: &load::Options) -> Result<Loaded> {
+/// Load the project; the loader's warnings go through `--progress` (`WARN` lines, json
+/// objects, or nothing when quiet).
+pub fn load_project(global: &GlobalArgs, opts: &load::Options) -> Result<Loaded> {
     let loaded = load::load(opts)?;
+    let progress = global.warnings();
     for warning in &loaded.warnings {
-        eprintln!("WARN {warning}");
+        progress.warn(warning.clone());
     }
     Ok(loaded)
 }
 
-/// Parse arguments, run the verb and turn the outcome into an exit code.
+/// Parse arguments, run the verb and turn the outcome into an exit code. Errors are printed
+/// here, directly: they end the command and are its result, not progress (and a usage error
+/// comes before `--progress` is even known).
 pub fn main() -> i32 {
     let args = match plugin::prepare(std::env::args_os().collect()) {
         Ok(plugin::Invocation::Run(args)) => compat::args(args),

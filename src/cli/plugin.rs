@@ -270,6 +270,7 @@ pub fn prepare(args: Vec<OsString>) -> Result<Invocation> {
             .get_arguments()
             .any(|a| a.get_long() == Some("context"));
     let applied = apply(&options, has_context)?;
+    // Printed directly: `--progress` is not parsed yet (these options come before the verb).
     for warning in &applied.warnings {
         eprintln!("WARN {warning}");
     }

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::GlobalArgs;
-use super::target::{block_on, engine, resolve};
+use super::target::{block_on, engine_and_target};
 use crate::error::Result;
 use crate::ops::{port, select};
 
@@ -22,9 +22,8 @@ pub struct PortArgs {
 
 pub fn run(global: GlobalArgs, args: PortArgs) -> Result<i32> {
     block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(std::slice::from_ref(&args.service))?;
+        let (engine, target) =
+            engine_and_target(&global, std::slice::from_ref(&args.service)).await?;
         let container = select::container(
             &engine.docker,
             &target.name,

@@ -82,7 +82,7 @@ pub fn run(mut global: GlobalArgs, args: PsArgs) -> Result<i32> {
             Ok(config) => config.ps_format.unwrap_or_else(|| "table".to_string()),
             Err(e) => {
                 // As the docker CLI does, a broken config.json is a warning.
-                eprintln!("WARN {e}");
+                global.warnings().warn(e.to_string());
                 "table".to_string()
             }
         },

@@ -51,7 +51,7 @@ pub struct PullArgs {
 
 pub fn run(mut global: GlobalArgs, args: PullArgs) -> Result<i32> {
     let services = global.take_file_arguments(&args.services);
-    let loaded = super::load_project(&global.load_options(&services)?)?;
+    let loaded = super::load_project(&global, &global.load_options(&services)?)?;
     let progress = if args.quiet {
         crate::progress::Progress::quiet()
     } else {

@@ -24,7 +24,7 @@ pub struct PushArgs {
 
 pub fn run(mut global: GlobalArgs, args: PushArgs) -> Result<i32> {
     let services = global.take_file_arguments(&args.services);
-    let loaded = super::load_project(&global.load_options(&services)?)?;
+    let loaded = super::load_project(&global, &global.load_options(&services)?)?;
     let progress = if args.quiet {
         crate::progress::Progress::quiet()
     } else {

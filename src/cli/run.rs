@@ -146,7 +146,7 @@ fn environment_from_files(env: Vec<String>, files: &[std::path::PathBuf]) -> Res
 
 pub fn run(global: GlobalArgs, args: RunArgs) -> Result<i32> {
     let opts = global.load_options(std::slice::from_ref(&args.service))?;
-    let loaded = super::load_project(&opts)?;
+    let loaded = super::load_project(&global, &opts)?;
     if !loaded.project.services.contains_key(&args.service) {
         return Err(Error::new(format!("no such service: {}", args.service)));
     }

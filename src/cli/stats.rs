@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use clap::{Args, ValueEnum};
 
 use super::GlobalArgs;
-use super::target::{block_on, engine, resolve};
+use super::target::{block_on, engine_and_target};
 use crate::error::Result;
 use crate::ops::lifecycle::containers_of;
 use crate::ops::stats;
@@ -37,9 +37,7 @@ pub struct StatsArgs {
 
 pub fn run(global: GlobalArgs, args: StatsArgs) -> Result<i32> {
     block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(&args.services)?;
+        let (engine, target) = engine_and_target(&global, &args.services).await?;
         let redraw = !args.no_stream && std::io::stdout().is_terminal();
         loop {
             let list = containers_of(&engine.docker, &target.name, &args.services).await?;

@@ -86,7 +86,7 @@ pub fn run(global: GlobalArgs, args: SwarmArgs) -> Result<i32> {
         .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))?;
     match args.command {
         SwarmCommand::Up(up_args) => {
-            let loaded = load_project(&global.load_options(&[])?)?;
+            let loaded = load_project(&global, &global.load_options(&[])?)?;
             loaded.require_environment(&[], false)?;
             let scale: BTreeMap<String, u32> = up_args.scale.into_iter().collect();
             runtime.block_on(async {
@@ -148,7 +148,9 @@ pub fn run(global: GlobalArgs, args: SwarmArgs) -> Result<i32> {
 fn stack_name(global: &GlobalArgs) -> Result<String> {
     match &global.project_name {
         Some(name) => Ok(name.clone()),
-        None => Ok(load_project(&global.load_options(&[])?)?.project.name),
+        None => Ok(load_project(global, &global.load_options(&[])?)?
+            .project
+            .name),
     }
 }
 

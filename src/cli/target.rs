@@ -55,6 +55,17 @@ pub async fn engine() -> Result<Engine> {
     connection::connect().await
 }
 
+/// The engine and the project a verb acts on, once `services` are known to be its own.
+pub async fn engine_and_target(
+    global: &GlobalArgs,
+    services: &[String],
+) -> Result<(Engine, Target)> {
+    let engine = engine().await?;
+    let target = resolve(global, &[], &engine).await?;
+    target.check_services(services)?;
+    Ok((engine, target))
+}
+
 /// The labels' view of a loaded project.
 pub fn context_of(loaded: &Loaded) -> ProjectContext {
     ProjectContext {
@@ -78,7 +89,7 @@ pub fn context_of(loaded: &Loaded) -> ProjectContext {
 /// Load the project; with no compose file, fall back to `-p` or to the engine's labels.
 pub async fn resolve(global: &GlobalArgs, services: &[String], engine: &Engine) -> Result<Target> {
     let opts = global.load_options(services)?;
-    match load_project(&opts) {
+    match load_project(global, &opts) {
         Ok(loaded) => Ok(Target {
             name: loaded.project.name.clone(),
             loaded: Some(loaded),

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::GlobalArgs;
-use super::target::{block_on, engine, resolve};
+use super::target::{block_on, engine_and_target};
 use crate::error::Result;
 use crate::ops::lifecycle::containers_of;
 use crate::ops::top;
@@ -16,9 +16,7 @@ pub struct TopArgs {
 
 pub fn run(global: GlobalArgs, args: TopArgs) -> Result<i32> {
     block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(&args.services)?;
+        let (engine, target) = engine_and_target(&global, &args.services).await?;
         let list = containers_of(&engine.docker, &target.name, &args.services).await?;
         let text = top::top(&engine.docker, &list).await?;
         super::write_output(&text, None)?;

@@ -282,7 +282,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
     }
     let services = global.take_file_arguments(&args.args);
     let opts = global.load_options(&services)?;
-    let loaded = super::load_project(&opts)?;
+    let loaded = super::load_project(&global, &opts)?;
     loaded.require_environment(&services, args.no_deps)?;
     if args.watch && crate::ops::watch::watched_services(&loaded.project, &services).is_empty() {
         return Err(Error::new(crate::ops::watch::NOTHING_TO_WATCH)
@@ -374,6 +374,8 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             converged = rollout => converged?,
             _ = interrupts.recv() => {
                 progress.finish();
+                // The answer to the user's Ctrl+C, not a warning: shown in every --progress
+                // mode, as docker compose shows "Gracefully stopping...".
                 eprintln!("interrupted: the rollout stopped; run `rcompose up` again to finish it");
                 if !detach {
                     eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
@@ -408,6 +410,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             abort,
             style,
             &services,
+            &progress,
         );
         // `--watch`: the watch rules are followed while attached (see ops::watch).
         let end = if args.watch {
@@ -445,6 +448,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             End::AllStopped => return Ok(0),
             // docker compose's words, on standard output after the logs.
             End::Exited { .. } => println!("Aborting on container exit..."),
+            // The answer to Ctrl+C, in every --progress mode as with docker compose.
             End::Interrupted => {
                 eprintln!("Gracefully stopping... (press Ctrl+C again to force)")
             }

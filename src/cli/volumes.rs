@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::GlobalArgs;
-use super::target::{block_on, engine, resolve};
+use super::target::{block_on, engine_and_target};
 use crate::error::{Error, Result};
 use crate::ops::commit::{self, CommitOptions};
 use crate::ops::select;
@@ -33,9 +33,7 @@ pub struct VolumesArgs {
 
 pub fn volumes(global: GlobalArgs, args: VolumesArgs) -> Result<i32> {
     block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(&args.services)?;
+        let (engine, target) = engine_and_target(&global, &args.services).await?;
         // The volumes the named services mount, by their key under the top-level `volumes:`.
         let keys: Option<Vec<String>> = match target.project() {
             Some(project) if !args.services.is_empty() => Some(
@@ -84,9 +82,8 @@ pub fn export(global: GlobalArgs, args: ExportArgs) -> Result<i32> {
     }
     let progress = global.progress("Exporting");
     let result = block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(std::slice::from_ref(&args.service))?;
+        let (engine, target) =
+            engine_and_target(&global, std::slice::from_ref(&args.service)).await?;
         let c = select::container(
             &engine.docker,
             &target.name,
@@ -137,9 +134,8 @@ pub struct CommitArgs {
 pub fn commit(global: GlobalArgs, args: CommitArgs) -> Result<i32> {
     let progress = global.progress("Committing");
     let result = block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(std::slice::from_ref(&args.service))?;
+        let (engine, target) =
+            engine_and_target(&global, std::slice::from_ref(&args.service)).await?;
         let c = select::container(
             &engine.docker,
             &target.name,

@@ -4,7 +4,7 @@
 use clap::Args;
 
 use super::GlobalArgs;
-use super::target::{block_on, engine, resolve};
+use super::target::{block_on, engine_and_target};
 use crate::error::Result;
 use crate::ops::down;
 use crate::ops::lifecycle::containers_of;
@@ -23,9 +23,7 @@ pub struct WaitArgs {
 
 pub fn run(global: GlobalArgs, args: WaitArgs) -> Result<i32> {
     block_on(async {
-        let engine = engine().await?;
-        let target = resolve(&global, &[], &engine).await?;
-        target.check_services(&args.services)?;
+        let (engine, target) = engine_and_target(&global, &args.services).await?;
         let list = containers_of(&engine.docker, &target.name, &args.services).await?;
         let (_, code) = wait::first_exit(&engine.docker, &target.name, &list).await?;
         if args.down_project {

@@ -62,7 +62,7 @@ pub fn options(
 pub fn run(mut global: GlobalArgs, args: WatchArgs) -> Result<i32> {
     let services = global.take_file_arguments(&args.services);
     let opts = global.load_options(&services)?;
-    let loaded = super::load_project(&opts)?;
+    let loaded = super::load_project(&global, &opts)?;
     loaded.require_environment(&services, false)?;
     for name in &services {
         if !loaded.project.services.contains_key(name) {

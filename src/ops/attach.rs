@@ -16,6 +16,7 @@ use crate::engine::logs::Request;
 use crate::engine::observe::State;
 use crate::error::Result;
 use crate::ops::logs::{self, Multiplexer, Style};
+use crate::progress::Progress;
 
 /// Why attaching ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,12 +64,13 @@ pub async fn attach(
     abort: Abort,
     style: Style,
     watched: &[String],
+    progress: &Progress,
 ) -> Result<End> {
     let request = Request {
         follow: true,
         ..Request::default()
     };
-    let mut mux = Multiplexer::new(docker, request, style).with_stderr_apart();
+    let mut mux = Multiplexer::new(docker, request, style, progress).with_stderr_apart();
     let mut services: BTreeMap<String, String> = BTreeMap::new();
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     for (service, list) in containers {

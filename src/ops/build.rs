@@ -174,11 +174,8 @@ pub async fn build_services(
             Err(e) => errors.push(e),
         }
     }
-    if errors.is_empty() {
-        Ok(built)
-    } else {
-        Err(Error::several(errors))
-    }
+    Error::none_or_several(errors)?;
+    Ok(built)
 }
 
 /// `rcompose build`: the selected services' images. Warns when there is nothing to build.
@@ -195,7 +192,7 @@ pub async fn build(
         .filter(|s| project.services.get(s).is_some_and(|s| s.build.is_some()))
         .collect();
     if buildable.is_empty() {
-        eprintln!("WARN no services to build");
+        progress.warn("no services to build");
         return Ok(BTreeMap::new());
     }
     build_services(docker, project, environment, &buildable, options, progress).await

@@ -96,7 +96,9 @@ pub async fn down(
             .filter(|c| !c.oneoff)
             .map(|c| c.name.as_str())
             .collect();
-        super::warn_orphans(&names);
+        if let Some(warning) = super::orphans_warning(&names) {
+            progress.warn(warning);
+        }
     }
     let mut doomed = ours;
     if options.remove_orphans {
@@ -134,10 +136,10 @@ pub async fn down(
         .map(|c| c.name)
         .collect();
     if !remaining.is_empty() {
-        eprintln!(
-            "WARN the project's networks are kept: containers created while it went down use them ({})",
+        progress.warn(format!(
+            "the project's networks are kept: containers created while it went down use them ({})",
             remaining.join(", ")
-        );
+        ));
     }
     if remaining.is_empty() {
         let networks = resources::project_networks(docker, name).await?;

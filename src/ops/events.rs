@@ -9,6 +9,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::engine::events::{ContainerEvent, Subscription};
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 
 /// `YYYY-MM-DD HH:MM:SS.ffffff` (UTC) of nanoseconds since the Unix epoch.
 pub fn format_time(nanos: i64) -> String {
@@ -85,6 +86,7 @@ pub async fn events(
     as_json: bool,
     since: Option<std::time::SystemTime>,
     until: Option<std::time::SystemTime>,
+    progress: &Progress,
 ) -> Result<()> {
     let subscription = Subscription::start_between(docker, project, since, until);
     let mut receiver = subscription.receiver();
@@ -96,7 +98,7 @@ pub async fn events(
         let event = match event {
             Ok(event) => event,
             Err(RecvError::Lagged(n)) => {
-                eprintln!("WARN {n} events were missed");
+                progress.warn(format!("{n} events were missed"));
                 continue;
             }
             // With --until, the engine ends the stream there.

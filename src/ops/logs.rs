@@ -16,6 +16,7 @@ use crate::engine::labels;
 use crate::engine::logs::{self, Line, Message, Request};
 use crate::engine::observe::{self, ObservedContainer, State};
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 
 /// ANSI colours given to containers in turn, as docker compose does.
 const COLOURS: &[&str] = &["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"];
@@ -60,10 +61,17 @@ pub struct Multiplexer {
     width: usize,
     /// Write the containers' standard error to ours (attached `up`); `logs` merges them.
     stderr_apart: bool,
+    /// Where warnings go (a reader that fails).
+    progress: Progress,
 }
 
 impl Multiplexer {
-    pub fn new(docker: &Docker, request: Request, style: Style) -> Multiplexer {
+    pub fn new(
+        docker: &Docker,
+        request: Request,
+        style: Style,
+        progress: &Progress,
+    ) -> Multiplexer {
         let (tx, rx) = mpsc::unbounded_channel();
         Multiplexer {
             docker: docker.clone(),
@@ -74,6 +82,7 @@ impl Multiplexer {
             followed: HashMap::new(),
             width: 0,
             stderr_apart: false,
+            progress: progress.clone(),
         }
     }
 
@@ -154,7 +163,8 @@ impl Multiplexer {
             }
             Message::Ended { id, error } => {
                 if let Some(error) = error {
-                    eprintln!("WARN cannot read the logs of {id}: {error}");
+                    self.progress
+                        .warn(format!("cannot read the logs of {id}: {error}"));
                 }
                 let again = match self.followed.get_mut(&id) {
                     Some(f) => {
@@ -259,7 +269,12 @@ impl Options {
 /// Show the logs of the project's service containers, stopped ones too. With `follow`, keep
 /// showing new lines, and the lines of containers that start later, until every followed
 /// container has stopped or the user presses Ctrl-C.
-pub async fn logs(docker: &Docker, project: &str, options: &Options) -> Result<()> {
+pub async fn logs(
+    docker: &Docker,
+    project: &str,
+    options: &Options,
+    progress: &Progress,
+) -> Result<()> {
     let follow = options.request.follow;
     // Subscribe before listing, so that a container starting in between is not missed.
     let events = follow.then(|| Subscription::start(docker, project));
@@ -269,7 +284,7 @@ pub async fn logs(docker: &Docker, project: &str, options: &Options) -> Result<(
         .into_iter()
         .filter(|c| options.selects(&c.service, Some(c.number), c.oneoff))
         .collect();
-    let mut mux = Multiplexer::new(docker, options.request.clone(), options.style);
+    let mut mux = Multiplexer::new(docker, options.request.clone(), options.style, progress);
     for c in &containers {
         mux.follow(&c.id, labels::display_name(project, &c.name));
     }
@@ -479,7 +494,7 @@ mod tests {
             prefix: true,
             timestamps: false,
         };
-        let mut mux = Multiplexer::new(&docker, Request::default(), style);
+        let mut mux = Multiplexer::new(&docker, Request::default(), style, &Progress::quiet());
         for (id, label) in [("a", "a-1"), ("b", "longername-1")] {
             mux.followed.insert(
                 id.to_string(),
@@ -519,7 +534,7 @@ mod tests {
             prefix: false,
             timestamps: false,
         };
-        let mut mux = Multiplexer::new(&docker, Request::default(), style);
+        let mut mux = Multiplexer::new(&docker, Request::default(), style, &Progress::quiet());
         mux.followed.insert(
             "c".to_string(),
             Followed {

@@ -38,18 +38,18 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Result};
 use crate::project::model::Project;
 
-/// Warn about orphan containers (of services no longer in the compose file) as docker compose
-/// words it, unless `COMPOSE_IGNORE_ORPHANS` says not to.
-pub fn warn_orphans(names: &[&str]) {
+/// The warning about orphan containers (of services no longer in the compose file) as docker
+/// compose words it, unless there are none or `COMPOSE_IGNORE_ORPHANS` says not to.
+pub fn orphans_warning(names: &[&str]) -> Option<String> {
     let ignored = std::env::var("COMPOSE_IGNORE_ORPHANS")
         .is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
     if names.is_empty() || ignored {
-        return;
+        return None;
     }
-    eprintln!(
-        "WARN Found orphan containers ([{}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
+    Some(format!(
+        "Found orphan containers ([{}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
         names.join(" ")
-    );
+    ))
 }
 
 /// Stop and remove the containers of project `project` whose service it no longer declares

@@ -147,11 +147,7 @@ pub async fn pull(
             errors.push(error);
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::several(errors))
-    }
+    Error::none_or_several(errors)
 }
 
 fn policy_name(policy: PullPolicy) -> &'static str {

@@ -64,9 +64,5 @@ pub async fn push(
             errors.push(error);
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::several(errors))
-    }
+    Error::none_or_several(errors)
 }

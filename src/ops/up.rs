@@ -182,7 +182,9 @@ async fn handle_orphans(docker: &Docker, plan: &Plan, progress: &Progress) -> Re
     }
     if !plan.remove_orphans {
         let names: Vec<&str> = plan.orphans.iter().map(|o| o.name.as_str()).collect();
-        super::warn_orphans(&names);
+        if let Some(warning) = super::orphans_warning(&names) {
+            progress.warn(warning);
+        }
         return Ok(());
     }
     for orphan in &plan.orphans {

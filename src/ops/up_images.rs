@@ -133,9 +133,7 @@ pub async fn ensure(
             Err(e) => errors.push(e),
         }
     }
-    if !errors.is_empty() {
-        return Err(Error::several(errors));
-    }
+    Error::none_or_several(errors)?;
     for (image, (name, need)) in &needs {
         match need {
             Need::Present(id) => {

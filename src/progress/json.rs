@@ -28,7 +28,12 @@ impl JsonRenderer {
 
 /// The JSON object of one event.
 pub fn object(event: &Event) -> Value {
-    let id = format!("{} {}", event.kind, event.name);
+    // A warning about the project as a whole names no object.
+    let id = if event.name.is_empty() {
+        event.kind.to_string()
+    } else {
+        format!("{} {}", event.kind, event.name)
+    };
     let status = phase_word(event.action.phase());
     let mut object = Map::new();
     match &event.action {

@@ -27,6 +27,9 @@ pub enum Kind {
     Secret,
     /// A swarm stack as a whole (warnings about top-level keys, nodes that are down).
     Stack,
+    /// The project or the command as a whole: warnings about no one object (orphans, the
+    /// loader's warnings), shown as docker compose logs them: `WARN text`.
+    Project,
 }
 
 impl fmt::Display for Kind {
@@ -40,6 +43,7 @@ impl fmt::Display for Kind {
             Kind::Config => "Config",
             Kind::Secret => "Secret",
             Kind::Stack => "Stack",
+            Kind::Project => "Project",
         })
     }
 }
@@ -417,6 +421,12 @@ impl Progress {
         self.emit(Kind::Image, name, action);
     }
 
+    /// A warning about the project or the command as a whole (no one object): `WARN text` in
+    /// the plain and tty views, an object in json, nothing when quiet.
+    pub fn warn(&self, text: impl Into<String>) {
+        self.emit(Kind::Project, "", Action::Warning(text.into()));
+    }
+
     /// End the live view (if any), leaving the final state on screen.
     pub fn finish(&self) {
         self.renderer.finish();
@@ -505,5 +515,25 @@ mod tests {
         progress.volume("app_data", Action::Created);
         let events = recorder.events.lock().map(|e| e.len()).unwrap_or(0);
         assert_eq!(events, 1);
+    }
+
+    #[test]
+    fn a_project_warning_is_a_warning_event_of_no_object() {
+        let recorder = Arc::new(Recorder::default());
+        Progress::new(recorder.clone()).warn("no services to build");
+        let events = recorder
+            .events
+            .lock()
+            .map(|e| e.clone())
+            .unwrap_or_default();
+        assert_eq!(
+            events,
+            [Event {
+                kind: Kind::Project,
+                name: String::new(),
+                action: Action::Warning("no services to build".into()),
+            }]
+        );
+        assert_eq!(events[0].action.phase(), Phase::Warning);
     }
 }

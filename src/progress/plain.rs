@@ -36,6 +36,7 @@ impl PlainRenderer {
 /// The plain line for an event.
 fn line(event: &Event) -> String {
     match &event.action {
+        Action::Warning(text) if event.kind == Kind::Project => format!("WARN {text}"),
         Action::Output(text) => format!("[{}] {text}", event.name),
         Action::Layer(layer) => {
             let mark = mark(event.action.phase());
@@ -69,7 +70,9 @@ impl Renderer for PlainRenderer {
             return;
         };
         let key = match &event.action {
+            // Lines of output and the project's warnings are each printed as they come.
             Action::Output(_) => None,
+            Action::Warning(_) if event.kind == Kind::Project => None,
             Action::Layer(layer) => Some((event.kind, format!("{}\u{0}{}", event.name, layer.id))),
             _ => Some((event.kind, event.name.clone())),
         };

@@ -11,7 +11,7 @@ use console::{Term, style};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::board::{Board, Frame, Row};
-use super::{Action, Event, Phase, Renderer, mark};
+use super::{Action, Event, Kind, Phase, Renderer, mark};
 
 /// How often spinners turn.
 const TICK: Duration = Duration::from_millis(120);
@@ -195,6 +195,11 @@ impl Renderer for TtyRenderer {
         };
         if let Action::Output(line) = &event.action {
             let _ = state.multi.println(format!("[{}] {line}", event.name));
+            return;
+        }
+        // A warning about the project as a whole is a line above the view, as compose logs it.
+        if let (Kind::Project, Action::Warning(text)) = (event.kind, &event.action) {
+            let _ = state.multi.println(format!("WARN {text}"));
             return;
         }
         state.board.apply(event);

@@ -5,6 +5,8 @@
 //! and what to do about it. The set follows what Docker Compose v5 rejects (so that a file
 //! rcompose accepts also runs there), plus `restart` values, which it accepts and the engine
 //! later refuses.
+//!
+//! Over 700 lines only because each rule has its unit test below (about 240 lines).
 
 use std::collections::BTreeMap;
 
@@ -20,6 +22,8 @@ struct Project<'a> {
     services: &'a Map<String, Value>,
     root: &'a Value,
     positions: &'a SourceMap,
+    /// Services defined but disabled by a profile (no longer in `services`).
+    disabled: &'a [String],
 }
 
 /// One service and the JSON pointer of its definition.
@@ -56,6 +60,18 @@ impl Project<'_> {
         }
         e
     }
+
+    /// An error about a reference to `target`, which is not among the services: when a
+    /// profile only disabled it, the hint says how to enable it.
+    fn undefined_service(&self, pointer: &str, message: String, hint: &str, target: &str) -> Error {
+        let e = self.fail(pointer, message, hint);
+        if self.disabled.iter().any(|d| d == target) {
+            return e.with_hint(format!(
+                "service \"{target}\" exists but is not enabled: activate its profile with --profile or COMPOSE_PROFILES"
+            ));
+        }
+        e
+    }
 }
 
 /// The keys of a top-level section (`volumes`, `networks`...), possibly absent.
@@ -85,8 +101,9 @@ const SERVICE_CHECKS: &[ServiceCheck] = &[
     platform_in_build_platforms,
 ];
 
-/// Run every check on the validated, profile-filtered project.
-pub fn check(value: &Value, positions: &SourceMap) -> Result<()> {
+/// Run every check on the validated, profile-filtered project; `disabled` names the services
+/// a profile took out.
+pub fn check(value: &Value, positions: &SourceMap, disabled: &[String]) -> Result<()> {
     let empty = Map::new();
     let services = value
         .get("services")
@@ -96,6 +113,7 @@ pub fn check(value: &Value, positions: &SourceMap) -> Result<()> {
         services,
         root: value,
         positions,
+        disabled,
     };
     for (name, service) in services {
         let service = Service {
@@ -160,13 +178,14 @@ fn depends_on_entries(s: &Service) -> Vec<(String, String, bool)> {
 fn depends_on_targets(p: &Project, s: &Service) -> Result<()> {
     for (dep, pointer, required) in depends_on_entries(s) {
         if required && !p.services.contains_key(&dep) {
-            return Err(p.fail(
+            return Err(p.undefined_service(
                 &pointer,
                 format!(
                     "service \"{}\" depends on undefined service \"{dep}\"",
                     s.name
                 ),
                 "define that service, fix the name, or mark the dependency `required: false`",
+                &dep,
             ));
         }
     }
@@ -184,13 +203,14 @@ fn service_references(p: &Project, s: &Service) -> Result<()> {
             continue;
         };
         if !p.services.contains_key(target) {
-            return Err(p.fail(
+            return Err(p.undefined_service(
                 &s.pointer(key),
                 format!(
                     "service \"{}\": {key} refers to undefined service \"{target}\"",
                     s.name
                 ),
                 "fix the service name",
+                target,
             ));
         }
     }
@@ -207,13 +227,14 @@ fn links_targets(p: &Project, s: &Service) -> Result<()> {
         let Some(text) = link.as_str() else { continue };
         let target = text.split_once(':').map_or(text, |(t, _)| t);
         if !p.services.contains_key(target) {
-            return Err(p.fail(
+            return Err(p.undefined_service(
                 &s.pointer(&format!("links/{i}")),
                 format!(
                     "service \"{}\" links to undefined service \"{target}\"",
                     s.name
                 ),
                 "fix the service name, or use `external_links` for a container outside the project",
+                target,
             ));
         }
     }
@@ -490,7 +511,7 @@ fn no_dependency_cycle(p: &Project) -> Result<()> {
             (name.clone(), dependencies(p, &s))
         })
         .collect();
-    let Err(cycle) = crate::graph::waves(&graph) else {
+    let Some(cycle) = crate::graph::cycle(&graph) else {
         return Ok(());
     };
     let first = cycle.path.first().cloned().unwrap_or_default();
@@ -499,4 +520,237 @@ fn no_dependency_cycle(p: &Project) -> Result<()> {
         format!("dependency cycle between services: {cycle}"),
         "remove one of the dependencies to break the cycle",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::project::load::yaml;
+
+    /// The checks' verdict on compose text, with `disabled` services taken out by profiles.
+    fn verdict(source: &str, disabled: &[&str]) -> Result<()> {
+        let tree = yaml::parse(source, &Arc::from("compose.yml")).expect("valid YAML");
+        let json = tree.to_json_plain();
+        let positions = SourceMap::new(tree);
+        let disabled: Vec<String> = disabled.iter().map(|s| s.to_string()).collect();
+        check(&json, &positions, &disabled)
+    }
+
+    /// The error of a check, its message and hint, and the line it points at.
+    fn failure(source: &str, disabled: &[&str]) -> (String, String, u32) {
+        let e = verdict(source, disabled).expect_err("a check fails");
+        let line = e.mark.as_ref().map_or(0, |m| m.line);
+        (e.message, e.hint.unwrap_or_default(), line)
+    }
+
+    #[test]
+    fn a_sound_project_passes() {
+        let ok = "services:\n  db: {image: db}\n  web:\n    image: web\n    depends_on: [db]\n    links: [\"db:database\"]\n    network_mode: \"service:db\"\n    restart: on-failure:3\n";
+        assert_eq!(verdict(ok, &[]), Ok(()));
+    }
+
+    #[test]
+    fn image_or_build_is_required() {
+        let (message, _, line) = failure("services:\n  web: {}\n", &[]);
+        assert_eq!(
+            message,
+            "service \"web\" has neither an image nor a build context"
+        );
+        assert_eq!(line, 2);
+    }
+
+    #[test]
+    fn depends_on_names_a_service_unless_optional() {
+        let source = "services:\n  web:\n    image: web\n    depends_on: [db]\n";
+        let (message, hint, line) = failure(source, &[]);
+        assert_eq!(
+            message,
+            "service \"web\" depends on undefined service \"db\""
+        );
+        assert!(hint.contains("required: false"), "{hint}");
+        assert_eq!(line, 4);
+        let optional = "services:\n  web:\n    image: web\n    depends_on: {db: {condition: service_started, required: false}}\n";
+        assert_eq!(verdict(optional, &[]), Ok(()));
+    }
+
+    #[test]
+    fn a_reference_to_a_service_a_profile_disabled_says_so() {
+        for source in [
+            "services:\n  web:\n    image: web\n    depends_on: [db]\n",
+            "services:\n  web:\n    image: web\n    links: [db]\n",
+            "services:\n  web:\n    image: web\n    network_mode: \"service:db\"\n",
+        ] {
+            let (_, hint, _) = failure(source, &["db"]);
+            assert_eq!(
+                hint,
+                "service \"db\" exists but is not enabled: activate its profile with --profile or COMPOSE_PROFILES",
+                "{source}"
+            );
+            let (_, hint, _) = failure(source, &["other"]);
+            assert!(!hint.contains("not enabled"), "{source}: {hint}");
+        }
+    }
+
+    #[test]
+    fn service_modes_name_a_service() {
+        for key in ["network_mode", "pid", "ipc"] {
+            let source = format!("services:\n  web:\n    image: web\n    {key}: \"service:vpn\"\n");
+            let (message, _, line) = failure(&source, &[]);
+            assert_eq!(
+                message,
+                format!("service \"web\": {key} refers to undefined service \"vpn\"")
+            );
+            assert_eq!(line, 4);
+        }
+    }
+
+    #[test]
+    fn links_name_a_service() {
+        let (message, _, _) = failure(
+            "services:\n  web:\n    image: web\n    links: [\"db:database\"]\n",
+            &[],
+        );
+        assert_eq!(message, "service \"web\" links to undefined service \"db\"");
+    }
+
+    #[test]
+    fn network_mode_excludes_networks() {
+        let (message, _, _) = failure(
+            "services:\n  web:\n    image: web\n    network_mode: host\n    networks: [default]\n",
+            &[],
+        );
+        assert!(
+            message.contains("declares both `network_mode` and `networks`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn container_name_allows_one_replica() {
+        let source = "services:\n  web:\n    image: web\n    container_name: w\n    scale: 2\n";
+        let (message, _, _) = failure(source, &[]);
+        assert!(message.contains("asks for 2 replicas"), "{message}");
+        let one =
+            "services:\n  web:\n    image: web\n    container_name: w\n    deploy: {replicas: 1}\n";
+        assert_eq!(verdict(one, &[]), Ok(()));
+    }
+
+    #[test]
+    fn restart_policy_is_one_the_engine_knows() {
+        for good in [
+            "\"no\"",
+            "always",
+            "unless-stopped",
+            "on-failure",
+            "on-failure:5",
+        ] {
+            let source = format!("services:\n  web:\n    image: web\n    restart: {good}\n");
+            assert_eq!(verdict(&source, &[]), Ok(()), "{good}");
+        }
+        for bad in ["sometimes", "on-failure:x"] {
+            let source = format!("services:\n  web:\n    image: web\n    restart: {bad}\n");
+            let (message, hint, line) = failure(&source, &[]);
+            assert_eq!(
+                message,
+                format!("service \"web\": invalid restart policy \"{bad}\"")
+            );
+            assert_eq!(hint, format!("use one of {RESTART_POLICIES}"));
+            assert_eq!(line, 4);
+        }
+    }
+
+    #[test]
+    fn volume_mounts_need_a_source_or_a_declared_volume() {
+        let bind =
+            "services:\n  web:\n    image: web\n    volumes: [{type: bind, target: /data}]\n";
+        let (message, _, _) = failure(bind, &[]);
+        assert_eq!(
+            message,
+            "service \"web\": a bind mount needs a `source` (the host path)"
+        );
+        let named = "services:\n  web:\n    image: web\n    volumes: [\"data:/data\"]\n";
+        let (message, hint, _) = failure(named, &[]);
+        assert_eq!(
+            message,
+            "service \"web\" uses volume \"data\", which is not declared"
+        );
+        assert!(hint.contains("./data"), "{hint}");
+        for fine in ["./data:/data", "/srv:/data", "/anonymous"] {
+            let source = format!("services:\n  web:\n    image: web\n    volumes: [\"{fine}\"]\n");
+            assert_eq!(verdict(&source, &[]), Ok(()), "{fine}");
+        }
+    }
+
+    #[test]
+    fn networks_configs_secrets_and_models_are_declared() {
+        for (key, kind) in [
+            ("networks", "network"),
+            ("configs", "config"),
+            ("secrets", "secret"),
+            ("models", "model"),
+        ] {
+            let source = format!("services:\n  web:\n    image: web\n    {key}: [x]\n");
+            let (message, _, _) = failure(&source, &[]);
+            assert_eq!(
+                message,
+                format!("service \"web\" uses {kind} \"x\", which is not declared")
+            );
+            let declared = format!("{source}{key}:\n  x: {{}}\n");
+            assert_eq!(verdict(&declared, &[]), Ok(()), "{key}");
+        }
+        let default = "services:\n  web:\n    image: web\n    networks: [default]\n";
+        assert_eq!(verdict(default, &[]), Ok(()));
+    }
+
+    #[test]
+    fn healthcheck_test_starts_with_a_known_word() {
+        let source =
+            "services:\n  web:\n    image: web\n    healthcheck: {test: [\"curl\", \"x\"]}\n";
+        let (message, _, _) = failure(source, &[]);
+        assert!(
+            message.contains("healthcheck.test must start with"),
+            "{message}"
+        );
+        let ok =
+            "services:\n  web:\n    image: web\n    healthcheck: {test: [\"CMD\", \"true\"]}\n";
+        assert_eq!(verdict(ok, &[]), Ok(()));
+    }
+
+    #[test]
+    fn platform_is_among_the_build_platforms() {
+        let source = "services:\n  web:\n    image: web\n    platform: linux/arm64\n    build: {context: ., platforms: [linux/amd64]}\n";
+        let (message, _, line) = failure(source, &[]);
+        assert_eq!(
+            message,
+            "service \"web\": platform \"linux/arm64\" is not one of build.platforms"
+        );
+        assert_eq!(line, 4);
+        let ok = source.replace("[linux/amd64]", "[linux/amd64, linux/arm64]");
+        assert_eq!(verdict(&ok, &[]), Ok(()));
+    }
+
+    #[test]
+    fn container_names_are_unique() {
+        let source =
+            "services:\n  a: {image: a, container_name: x}\n  b: {image: b, container_name: x}\n";
+        let (message, _, _) = failure(source, &[]);
+        assert_eq!(
+            message,
+            "services \"a\" and \"b\" both use container_name \"x\""
+        );
+    }
+
+    #[test]
+    fn implicit_dependencies_close_a_cycle() {
+        let source = "services:\n  a:\n    image: a\n    depends_on: [b]\n  b:\n    image: b\n    volumes_from: [\"c:ro\"]\n  c:\n    image: c\n    network_mode: \"service:a\"\n";
+        let (message, hint, line) = failure(source, &[]);
+        assert_eq!(
+            message,
+            "dependency cycle between services: a -> b -> c -> a"
+        );
+        assert_eq!(hint, "remove one of the dependencies to break the cycle");
+        assert_eq!(line, 4);
+    }
 }

@@ -547,15 +547,7 @@ impl<'a> Loader<'a> {
             ));
         }
 
-        checks::check(&json, &positions).map_err(|e| {
-            // Say so when the missing dependency is only disabled by a profile.
-            match disabled.iter().find(|d| e.message.ends_with(&format!("\"{d}\""))) {
-                Some(d) => e.with_hint(format!(
-                    "service \"{d}\" exists but is not enabled: activate its profile with --profile or COMPOSE_PROFILES"
-                )),
-                None => e,
-            }
-        })?;
+        checks::check(&json, &positions, &disabled)?;
         normalize::services(&mut json, &environment);
         normalize::resources(&mut json, &name);
         normalize::drop_unused_resources(&mut json);
