@@ -52,20 +52,32 @@ pub fn warn_orphans(names: &[&str]) {
     );
 }
 
-/// Stop and remove the containers of project `project` whose service it no longer declares
-/// (`--remove-orphans`); one-off containers of declared services stay.
-pub async fn remove_orphans(
+/// The orphans of project `project` ([`plan::is_orphan`]: containers of services it no longer
+/// declares and exited one-offs): stopped and removed when `remove` (`--remove-orphans`), else
+/// warned about. Left alone when `ignore` (`COMPOSE_IGNORE_ORPHANS`).
+pub async fn handle_orphans(
     docker: &bollard::Docker,
     project: &Project,
+    remove: bool,
+    ignore: bool,
     progress: &crate::progress::Progress,
 ) -> Result<()> {
     use crate::engine::{containers, observe};
     use crate::progress::Action;
-    for orphan in observe::project_containers(docker, &project.name)
+    if ignore {
+        return Ok(());
+    }
+    let orphans: Vec<_> = observe::project_containers(docker, &project.name)
         .await?
         .into_iter()
-        .filter(|c| !project.services.contains_key(&c.service))
-    {
+        .filter(|c| plan::is_orphan(c, |s| project.services.contains_key(s)))
+        .collect();
+    if !remove {
+        let names: Vec<&str> = orphans.iter().map(|c| c.name.as_str()).collect();
+        warn_orphans(&names);
+        return Ok(());
+    }
+    for orphan in orphans {
         progress.container(&orphan.name, Action::Removing);
         containers::stop(docker, &orphan.id, &orphan.name, None).await?;
         containers::remove(docker, &orphan.id, &orphan.name, false, false).await?;

@@ -250,7 +250,7 @@ pub async fn ensure_resources(
 }
 
 async fn handle_orphans(docker: &Docker, plan: &Plan, progress: &Progress) -> Result<()> {
-    if plan.orphans.is_empty() {
+    if plan.orphans.is_empty() || plan.ignore_orphans {
         return Ok(());
     }
     if !plan.remove_orphans {
