@@ -10,7 +10,7 @@ use crate::engine::labels;
 use crate::engine::observe::{ObservedContainer, State};
 use crate::error::{Error, Result};
 use crate::graph::ServiceGraph;
-use crate::project::model::{DependencyCondition, Project, ServiceDependency};
+use crate::project::model::{DependencyCondition, Project, Service, ServiceDependency};
 
 /// What the project wants for one service.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +24,10 @@ pub struct Intent {
     /// ID of the image the service runs now, when known: a container made from another
     /// image (rebuilt, pulled anew) is recreated.
     pub image_id: Option<String>,
+    /// What the service shares with the containers of other services, as docker compose words
+    /// it: `("volume", "db")` for `volumes_from: [db]`, `("network namespace", "db")` for
+    /// `network_mode: service:db` (see [`shared_services`]).
+    pub shares: Vec<(String, String)>,
 }
 
 impl Intent {
@@ -50,9 +54,34 @@ pub fn intents(project: &Project, scale: &BTreeMap<String, u32>) -> Result<Vec<I
             container_name: service.container_name.clone(),
             config_hash: crate::engine::config_hash::service_hash(service)?,
             image_id: None,
+            shares: shared_services(service),
         });
     }
     Ok(intents)
+}
+
+/// The services whose containers `service` shares volumes or namespaces with, and what it
+/// shares: `volumes_from: [db]`, `network_mode`, `ipc` or `pid` as `service:db`.
+pub fn shared_services(service: &Service) -> Vec<(String, String)> {
+    let mut shares: Vec<(String, String)> = service
+        .volumes_from
+        .iter()
+        .filter(|v| !v.starts_with("container:"))
+        .map(|v| {
+            let name = v.split(':').next().unwrap_or_default();
+            ("volume".to_string(), name.to_string())
+        })
+        .collect();
+    for (what, mode) in [
+        ("network namespace", &service.network_mode),
+        ("IPC namespace", &service.ipc),
+        ("PID namespace", &service.pid),
+    ] {
+        if let Some(name) = mode.as_deref().and_then(|m| m.strip_prefix("service:")) {
+            shares.push((what.to_string(), name.to_string()));
+        }
+    }
+    shares
 }
 
 /// How `up` may treat existing containers.
@@ -312,6 +341,22 @@ pub fn plan(
     let mut containers: BTreeMap<&str, Vec<&ObservedContainer>> = BTreeMap::new();
     for c in observed.iter().filter(|c| !c.oneoff) {
         containers.entry(c.service.as_str()).or_default().push(c);
+    }
+
+    // A service that shares a volume or namespace with one left out of the plan (`--no-deps`)
+    // needs that one's container to exist already.
+    for intent in selected.iter().filter_map(|s| by_name.get(s.as_str())) {
+        for (what, provider) in &intent.shares {
+            if !selected.contains(provider) && !containers.contains_key(provider.as_str()) {
+                return Err(Error::new(format!(
+                    "cannot share {what} with service {provider}: container missing"
+                ))
+                .with_hint(format!(
+                    "service {} needs a container of {provider}: leave out --no-deps, or create {provider} first",
+                    intent.service
+                )));
+            }
+        }
     }
 
     let mut recreated: BTreeSet<String> = BTreeSet::new();

@@ -12,6 +12,7 @@ fn intent(service: &str, hash: &str) -> Intent {
         container_name: None,
         config_hash: hash.to_string(),
         image_id: None,
+        shares: Vec::new(),
     }
 }
 
@@ -464,4 +465,54 @@ fn exited_one_offs_are_orphans_running_ones_are_not() {
         p.to_string().contains("orphan p-job-run-Dead: remove"),
         "{p}"
     );
+}
+
+#[test]
+fn a_shared_volume_or_namespace_needs_its_provider() {
+    let service: Service = serde_json::from_value(serde_json::json!({
+        "image": "busybox",
+        "volumes_from": ["db:ro", "container:other"],
+        "network_mode": "service:net",
+        "ipc": "host",
+        "pid": "service:db",
+    }))
+    .expect("service");
+    let shares = shared_services(&service);
+    let pairs: Vec<(&str, &str)> = shares
+        .iter()
+        .map(|(w, s)| (w.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("volume", "db"),
+            ("network namespace", "net"),
+            ("PID namespace", "db")
+        ]
+    );
+
+    let mut app = intent("app", "h");
+    app.shares = vec![("volume".to_string(), "db".to_string())];
+    let intents = vec![app, intent("db", "h-db")];
+    let g = graph(&[
+        ("app", &[("db", Condition::ServiceStarted, false)]),
+        ("db", &[]),
+    ]);
+    let no_deps = Options {
+        services: vec!["app".to_string()],
+        no_deps: true,
+        ..Options::default()
+    };
+    let app_only = vec![container("app", 1, "h", State::Running)];
+    let err = plan("p", &intents, &g, &app_only, &no_deps).expect_err("db is missing");
+    assert_eq!(
+        err.message,
+        "cannot share volume with service db: container missing"
+    );
+    // In the plan (dependencies come along), or already there: fine.
+    plan("p", &intents, &g, &app_only, &Options::default()).expect("db is planned");
+    let mut both = app_only.clone();
+    both.push(container("db", 1, "h-db", State::Exited));
+    let p = plan("p", &intents, &g, &both, &no_deps).expect("db exists");
+    assert!(!p.changes(), "{p}");
 }
