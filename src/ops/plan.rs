@@ -10,7 +10,7 @@ use crate::engine::labels;
 use crate::engine::observe::{ObservedContainer, State};
 use crate::error::{Error, Result};
 use crate::graph::ServiceGraph;
-use crate::project::model::{DependencyCondition, Project, Service, ServiceDependency};
+use crate::project::model::{DependencyCondition, MountType, Project, Service, ServiceDependency};
 
 /// What the project wants for one service.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +28,9 @@ pub struct Intent {
     /// it: `("volume", "db")` for `volumes_from: [db]`, `("network namespace", "db")` for
     /// `network_mode: service:db` (see [`shared_services`]).
     pub shares: Vec<(String, String)>,
+    /// Engine names of the named volumes the service mounts: a container that does not mount
+    /// one of them (the volume's `name:` changed) is recreated.
+    pub volumes: Vec<String>,
 }
 
 impl Intent {
@@ -55,6 +58,15 @@ pub fn intents(project: &Project, scale: &BTreeMap<String, u32>) -> Result<Vec<I
             config_hash: crate::engine::config_hash::service_hash(service)?,
             image_id: None,
             shares: shared_services(service),
+            volumes: service
+                .volumes
+                .iter()
+                .filter(|v| v.type_ == MountType::Volume)
+                .filter_map(|v| {
+                    let key = v.source.as_deref()?;
+                    Some(project.volumes.get(key)?.engine_name(&project.name, key))
+                })
+                .collect(),
         });
     }
     Ok(intents)
@@ -119,6 +131,8 @@ pub enum Reason {
     ConfigChanged,
     /// The service's image is not the one the container was created from.
     ImageChanged,
+    /// The container does not mount this volume the service mounts (its `name:` changed).
+    VolumeChanged(String),
     Forced,
     /// A `restart: true` dependency is being recreated.
     DependencyRecreated(String),
@@ -136,6 +150,7 @@ impl fmt::Display for Reason {
             Reason::New => f.write_str("new"),
             Reason::ConfigChanged => f.write_str("configuration changed"),
             Reason::ImageChanged => f.write_str("image changed"),
+            Reason::VolumeChanged(name) => write!(f, "volume {name} not mounted"),
             Reason::Forced => f.write_str("--force-recreate"),
             Reason::DependencyRecreated(dep) => {
                 write!(f, "dependency {dep} is recreated (restart: true)")
@@ -435,7 +450,12 @@ fn must_recreate(
         RecreatePolicy::Force => Some(Reason::Forced),
         RecreatePolicy::Diverged if diverged => Some(Reason::ConfigChanged),
         RecreatePolicy::Diverged if image_changed => Some(Reason::ImageChanged),
-        _ => None,
+        RecreatePolicy::Diverged => intent
+            .volumes
+            .iter()
+            .find(|v| !c.mounts.contains(v))
+            .map(|v| Reason::VolumeChanged(v.clone())),
+        RecreatePolicy::Never => None,
     }
 }
 

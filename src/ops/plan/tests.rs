@@ -13,6 +13,7 @@ fn intent(service: &str, hash: &str) -> Intent {
         config_hash: hash.to_string(),
         image_id: None,
         shares: Vec::new(),
+        volumes: Vec::new(),
     }
 }
 
@@ -515,4 +516,33 @@ fn a_shared_volume_or_namespace_needs_its_provider() {
     both.push(container("db", 1, "h-db", State::Exited));
     let p = plan("p", &intents, &g, &both, &no_deps).expect("db exists");
     assert!(!p.changes(), "{p}");
+}
+
+#[test]
+fn a_container_without_a_volume_the_service_mounts_is_recreated() {
+    let mut app = intent("app", "h");
+    app.volumes = vec!["ext-2".to_string()];
+    let g = alone(&["app"]);
+    let mut c = container("app", 1, "h", State::Running);
+    c.mounts = vec!["ext-1".to_string(), "/host/path".to_string()];
+    let p = plan("p", &[app.clone()], &g, &[c.clone()], &Options::default()).expect("plan");
+    assert_eq!(
+        p.to_string(),
+        "project p\nservice app: starts at once\n  p-app-1: recreate and start (volume ext-2 not mounted)\n"
+    );
+    let never = Options {
+        recreate: RecreatePolicy::Never,
+        ..Options::default()
+    };
+    assert!(
+        !plan("p", &[app.clone()], &g, &[c.clone()], &never)
+            .expect("plan")
+            .changes()
+    );
+    c.mounts.push("ext-2".to_string());
+    assert!(
+        !plan("p", &[app], &g, &[c], &Options::default())
+            .expect("plan")
+            .changes()
+    );
 }
