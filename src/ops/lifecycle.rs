@@ -108,6 +108,7 @@ async fn start(
         events: &events,
         progress,
         deadline: None,
+        budget: None,
     };
     let graph = ServiceGraph::of_containers(list);
     let (graph, waits) = (&graph, &waits);

@@ -293,6 +293,7 @@ async fn start_dependencies(
         events,
         progress,
         deadline: None,
+        budget: None,
     };
     for (dep, how) in dependencies {
         let list = converged.containers.get(dep).cloned().unwrap_or_default();

@@ -136,6 +136,7 @@ pub async fn up(
         deadline: options
             .wait_timeout
             .map(|t| tokio::time::Instant::now() + t),
+        wait_timeout: options.wait_timeout,
         containers: Mutex::new(Running::new()),
         created: Mutex::new(HashMap::new()),
         images: Mutex::new(image_ids.into_iter().collect()),
@@ -335,6 +336,7 @@ struct Run<'a> {
     renew_anon_volumes: bool,
     /// End of the `--wait-timeout` budget, for dependency waits and `--wait`.
     deadline: Option<tokio::time::Instant>,
+    wait_timeout: Option<Duration>,
     containers: Mutex<Running>,
     /// The containers created ahead, per service and replica number: (id, name).
     created: Mutex<HashMap<String, Replicas>>,
@@ -706,6 +708,7 @@ impl Run<'_> {
             events: self.events,
             progress: self.progress,
             deadline: self.deadline,
+            budget: self.wait_timeout,
         }
     }
 
