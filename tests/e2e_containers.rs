@@ -117,7 +117,6 @@ fn expose_range() {
 // Go: healthcheck_test.go TestStartInterval (step 1 only: step 2 needs engine API >= 1.44, see
 // NOT-PORTABLE.md)
 #[test]
-#[ignore = "rcompose: `start_interval` without `start_period` only warns (API 1.41) instead of failing \"healthcheck.start_interval requires healthcheck.start_period to be set\""]
 fn start_interval() {
     let mut s = Scenario::new(
         "e2e-start-interval",

@@ -237,7 +237,7 @@ fn raw_env_file() {
 // Go: env_file_test.go TestUnusedMissingEnvFile (without the `__complete` check: cobra's
 // completion protocol, see NOT-PORTABLE.md). nginx -> busybox httpd.
 #[test]
-#[ignore = "rcompose: a missing env_file of serviceB fails every command (config --hash serviceA included) instead of only those needing serviceB's environment"]
+#[ignore = "rcompose: every step up to `config --hash serviceB` passes; `config --no-env-resolution` is not implemented (the loader always resolves env files)"]
 fn unused_missing_env_file() {
     let mut s = Scenario::new(
         "e2e-env-missing",

@@ -70,7 +70,6 @@ fn exec() {
 
 // Go: compose_run_test.go TestComposeRun
 #[test]
-#[ignore = "rcompose: `run` does not warn about the leftover one-off containers (orphans)"]
 fn compose_run() {
     let mut s = Scenario::new(
         "e2e-run",

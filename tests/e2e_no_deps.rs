@@ -8,7 +8,6 @@ use scenario::Scenario;
 
 // Go: noDeps_test.go TestNoDepsVolumeFrom
 #[test]
-#[ignore = "rcompose: `up --no-deps app` with the volumes_from provider container gone fails with the engine's \"No such container\" instead of \"cannot share volume with service db: container missing\""]
 fn no_deps_volume_from() {
     let mut s = Scenario::new(
         "e2e-nodeps-volfrom",
@@ -44,7 +43,6 @@ fn no_deps_volume_from() {
 
 // Go: noDeps_test.go TestNoDepsNetworkMode
 #[test]
-#[ignore = "rcompose: `up --no-deps app` with the network_mode service:db container gone recreates app (succeeds) instead of failing \"cannot share network namespace with service db: container missing\""]
 fn no_deps_network_mode() {
     let mut s = Scenario::new(
         "e2e-nodeps-netmode",

@@ -8,7 +8,6 @@ use scenario::Scenario;
 
 // Go: orphans_test.go TestRemoveOrphans
 #[test]
-#[ignore = "rcompose: `up --remove-orphans` (here from COMPOSE_REMOVE_ORPHANS in .env) keeps the exited one-off of a service whose profile is inactive"]
 fn remove_orphans() {
     let mut s = Scenario::new(
         "e2e-remove-orphans",

@@ -98,7 +98,6 @@ fn scale_down_removes_obsolete() {
 
 // Go: scale_test.go TestScaleDownNoRecreate
 #[test]
-#[ignore = "rcompose: scaling down keeps the lowest replica numbers (1, 2), not the up-to-date ones (3, 4)"]
 fn scale_down_no_recreate() {
     let mut s = Scenario::new(
         "e2e-scale-norecreate",

@@ -37,7 +37,6 @@ fn up_wait() {
 
 // Go: compose_up_test.go TestUpWaitTimeout
 #[test]
-#[ignore = "rcompose: `up --wait --wait-timeout 3` fails with \"timeout waiting for container ... to be healthy\"; compose says \"application not healthy after 3s\""]
 fn up_wait_timeout() {
     let mut s = Scenario::new(
         "e2e-up-wait-timeout",
@@ -312,7 +311,6 @@ fn scale_doesnt_recreate() {
 
 // Go: up_test.go TestUpWithDependencyNotRequired (image bash -> busybox)
 #[test]
-#[ignore = "rcompose: an optional (required: false) dependency without healthcheck is reported as \"has no healthcheck configured\"; compose reports `optional dependency \"bar\" failed to start`"]
 fn up_with_dependency_not_required() {
     let mut s = Scenario::new(
         "e2e-up-dep-optional",

@@ -145,7 +145,6 @@ secrets:
 
 // Go: volumes_test.go TestUpSwitchVolumes
 #[test]
-#[ignore = "rcompose: switching the external volume name keeps the container on the old volume (the config hash covers only the service)"]
 fn up_switch_volumes() {
     let mut s = Scenario::new(
         "e2e-switch-volumes",

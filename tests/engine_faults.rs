@@ -246,9 +246,11 @@ fn a_health_check_that_never_passes_times_out_with_the_service_named() {
         &p.rcompose(&["-p", &p.name, "up", "--wait", "--wait-timeout", "3"]),
         "up --wait",
     );
+    // docker compose's words, then which container it was.
+    assert!(err.contains("application not healthy after 3s"), "{err}");
     assert!(
         err.contains(&format!(
-            "timeout waiting for container {}-db-1 (service \"db\") to be healthy",
+            "container {}-db-1 (service \"db\") was not healthy in time",
             p.name
         )),
         "{err}"

@@ -109,7 +109,12 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
     // Printing or checking services needs their environment; listing names does not.
     let listing = args.services || args.volumes || args.networks || args.profiles || args.images;
     if !listing {
-        loaded.require_environment(&services, true)?;
+        // `--hash A,B` needs only the environment of those services (`*`: of all).
+        let needed: Vec<String> = match args.hash.as_deref() {
+            Some("*") | None => services.clone(),
+            Some(list) => list.split(',').map(str::to_string).collect(),
+        };
+        loaded.require_environment(&needed, true)?;
     }
     if args.quiet {
         return Ok(0);

@@ -140,6 +140,7 @@ pub fn start(global: GlobalArgs, args: StartArgs) -> Result<i32> {
             events: &events,
             progress: &progress,
             deadline,
+            budget: args.wait_timeout.map(Duration::from_secs),
         };
         waits.running_or_healthy(&list).await?;
         Ok(0)

@@ -62,7 +62,7 @@ pub struct RunArgs {
     #[arg(short, long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
     /// Bind mount a volume (repeatable)
-    #[arg(short, long = "volume", value_name = "SPEC")]
+    #[arg(short, long = "volume", alias = "volumes", value_name = "SPEC")]
     pub volumes: Vec<String>,
     /// Publish a container's port to the host (`-p` after `run`; repeatable)
     #[arg(long = "publish", value_name = "PORTS")]
@@ -197,7 +197,8 @@ pub fn run(global: GlobalArgs, args: RunArgs) -> Result<i32> {
             },
             environment: loaded.environment.clone(),
         },
-        remove_orphans: args.remove_orphans,
+        remove_orphans: args.remove_orphans || loaded.flag("COMPOSE_REMOVE_ORPHANS"),
+        ignore_orphans: loaded.flag("COMPOSE_IGNORE_ORPHANS"),
     };
     let progress = if args.quiet {
         Progress::quiet()

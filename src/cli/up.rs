@@ -325,7 +325,8 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
                 RecreatePolicy::Diverged
             },
             no_start: args.no_start,
-            remove_orphans: args.remove_orphans,
+            remove_orphans: args.remove_orphans || loaded.flag("COMPOSE_REMOVE_ORPHANS"),
+            ignore_orphans: loaded.flag("COMPOSE_IGNORE_ORPHANS"),
             services: services.clone(),
             no_deps: args.no_deps,
         },

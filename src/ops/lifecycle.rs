@@ -177,6 +177,7 @@ async fn bring_up(
         events: &events,
         progress,
         deadline: None,
+        budget: None,
     };
     let graph = &selection.graph;
     let waits = &waits;

@@ -52,24 +52,54 @@ pub fn orphans_warning(names: &[&str]) -> Option<String> {
     ))
 }
 
-/// Stop and remove the containers of project `project` whose service it no longer declares
-/// (`--remove-orphans`); one-off containers of declared services stay.
-pub async fn remove_orphans(
+/// The orphans of project `project` ([`plan::is_orphan`]: containers of services it no longer
+/// declares and exited one-offs): stopped and removed when `remove` (`--remove-orphans`), else
+/// warned about. Left alone when `ignore` (`COMPOSE_IGNORE_ORPHANS`).
+pub async fn handle_orphans(
     docker: &bollard::Docker,
     project: &Project,
+    remove: bool,
+    ignore: bool,
     progress: &crate::progress::Progress,
 ) -> Result<()> {
-    use crate::engine::{containers, observe};
-    use crate::progress::Action;
-    for orphan in observe::project_containers(docker, &project.name)
+    use crate::engine::observe;
+    if ignore {
+        return Ok(());
+    }
+    let orphans: Vec<_> = observe::project_containers(docker, &project.name)
         .await?
         .into_iter()
-        .filter(|c| !project.services.contains_key(&c.service))
-    {
-        progress.container(&orphan.name, Action::Removing);
-        containers::stop(docker, &orphan.id, &orphan.name, None).await?;
-        containers::remove(docker, &orphan.id, &orphan.name, false, false).await?;
-        progress.container(&orphan.name, Action::Removed);
+        .filter(|c| plan::is_orphan(c, |s| project.services.contains_key(s)))
+        .collect();
+    let orphans: Vec<(&str, &str)> = orphans
+        .iter()
+        .map(|c| (c.id.as_str(), c.name.as_str()))
+        .collect();
+    settle_orphans(docker, &orphans, remove, progress).await
+}
+
+/// Orphan containers (`(id, name)`): stopped and removed when `remove`, else warned about in
+/// compose's words ([`orphans_warning`]).
+pub async fn settle_orphans(
+    docker: &bollard::Docker,
+    orphans: &[(&str, &str)],
+    remove: bool,
+    progress: &crate::progress::Progress,
+) -> Result<()> {
+    use crate::engine::containers;
+    use crate::progress::Action;
+    if !remove {
+        let names: Vec<&str> = orphans.iter().map(|(_, name)| *name).collect();
+        if let Some(warning) = orphans_warning(&names) {
+            progress.warn(warning);
+        }
+        return Ok(());
+    }
+    for (id, name) in orphans {
+        progress.container(name, Action::Removing);
+        containers::stop(docker, id, name, None).await?;
+        containers::remove(docker, id, name, false, false).await?;
+        progress.container(name, Action::Removed);
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use crate::engine::labels;
 use crate::engine::observe::{ObservedContainer, State};
 use crate::error::{Error, Result};
 use crate::graph::ServiceGraph;
-use crate::project::model::{DependencyCondition, Project, ServiceDependency};
+use crate::project::model::{DependencyCondition, MountType, Project, Service, ServiceDependency};
 
 /// What the project wants for one service.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +26,13 @@ pub struct Intent {
     /// ID of the image the service runs now, when known: a container made from another
     /// image (rebuilt, pulled anew) is recreated.
     pub image_id: Option<String>,
+    /// What the service shares with the containers of other services, as docker compose words
+    /// it: `("volume", "db")` for `volumes_from: [db]`, `("network namespace", "db")` for
+    /// `network_mode: service:db` (see [`shared_services`]).
+    pub shares: Vec<(String, String)>,
+    /// Engine names of the named volumes the service mounts: a container that does not mount
+    /// one of them (the volume's `name:` changed) is recreated.
+    pub volumes: Vec<String>,
 }
 
 impl Intent {
@@ -52,9 +59,43 @@ pub fn intents(project: &Project, scale: &BTreeMap<String, u32>) -> Result<Vec<I
             container_name: service.container_name.clone(),
             config_hash: crate::engine::config_hash::service_hash(service)?,
             image_id: None,
+            shares: shared_services(service),
+            volumes: service
+                .volumes
+                .iter()
+                .filter(|v| v.type_ == MountType::Volume)
+                .filter_map(|v| {
+                    let key = v.source.as_deref()?;
+                    Some(project.volumes.get(key)?.engine_name(&project.name, key))
+                })
+                .collect(),
         });
     }
     Ok(intents)
+}
+
+/// The services whose containers `service` shares volumes or namespaces with, and what it
+/// shares: `volumes_from: [db]`, `network_mode`, `ipc` or `pid` as `service:db`.
+pub fn shared_services(service: &Service) -> Vec<(String, String)> {
+    let mut shares: Vec<(String, String)> = service
+        .volumes_from
+        .iter()
+        .filter(|v| !v.starts_with("container:"))
+        .map(|v| {
+            let name = v.split(':').next().unwrap_or_default();
+            ("volume".to_string(), name.to_string())
+        })
+        .collect();
+    for (what, mode) in [
+        ("network namespace", &service.network_mode),
+        ("IPC namespace", &service.ipc),
+        ("PID namespace", &service.pid),
+    ] {
+        if let Some(name) = mode.as_deref().and_then(|m| m.strip_prefix("service:")) {
+            shares.push((what.to_string(), name.to_string()));
+        }
+    }
+    shares
 }
 
 /// How `up` may treat existing containers.
@@ -77,6 +118,8 @@ pub struct Options {
     pub no_start: bool,
     /// `--remove-orphans`.
     pub remove_orphans: bool,
+    /// `COMPOSE_IGNORE_ORPHANS`: neither warn about orphans nor remove them.
+    pub ignore_orphans: bool,
     /// Services named on the command line (empty: all). Their dependencies come along unless
     /// `no_deps`.
     pub services: Vec<String>,
@@ -90,6 +133,8 @@ pub enum Reason {
     ConfigChanged,
     /// The service's image is not the one the container was created from.
     ImageChanged,
+    /// The container does not mount this volume the service mounts (its `name:` changed).
+    VolumeChanged(String),
     Forced,
     /// A `restart: true` dependency is being recreated.
     DependencyRecreated(String),
@@ -107,6 +152,7 @@ impl fmt::Display for Reason {
             Reason::New => f.write_str("new"),
             Reason::ConfigChanged => f.write_str("configuration changed"),
             Reason::ImageChanged => f.write_str("image changed"),
+            Reason::VolumeChanged(name) => write!(f, "volume {name} not mounted"),
             Reason::Forced => f.write_str("--force-recreate"),
             Reason::DependencyRecreated(dep) => {
                 write!(f, "dependency {dep} is recreated (restart: true)")
@@ -227,9 +273,12 @@ pub struct Plan {
     pub services: Vec<ServicePlan>,
     /// The dependencies between the planned services.
     pub graph: ServiceGraph,
-    /// Containers of services that are no longer in the project.
+    /// Containers of services that are no longer in the project, and exited one-offs
+    /// ([`is_orphan`]).
     pub orphans: Vec<Existing>,
     pub remove_orphans: bool,
+    /// `COMPOSE_IGNORE_ORPHANS`: orphans are neither reported nor removed.
+    pub ignore_orphans: bool,
     pub no_start: bool,
 }
 
@@ -289,7 +338,7 @@ impl fmt::Display for Plan {
                 writeln!(f, "  {}", step.describe(self.no_start))?;
             }
         }
-        for orphan in &self.orphans {
+        for orphan in self.orphans.iter().filter(|_| !self.ignore_orphans) {
             let what = if self.remove_orphans {
                 "remove"
             } else {
@@ -332,6 +381,22 @@ pub fn plan(
         containers.entry(c.service.as_str()).or_default().push(c);
     }
 
+    // A service that shares a volume or namespace with one left out of the plan (`--no-deps`)
+    // needs that one's container to exist already.
+    for intent in selected.iter().filter_map(|s| by_name.get(s.as_str())) {
+        for (what, provider) in &intent.shares {
+            if !selected.contains(provider) && !containers.contains_key(provider.as_str()) {
+                return Err(Error::new(format!(
+                    "cannot share {what} with service {provider}: container missing"
+                ))
+                .with_hint(format!(
+                    "service {} needs a container of {provider}: leave out --no-deps, or create {provider} first",
+                    intent.service
+                )));
+            }
+        }
+    }
+
     let mut recreated: BTreeSet<String> = BTreeSet::new();
     let mut planned = Vec::new();
     for service in graph.order()? {
@@ -363,7 +428,7 @@ pub fn plan(
 
     let orphans = observed
         .iter()
-        .filter(|c| !c.oneoff && !by_name.contains_key(c.service.as_str()))
+        .filter(|c| is_orphan(c, |s| by_name.contains_key(s)))
         .map(Existing::of)
         .collect();
     Ok(Plan {
@@ -371,13 +436,55 @@ pub fn plan(
         services: planned,
         graph,
         orphans,
-        remove_orphans: options.remove_orphans,
+        remove_orphans: options.remove_orphans && !options.ignore_orphans,
+        ignore_orphans: options.ignore_orphans,
         no_start: options.no_start,
     })
 }
 
-/// The steps for one service: replicas 1..=N are kept, started, recreated or created; replicas
-/// above N (and duplicates of a number) are removed, highest first.
+/// Whether `c` is an orphan, as docker compose counts them: a service container of a service
+/// the project does not `declare`, or a one-off container that has exited (of any service:
+/// `run` leaves them behind, `--remove-orphans` cleans them up).
+pub fn is_orphan(c: &ObservedContainer, declared: impl Fn(&str) -> bool) -> bool {
+    if c.oneoff {
+        matches!(c.state, State::Exited | State::Dead)
+    } else {
+        !declared(&c.service)
+    }
+}
+
+/// Why replica `number` (container `c`) must be recreated, if it must.
+fn must_recreate(
+    project: &str,
+    intent: &Intent,
+    number: u32,
+    c: &ObservedContainer,
+    options: &Options,
+) -> Option<Reason> {
+    let diverged = c.config_hash.as_deref() != Some(intent.config_hash.as_str());
+    let image_changed = intent
+        .image_id
+        .as_deref()
+        .is_some_and(|id| !c.image_id.is_empty() && c.image_id != id);
+    match options.recreate {
+        _ if labels::is_replacement_name(&c.name, &intent.container_name(project, number)) => {
+            Some(Reason::InterruptedRecreate)
+        }
+        RecreatePolicy::Force => Some(Reason::Forced),
+        RecreatePolicy::Diverged if diverged => Some(Reason::ConfigChanged),
+        RecreatePolicy::Diverged if image_changed => Some(Reason::ImageChanged),
+        RecreatePolicy::Diverged => intent
+            .volumes
+            .iter()
+            .find(|v| !c.mounts.contains(v))
+            .map(|v| Reason::VolumeChanged(v.clone())),
+        RecreatePolicy::Never => None,
+    }
+}
+
+/// The steps for one service: N replicas are kept, started or recreated (under their numbers),
+/// missing ones created after the highest number; surplus replicas (obsolete ones first, then
+/// the highest numbers) and duplicates of a number are removed, highest first.
 fn service_steps(
     project: &str,
     intent: &Intent,
@@ -417,32 +524,28 @@ fn service_steps(
         by_number.insert(free, c);
     }
 
+    // Why each replica must be recreated, if it must.
+    let obsolete: BTreeMap<u32, Option<Reason>> = by_number
+        .iter()
+        .map(|(number, c)| (*number, must_recreate(project, intent, *number, c, options)))
+        .collect();
+    // Scaling down removes the obsolete replicas first, then the highest numbers: the
+    // up-to-date ones stay, under the numbers they have (as docker compose does).
+    let mut by_removal: Vec<u32> = by_number.keys().copied().collect();
+    by_removal.sort_by_key(|n| (obsolete[n].is_none(), std::cmp::Reverse(*n)));
+    let surplus_count = by_number.len().saturating_sub(wanted as usize);
+    let mut surplus: Vec<(u32, &ObservedContainer)> = by_removal[..surplus_count]
+        .iter()
+        .map(|n| (*n, by_number[n]))
+        .chain(extra.into_iter().map(|c| (c.number, c)))
+        .collect();
+    surplus.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    let removed: BTreeSet<u32> = by_removal[..surplus_count].iter().copied().collect();
+
     let mut steps = Vec::new();
-    for number in 1..=wanted {
-        let Some(c) = by_number.get(&number) else {
-            steps.push(Step::Create {
-                number,
-                name: intent.container_name(project, number),
-            });
-            continue;
-        };
-        let diverged = c.config_hash.as_deref() != Some(intent.config_hash.as_str());
-        let expected = intent.container_name(project, number);
-        let image_changed = intent
-            .image_id
-            .as_deref()
-            .is_some_and(|id| !c.image_id.is_empty() && c.image_id != id);
-        let recreate = match options.recreate {
-            _ if labels::is_replacement_name(&c.name, &expected) => {
-                Some(Reason::InterruptedRecreate)
-            }
-            RecreatePolicy::Force => Some(Reason::Forced),
-            RecreatePolicy::Diverged if diverged => Some(Reason::ConfigChanged),
-            RecreatePolicy::Diverged if image_changed => Some(Reason::ImageChanged),
-            _ => None,
-        };
+    for (&number, c) in by_number.iter().filter(|(n, _)| !removed.contains(n)) {
         let existing = Existing::of(c);
-        let step = match (recreate, &restart_reason) {
+        let step = match (obsolete[&number].clone(), &restart_reason) {
             (Some(reason), _) => Step::Recreate {
                 number,
                 old: existing,
@@ -460,13 +563,16 @@ fn service_steps(
         };
         steps.push(step);
     }
-    let mut surplus: Vec<&ObservedContainer> = by_number
-        .range(wanted + 1..)
-        .map(|(_, c)| *c)
-        .chain(extra)
-        .collect();
-    surplus.sort_by_key(|c| std::cmp::Reverse(c.number));
-    for c in surplus {
+    // New replicas take the numbers after the highest one in use.
+    let next = by_number.keys().next_back().map_or(1, |n| n + 1);
+    let missing = (wanted as usize).saturating_sub(by_number.len()) as u32;
+    for number in next..next + missing {
+        steps.push(Step::Create {
+            number,
+            name: intent.container_name(project, number),
+        });
+    }
+    for (_, c) in surplus {
         steps.push(Step::Remove {
             existing: Existing::of(c),
             reason: Reason::ScaledDown,
@@ -476,336 +582,4 @@ fn service_steps(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    use DependencyCondition as Condition;
-
-    fn intent(service: &str, hash: &str) -> Intent {
-        Intent {
-            service: service.to_string(),
-            replicas: 1,
-            container_name: None,
-            config_hash: hash.to_string(),
-            image_id: None,
-        }
-    }
-
-    /// The graph of `(service, [(dependency, condition, restart)])`.
-    /// `(dependency, condition, restart)`.
-    type Edge<'a> = (&'a str, Condition, bool);
-
-    fn graph(edges: &[(&str, &[Edge])]) -> ServiceGraph {
-        let mut graph = ServiceGraph::default();
-        for (service, deps) in edges {
-            let deps = deps
-                .iter()
-                .map(|(dep, condition, restart)| {
-                    let how = ServiceDependency {
-                        condition: *condition,
-                        restart: *restart,
-                        ..ServiceDependency::default()
-                    };
-                    (dep.to_string(), how)
-                })
-                .collect();
-            graph.insert(service, deps);
-        }
-        graph
-    }
-
-    /// A graph of services without dependencies.
-    fn alone(services: &[&str]) -> ServiceGraph {
-        let edges: Vec<(&str, &[Edge])> = services.iter().map(|s| (*s, &[][..])).collect();
-        graph(&edges)
-    }
-
-    fn container(service: &str, number: u32, hash: &str, state: State) -> ObservedContainer {
-        ObservedContainer {
-            id: format!("id-{service}-{number}"),
-            name: labels::container_name("p", service, number),
-            project: "p".to_string(),
-            service: service.to_string(),
-            number,
-            oneoff: false,
-            config_hash: Some(hash.to_string()),
-            state,
-            health: None,
-            exit_code: None,
-            status: String::new(),
-            image: String::new(),
-            image_id: String::new(),
-            command: String::new(),
-            created: 0,
-            ports: Vec::new(),
-            labels: HashMap::new(),
-            networks: Vec::new(),
-            mounts: Vec::new(),
-            local_volumes: 0,
-        }
-    }
-
-    fn stack() -> Vec<Intent> {
-        vec![
-            intent("setup", "h-setup"),
-            intent("es01", "h-es01"),
-            intent("es02", "h-es02"),
-            intent("kibana", "h-kibana"),
-        ]
-    }
-
-    fn stack_graph() -> ServiceGraph {
-        graph(&[
-            ("setup", &[]),
-            (
-                "es01",
-                &[("setup", Condition::ServiceCompletedSuccessfully, false)],
-            ),
-            ("es02", &[("es01", Condition::ServiceHealthy, true)]),
-            ("kibana", &[("es02", Condition::ServiceHealthy, false)]),
-        ])
-    }
-
-    fn names(plan: &Plan) -> Vec<String> {
-        plan.services().map(|s| s.service.clone()).collect()
-    }
-
-    #[test]
-    fn a_fresh_project_creates_everything_in_dependency_order() {
-        let plan = plan("p", &stack(), &stack_graph(), &[], &Options::default()).expect("plan");
-        assert_eq!(names(&plan), ["setup", "es01", "es02", "kibana"]);
-        let first = &plan.services[0].steps;
-        assert_eq!(
-            first,
-            &[Step::Create {
-                number: 1,
-                name: "p-setup-1".to_string()
-            }]
-        );
-        assert!(plan.changes());
-        let text = plan.to_string();
-        assert!(
-            text.contains(
-                "service setup: starts at once\n  p-setup-1: create and start (new)\n\
-                 service es01: starts once setup has completed successfully (service_completed_successfully)\n  p-es01-1: create and start (new)\n"
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                "service es02: starts once es01 is healthy (service_healthy, restart: true)\n"
-            ),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn an_unchanged_running_project_changes_nothing() {
-        let observed: Vec<ObservedContainer> = stack()
-            .iter()
-            .map(|i| container(&i.service, 1, &i.config_hash, State::Running))
-            .collect();
-        let plan = plan(
-            "p",
-            &stack(),
-            &stack_graph(),
-            &observed,
-            &Options::default(),
-        )
-        .expect("plan");
-        assert!(!plan.changes(), "{plan}");
-    }
-
-    #[test]
-    fn a_changed_service_is_recreated_alone_unless_restart_is_set() {
-        let mut observed: Vec<ObservedContainer> = stack()
-            .iter()
-            .map(|i| container(&i.service, 1, &i.config_hash, State::Running))
-            .collect();
-        observed[3].config_hash = Some("old".to_string()); // kibana
-        let plan1 = plan(
-            "p",
-            &stack(),
-            &stack_graph(),
-            &observed,
-            &Options::default(),
-        )
-        .expect("plan");
-        let changed: Vec<&str> = plan1
-            .services()
-            .filter(|s| s.steps.iter().any(Step::changes))
-            .map(|s| s.service.as_str())
-            .collect();
-        assert_eq!(changed, ["kibana"]);
-
-        observed[3].config_hash = Some("h-kibana".to_string());
-        observed[1].config_hash = Some("old".to_string()); // es01; es02 has restart: true on it
-        let plan2 = plan(
-            "p",
-            &stack(),
-            &stack_graph(),
-            &observed,
-            &Options::default(),
-        )
-        .expect("plan");
-        let steps: BTreeMap<&str, &Step> = plan2
-            .services()
-            .map(|s| (s.service.as_str(), &s.steps[0]))
-            .collect();
-        assert!(matches!(
-            steps["es01"],
-            Step::Recreate {
-                reason: Reason::ConfigChanged,
-                ..
-            }
-        ));
-        assert!(matches!(steps["es02"], Step::Restart { .. }));
-        assert!(matches!(steps["kibana"], Step::Keep { .. }));
-        assert!(matches!(steps["setup"], Step::Keep { .. }));
-    }
-
-    #[test]
-    fn a_container_of_another_image_is_recreated() {
-        let mut observed = vec![container("web", 1, "h", State::Running)];
-        observed[0].image_id = "sha256:old".to_string();
-        let mut intents = vec![intent("web", "h")];
-        let g = alone(&["web"]);
-        let unknown = plan("p", &intents, &g, &observed, &Options::default()).expect("plan");
-        assert!(!unknown.changes(), "no image ID known: nothing to compare");
-        intents[0].image_id = Some("sha256:old".to_string());
-        let same = plan("p", &intents, &g, &observed, &Options::default()).expect("plan");
-        assert!(!same.changes());
-        intents[0].image_id = Some("sha256:new".to_string());
-        let rebuilt = plan("p", &intents, &g, &observed, &Options::default()).expect("plan");
-        assert_eq!(
-            rebuilt.to_string(),
-            "project p\nservice web: starts at once\n  p-web-1: recreate and start (image changed)\n"
-        );
-        let never = Options {
-            recreate: RecreatePolicy::Never,
-            ..Options::default()
-        };
-        let kept = plan("p", &intents, &g, &observed, &never).expect("plan");
-        assert!(!kept.changes());
-    }
-
-    #[test]
-    fn recreate_policies() {
-        let observed = vec![container("setup", 1, "old", State::Exited)];
-        let intents = vec![intent("setup", "new")];
-        let g = alone(&["setup"]);
-        let force = Options {
-            recreate: RecreatePolicy::Force,
-            ..Default::default()
-        };
-        let never = Options {
-            recreate: RecreatePolicy::Never,
-            ..Default::default()
-        };
-        let forced = plan("p", &intents, &g, &observed, &force).expect("plan");
-        assert!(matches!(
-            forced.services[0].steps[0],
-            Step::Recreate {
-                reason: Reason::Forced,
-                ..
-            }
-        ));
-        let kept = plan("p", &intents, &g, &observed, &never).expect("plan");
-        assert!(matches!(kept.services[0].steps[0], Step::Start { .. }));
-    }
-
-    #[test]
-    fn scaling_adds_and_removes_the_highest_numbers() {
-        let mut web = intent("web", "h");
-        let g = alone(&["web"]);
-        web.replicas = 2;
-        let observed: Vec<ObservedContainer> = (1..=4)
-            .map(|n| container("web", n, "h", State::Running))
-            .collect();
-        let down = plan("p", &[web.clone()], &g, &observed, &Options::default()).expect("plan");
-        let removed: Vec<String> = down.services[0]
-            .steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::Remove { existing, .. } => Some(existing.name.clone()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(removed, ["p-web-4", "p-web-3"]);
-        web.replicas = 3;
-        let up = plan("p", &[web], &g, &observed[..1], &Options::default()).expect("plan");
-        let created: Vec<u32> = up.services[0]
-            .steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::Create { number, .. } => Some(*number),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(created, [2, 3]);
-    }
-
-    #[test]
-    fn leftovers_of_an_interrupted_recreate_converge() {
-        let intents = vec![intent("web", "h")];
-        let g = alone(&["web"]);
-        // Interrupted after the replacement was created: the original stays, the
-        // replacement goes.
-        let mut replacement = container("web", 1, "h", State::Created);
-        replacement.name = labels::replacement_name("0123456789abcdef", "p-web-1");
-        replacement.id = "id-replacement".to_string();
-        let original = container("web", 1, "h", State::Running);
-        for observed in [
-            vec![replacement.clone(), original.clone()],
-            vec![original.clone(), replacement.clone()],
-        ] {
-            let p = plan("p", &intents, &g, &observed, &Options::default()).expect("plan");
-            let steps = &p.services[0].steps;
-            assert!(
-                matches!(&steps[0], Step::Keep { existing, .. } if existing.name == "p-web-1"),
-                "{p}"
-            );
-            assert!(
-                matches!(&steps[1], Step::Remove { existing, .. } if existing.id == "id-replacement"),
-                "{p}"
-            );
-        }
-        // Interrupted after the original was removed: the replacement is recreated under the
-        // right name.
-        let p = plan("p", &intents, &g, &[replacement], &Options::default()).expect("plan");
-        assert!(matches!(
-            p.services[0].steps[0],
-            Step::Recreate {
-                reason: Reason::InterruptedRecreate,
-                ..
-            }
-        ));
-    }
-
-    #[test]
-    fn named_services_bring_their_dependencies_and_orphans_are_listed() {
-        let observed = vec![container("old", 1, "x", State::Running)];
-        let options = Options {
-            services: vec!["es02".to_string()],
-            ..Default::default()
-        };
-        let p = plan("p", &stack(), &stack_graph(), &observed, &options).expect("plan");
-        assert_eq!(names(&p), ["setup", "es01", "es02"]);
-        assert_eq!(p.orphans.len(), 1);
-        assert!(p.to_string().contains("orphan p-old-1: keep"));
-        let no_deps = Options {
-            services: vec!["es02".to_string()],
-            no_deps: true,
-            ..Default::default()
-        };
-        let p = plan("p", &stack(), &stack_graph(), &[], &no_deps).expect("plan");
-        assert_eq!(names(&p), ["es02"]);
-        assert!(p.services[0].wait_for.is_empty());
-        let unknown = Options {
-            services: vec!["nope".to_string()],
-            ..Default::default()
-        };
-        assert!(plan("p", &stack(), &stack_graph(), &[], &unknown).is_err());
-    }
-}
+mod tests;

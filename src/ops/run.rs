@@ -57,6 +57,8 @@ pub struct Options {
     pub images: up_images::Options,
     /// `--remove-orphans`: remove the containers of services the project no longer declares.
     pub remove_orphans: bool,
+    /// `COMPOSE_IGNORE_ORPHANS`: neither warn about orphans nor remove them.
+    pub ignore_orphans: bool,
 }
 
 /// The service as the command line changes it (pure, so the rules are unit-tested).
@@ -151,8 +153,17 @@ pub async fn run(
         .ok_or_else(|| Error::new(format!("no such service: {name}")))?;
     let events = Subscription::start(docker, &project.name);
 
-    if options.remove_orphans {
-        super::remove_orphans(docker, project, progress).await?;
+    // As docker compose does while it creates the dependencies: orphans (the one-offs earlier
+    // runs left, say) are reported, or removed with --remove-orphans.
+    if !options.no_deps || options.remove_orphans {
+        super::handle_orphans(
+            docker,
+            project,
+            options.remove_orphans,
+            options.ignore_orphans,
+            progress,
+        )
+        .await?;
     }
     if !options.no_deps {
         start_dependencies(docker, project, context, name, progress, &events).await?;
@@ -273,6 +284,8 @@ async fn start_dependencies(
     let options = up::Options {
         plan: plan::Options {
             services: dependencies.iter().map(|(d, _)| d.to_string()).collect(),
+            // `run` has handled them already.
+            ignore_orphans: true,
             ..plan::Options::default()
         },
         ..up::Options::default()
@@ -283,6 +296,7 @@ async fn start_dependencies(
         events,
         progress,
         deadline: None,
+        budget: None,
     };
     for (dep, how) in dependencies {
         let list = converged.containers.get(dep).cloned().unwrap_or_default();

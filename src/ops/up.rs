@@ -136,6 +136,7 @@ pub async fn up(
         deadline: options
             .wait_timeout
             .map(|t| tokio::time::Instant::now() + t),
+        wait_timeout: options.wait_timeout,
         containers: Mutex::new(Running::new()),
         created: Mutex::new(HashMap::new()),
         images: Mutex::new(image_ids.into_iter().collect()),
@@ -177,23 +178,12 @@ async fn ensure_networks_and_volumes(
 }
 
 async fn handle_orphans(docker: &Docker, plan: &Plan, progress: &Progress) -> Result<()> {
-    if plan.orphans.is_empty() {
-        return Ok(());
-    }
-    if !plan.remove_orphans {
-        let names: Vec<&str> = plan.orphans.iter().map(|o| o.name.as_str()).collect();
-        if let Some(warning) = super::orphans_warning(&names) {
-            progress.warn(warning);
-        }
-        return Ok(());
-    }
-    for orphan in &plan.orphans {
-        progress.container(&orphan.name, Action::Removing);
-        containers::stop(docker, &orphan.id, &orphan.name, None).await?;
-        containers::remove(docker, &orphan.id, &orphan.name, false, false).await?;
-        progress.container(&orphan.name, Action::Removed);
-    }
-    Ok(())
+    let orphans: Vec<(&str, &str)> = plan
+        .orphans
+        .iter()
+        .map(|o| (o.id.as_str(), o.name.as_str()))
+        .collect();
+    super::settle_orphans(docker, &orphans, plan.remove_orphans, progress).await
 }
 
 /// What `up` does for a service, in two steps the walk orders: create its new containers
@@ -264,6 +254,7 @@ struct Run<'a> {
     renew_anon_volumes: bool,
     /// End of the `--wait-timeout` budget, for dependency waits and `--wait`.
     deadline: Option<tokio::time::Instant>,
+    wait_timeout: Option<Duration>,
     containers: Mutex<Running>,
     /// The containers created ahead, per service and replica number: (id, name).
     created: Mutex<HashMap<String, Replicas>>,
@@ -671,6 +662,7 @@ impl Run<'_> {
             events: self.events,
             progress: self.progress,
             deadline: self.deadline,
+            budget: self.wait_timeout,
         }
     }
 

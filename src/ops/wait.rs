@@ -55,6 +55,22 @@ pub struct Waits<'a> {
     pub events: &'a Subscription,
     pub progress: &'a Progress,
     pub deadline: Option<tokio::time::Instant>,
+    /// The whole `--wait-timeout` budget the deadline was set from, for the message when it
+    /// runs out.
+    pub budget: Option<Duration>,
+}
+
+/// A duration as Go prints it (`3s`, `1m30s`, `1h0m0s`), which docker compose's messages use.
+pub fn go_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 {
+        format!("{h}h{m}m{s}s")
+    } else if m > 0 {
+        format!("{m}m{s}s")
+    } else {
+        format!("{s}s")
+    }
 }
 
 impl Waits<'_> {
@@ -138,7 +154,9 @@ impl Waits<'_> {
             if !how.required {
                 self.progress.container(
                     name,
-                    Action::Warning(format!("optional dependency of {service}: {reason}")),
+                    Action::Warning(format!(
+                        "optional dependency \"{dep}\" failed to start: {reason} (needed by {service}, started anyway)"
+                    )),
                 );
                 continue;
             }
@@ -199,10 +217,20 @@ impl Waits<'_> {
                 (Err(Missed::Unhealthy), _) => Err(Error::new(format!(
                     "service \"{service}\": container {name} is unhealthy"
                 ))),
-                (Err(Missed::TimedOut), _) => Err(Error::new(format!(
-                    "timeout waiting for container {name} (service \"{service}\") to be {}",
-                    if has_health { "healthy" } else { "running" }
-                ))),
+                (Err(Missed::TimedOut), _) => {
+                    let what = if has_health { "healthy" } else { "running" };
+                    let err = match self.budget {
+                        // As docker compose words it for `up --wait --wait-timeout`.
+                        Some(budget) => Error::new(format!(
+                            "application not healthy after {}",
+                            go_duration(budget)
+                        )),
+                        None => Error::new(format!("timeout waiting for container {name}")),
+                    };
+                    Err(err.with_hint(format!(
+                        "container {name} (service \"{service}\") was not {what} in time"
+                    )))
+                }
                 (Err(_), _) => Err(Error::new(format!("container {name} is gone"))),
             }
         });
@@ -325,6 +353,13 @@ pub async fn first_exit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_go_prints_them() {
+        assert_eq!(go_duration(Duration::from_secs(3)), "3s");
+        assert_eq!(go_duration(Duration::from_secs(90)), "1m30s");
+        assert_eq!(go_duration(Duration::from_secs(3600)), "1h0m0s");
+    }
 
     #[test]
     fn verdicts() {

@@ -154,7 +154,7 @@ pub fn container_spec(
             config_hash,
             image_id,
         )),
-        healthcheck: health::config(service, api),
+        healthcheck: health::config(service, api)?,
         ..Default::default()
     };
     let mut host = HostConfig {

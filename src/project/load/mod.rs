@@ -93,6 +93,15 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// Whether the boolean variable `name` (`COMPOSE_REMOVE_ORPHANS`, ...) is set to true in the
+    /// project's environment (its `.env` or the process), read as docker compose reads it:
+    /// `1`, `t` or `true` in any case.
+    pub fn flag(&self, name: &str) -> bool {
+        self.environment
+            .get(name)
+            .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "t" | "true"))
+    }
+
     /// Fail when one of `services` (all of them when empty; with what they depend on unless
     /// `no_deps`) has an environment that could not be read: creating or describing its
     /// containers needs it.
