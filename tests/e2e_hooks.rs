@@ -17,7 +17,6 @@ fn probe<'a>(s: &'a mut Scenario, args: &[&str]) -> &'a mut Scenario {
 
 // Go: hooks_test.go TestPostStartHookInError
 #[test]
-#[ignore = "rcompose: post_start hooks are not run (a failing hook does not fail up)"]
 fn post_start_hook_in_error() {
     let mut s = Scenario::new(
         "e2e-post-start-hook-in-error",
@@ -60,7 +59,6 @@ fn post_start_hook_success() {
 
 // Go: hooks_test.go TestPreStopHookSuccess
 #[test]
-#[ignore = "rcompose: pre_stop hooks are not run before stop"]
 fn pre_stop_hook_success() {
     let mut s = Scenario::new(
         "e2e-pre-stop-hook-success",
@@ -87,7 +85,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStopHookInError
 #[test]
-#[ignore = "rcompose: pre_stop hooks are not run before down (a failing hook does not fail down)"]
 fn pre_stop_hook_in_error() {
     let mut s = Scenario::new(
         "e2e-pre-stop-hook-in-error",
@@ -178,7 +175,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookSuccess
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_success() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-success",
@@ -205,7 +201,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookInError
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_in_error() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-in-error",
@@ -230,7 +225,6 @@ fn pre_start_hook_in_error() {
 
 // Go: hooks_test.go TestPreStartHookBuildInheritance
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_build_inheritance() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-build-inh",
@@ -270,7 +264,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookIdempotentReUp
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_idempotent_re_up() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-idempoten",
@@ -299,7 +292,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookReRunOnSpecChange
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_re_run_on_spec_change() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-re-run-on",
@@ -333,7 +325,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookForceRecreate
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_force_recreate() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-force-rec",
@@ -363,7 +354,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookMidSequenceFailure
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_mid_sequence_failure() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-mid-seque",
@@ -395,7 +385,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookSequentialOrder
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_sequential_order() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-sequentia",
@@ -425,7 +414,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookNotReRunOnScaleUp
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_not_re_run_on_scale_up() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-not-re-ru",
@@ -455,7 +443,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookRunsOnceForScaledService
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_runs_once_for_scaled_service() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-runs-once",

@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::engine::events::Subscription;
 use crate::engine::observe;
 use crate::error::Result;
+use crate::ops::hooks::{self, Hooks};
 use crate::ops::lifecycle::{self, Verb};
 use crate::ops::wait::Waits;
 
@@ -85,14 +86,9 @@ async fn apply(global: &GlobalArgs, services: &[String], verb: Verb) -> Result<i
     target.check_services(services)?;
     let list = lifecycle::containers_of(&engine.docker, &target.name, services).await?;
     let limit = global.parallel_limit();
-    lifecycle::apply(
-        &engine.docker,
-        &list,
-        &verb,
-        limit,
-        &global.progress("Running"),
-    )
-    .await?;
+    let hooks = Hooks::of(target.project(), hooks::Output::Quiet);
+    let progress = global.progress("Running");
+    lifecycle::apply_with(&engine.docker, &list, &verb, limit, &progress, &hooks).await?;
     Ok(0)
 }
 
@@ -109,7 +105,16 @@ pub fn start(global: GlobalArgs, args: StartArgs) -> Result<i32> {
         let progress = global.progress("Running");
         let list = lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?;
         let limit = global.parallel_limit();
-        lifecycle::apply(&engine.docker, &list, &Verb::Start, limit, &progress).await?;
+        let hooks = Hooks::of(target.project(), hooks::Output::Quiet);
+        lifecycle::apply_with(
+            &engine.docker,
+            &list,
+            &Verb::Start,
+            limit,
+            &progress,
+            &hooks,
+        )
+        .await?;
         let list = lifecycle::containers_of(&engine.docker, &target.name, &args.services).await?;
         let deadline = args
             .wait_timeout
@@ -152,14 +157,9 @@ pub fn restart(global: GlobalArgs, args: RestartArgs) -> Result<i32> {
             timeout: args.timeout,
         };
         let limit = global.parallel_limit();
-        lifecycle::apply(
-            &engine.docker,
-            &list,
-            &verb,
-            limit,
-            &global.progress("Running"),
-        )
-        .await?;
+        let hooks = Hooks::of(target.project(), hooks::Output::Quiet);
+        let progress = global.progress("Running");
+        lifecycle::apply_with(&engine.docker, &list, &verb, limit, &progress, &hooks).await?;
         Ok(0)
     })
 }

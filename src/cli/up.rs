@@ -13,6 +13,7 @@ use super::target::{block_on, context_of, engine};
 use crate::engine::events::Subscription;
 use crate::error::{Error, Result};
 use crate::ops::attach::{self, End};
+use crate::ops::hooks::{self, Hooks};
 use crate::ops::lifecycle::{self, Verb};
 use crate::ops::plan::{self, RecreatePolicy};
 use crate::ops::pull::PullPolicy;
@@ -337,6 +338,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         images: args.images.options(&loaded),
         renew_anon_volumes: args.renew_anon_volumes,
         recreate_volumes: args.yes,
+        hook_output: hooks::Output::Quiet,
     };
     let detach = args.detach || args.wait || args.no_start || global.dry_run;
     let abort = if args.abort_on_container_exit || args.exit_code_from.is_some() {
@@ -351,6 +353,17 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         prefix: !args.no_log_prefix,
         timestamps: args.timestamps,
     };
+    // Attached, hooks' output shows among the logs, as with docker compose.
+    let hook_output = if detach {
+        hooks::Output::Quiet
+    } else {
+        hooks::Output::Attached(style)
+    };
+    let options = up::Options {
+        hook_output,
+        ..options
+    };
+    let hooks = Hooks::of(Some(&loaded.project), hook_output);
     let context = context_of(&loaded);
     let progress = global.progress("Running");
     let result = block_on(async {
@@ -381,7 +394,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
                         lifecycle::containers_of(&engine.docker, &loaded.project.name, &[]).await?;
                     let stop_verb = Verb::Stop { timeout: args.timeout };
                     tokio::select! {
-                        result = lifecycle::apply(&engine.docker, &list, &stop_verb, global.parallel_limit(), &progress) => result?,
+                        result = lifecycle::apply_with(&engine.docker, &list, &stop_verb, global.parallel_limit(), &progress, &hooks) => result?,
                         _ = interrupts.recv() => {}
                     }
                 }
@@ -452,12 +465,13 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         let stop_verb = Verb::Stop {
             timeout: args.timeout,
         };
-        let stop = lifecycle::apply(
+        let stop = lifecycle::apply_with(
             &engine.docker,
             &list,
             &stop_verb,
             global.parallel_limit(),
             &progress,
+            &hooks,
         );
         tokio::select! {
             result = stop => result?,

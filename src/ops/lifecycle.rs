@@ -14,6 +14,7 @@ use crate::engine::observe::{self, ObservedContainer, State};
 use crate::error::Result;
 use crate::graph::ServiceGraph;
 use crate::ops::down::remove_containers;
+use crate::ops::hooks::Hooks;
 use crate::ops::wait::Waits;
 use crate::ops::walk::{self, Direction};
 use crate::progress::{Action, Progress};
@@ -66,7 +67,7 @@ pub fn with_restart_dependents(project: &Project, services: &[String]) -> Vec<St
     }
 }
 
-/// Apply `verb` to `list`, at most `limit` services at a time.
+/// Apply `verb` to `list`, at most `limit` services at a time (no hooks run).
 pub async fn apply(
     docker: &Docker,
     list: &[ObservedContainer],
@@ -74,8 +75,20 @@ pub async fn apply(
     limit: Option<usize>,
     progress: &Progress,
 ) -> Result<()> {
+    apply_with(docker, list, verb, limit, progress, &Hooks::none()).await
+}
+
+/// [`apply`], running the services' lifecycle `hooks` around starts and stops.
+pub async fn apply_with(
+    docker: &Docker,
+    list: &[ObservedContainer],
+    verb: &Verb,
+    limit: Option<usize>,
+    progress: &Progress,
+    hooks: &Hooks<'_>,
+) -> Result<()> {
     let direction = match verb {
-        Verb::Start => return start(docker, list, limit, progress).await,
+        Verb::Start => return start(docker, list, limit, progress, hooks).await,
         // Restarting goes in dependency order too, so that a dependent (`restart: true`)
         // comes back after what it depends on.
         Verb::Unpause | Verb::Restart { .. } => Direction::Forward,
@@ -84,7 +97,7 @@ pub async fn apply(
     let graph = ServiceGraph::of_containers(list);
     walk::walk(&graph, direction, limit, |service| async move {
         let mine = list.iter().filter(|c| c.service == service);
-        let results = join_all(mine.map(|c| one(docker, c, verb, progress))).await;
+        let results = join_all(mine.map(|c| one(docker, c, verb, progress, hooks))).await;
         results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
     })
     .await?
@@ -98,6 +111,7 @@ async fn start(
     list: &[ObservedContainer],
     limit: Option<usize>,
     progress: &Progress,
+    hooks: &Hooks<'_>,
 ) -> Result<()> {
     let Some(project) = list.first().map(|c| c.project.clone()) else {
         return Ok(());
@@ -120,8 +134,16 @@ async fn start(
                 .collect();
             waits.dependency(&theirs, &service, dep, how).await?;
         }
-        let mine = list.iter().filter(|c| c.service == service);
-        let results = join_all(mine.map(|c| one(docker, c, &Verb::Start, progress))).await;
+        // pre_start: once, when none of the service's containers runs (the lowest number).
+        let mine: Vec<&ObservedContainer> = list.iter().filter(|c| c.service == service).collect();
+        if hooks.has_pre_start(&service)
+            && mine.iter().all(|c| c.state != State::Running)
+            && let Some(first) = mine.iter().min_by_key(|c| c.number)
+        {
+            hooks.pre_start(docker, &service, &first.id).await?;
+        }
+        let mine = mine.into_iter();
+        let results = join_all(mine.map(|c| one(docker, c, &Verb::Start, progress, hooks))).await;
         results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
     })
     .await?
@@ -133,6 +155,7 @@ async fn one(
     c: &ObservedContainer,
     verb: &Verb,
     progress: &Progress,
+    hooks: &Hooks<'_>,
 ) -> Result<()> {
     let name = c.name.as_str();
     match verb {
@@ -142,19 +165,25 @@ async fn one(
             }
             progress.container(name, Action::Starting);
             containers::start(docker, &c.id, name).await?;
+            hooks.post_start(docker, &c.service, &c.id, name).await?;
             progress.container(name, Action::Started);
         }
         Verb::Stop { timeout } => {
-            if !c.state.is_up() {
-                return Ok(());
-            }
+            // A container that is not running is "stopped" too, as docker compose tells it.
             progress.container(name, Action::Stopping);
-            containers::stop(docker, &c.id, name, *timeout).await?;
+            if c.state.is_up() {
+                hooks.pre_stop(docker, &c.service, &c.id, name).await?;
+                containers::stop(docker, &c.id, name, *timeout).await?;
+            }
             progress.container(name, Action::Stopped);
         }
         Verb::Restart { timeout } => {
+            if c.state.is_up() {
+                hooks.pre_stop(docker, &c.service, &c.id, name).await?;
+            }
             progress.container(name, Action::Restarting);
             containers::restart(docker, &c.id, name, *timeout).await?;
+            hooks.post_start(docker, &c.service, &c.id, name).await?;
             progress.container(name, Action::Restarted);
         }
         Verb::Kill { signal } => {
@@ -201,7 +230,16 @@ pub async fn rm(
         .filter(|c| stop || !c.state.is_up())
         .cloned()
         .collect();
-    remove_containers(docker, &doomed, None, volumes, limit, progress).await?;
+    remove_containers(
+        docker,
+        &doomed,
+        None,
+        volumes,
+        limit,
+        progress,
+        &Hooks::none(),
+    )
+    .await?;
     Ok(doomed.len())
 }
 

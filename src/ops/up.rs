@@ -4,7 +4,7 @@
 //! converges as soon as its own dependencies' conditions hold as the engine's events report
 //! them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ use crate::engine::resources::{self, Ensured, NetworkSpec};
 use crate::engine::{ApiVersion, config_hash, containers, errors, labels, observe};
 use crate::error::{Error, Result};
 use crate::graph::ServiceGraph;
+use crate::ops::hooks::{self, Hooks};
 use crate::ops::plan::{self, Existing, Plan, ServicePlan, Step};
 use crate::ops::wait::Waits;
 use crate::ops::walk::{self, Prerequisite};
@@ -49,6 +50,8 @@ pub struct Options {
     pub renew_anon_volumes: bool,
     /// `-y`: recreate the volumes whose definition changed (their data is lost).
     pub recreate_volumes: bool,
+    /// Where the output of `post_start`/`pre_stop` hooks goes (attached: on stdout).
+    pub hook_output: hooks::Output,
 }
 
 /// The containers `up` left in place, per service: (id, name).
@@ -139,6 +142,8 @@ pub async fn up(
         containers: Mutex::new(Running::new()),
         created: Mutex::new(HashMap::new()),
         images: Mutex::new(image_ids.into_iter().collect()),
+        hooks: Hooks::of(Some(project), options.hook_output),
+        pre_start_due: Mutex::new(HashSet::new()),
     };
     let services: HashMap<&str, &ServicePlan> =
         plan.services().map(|s| (s.service.as_str(), s)).collect();
@@ -339,6 +344,9 @@ struct Run<'a> {
     /// The containers created ahead, per service and replica number: (id, name).
     created: Mutex<HashMap<String, Replicas>>,
     images: Mutex<HashMap<String, String>>,
+    hooks: Hooks<'a>,
+    /// Services whose `pre_start` hooks run before their first container starts.
+    pre_start_due: Mutex<HashSet<String>>,
 }
 
 impl Run<'_> {
@@ -378,6 +386,18 @@ impl Run<'_> {
             .ok()
             .and_then(|mut all| all.remove(name))
             .unwrap_or_default();
+        // pre_start: when every container of the service starts anew (none keeps running).
+        let restarts_all = service
+            .steps
+            .iter()
+            .all(|s| !matches!(s, Step::Keep { .. } | Step::Restart { .. }));
+        if !self.no_start
+            && restarts_all
+            && self.hooks.has_pre_start(name)
+            && let Ok(mut due) = self.pre_start_due.lock()
+        {
+            due.insert(name.to_string());
+        }
         let mut kept = Vec::new();
         for step in &service.steps {
             if let Some(container) = self.step(name, step, &created).await? {
@@ -430,6 +450,8 @@ impl Run<'_> {
             }
             Step::Remove { existing, .. } => {
                 progress.container(&existing.name, Action::Stopping);
+                let (id, name) = (&existing.id, &existing.name);
+                self.hooks.pre_stop(docker, service, id, name).await?;
                 containers::stop(docker, &existing.id, &existing.name, None).await?;
                 progress.container(&existing.name, Action::Removing);
                 containers::remove(docker, &existing.id, &existing.name, false, false).await?;
@@ -504,6 +526,9 @@ impl Run<'_> {
         };
         let context = || format!("service \"{service}\": cannot recreate {}", old.name);
         let retired = async {
+            self.hooks
+                .pre_stop(docker, service, &old.id, &old.name)
+                .await?;
             containers::stop(docker, &old.id, &old.name, None).await?;
             containers::remove(docker, &old.id, &old.name, false, false).await
         };
@@ -673,7 +698,21 @@ impl Run<'_> {
         containers::create_named(self.docker, service, spec, name, &self.network_ids).await
     }
 
+    /// Start a container of `service`, with its `pre_start` hooks before (when due) and its
+    /// `post_start` hooks after.
     async fn start(&self, service: &str, id: &str, name: &str) -> Result<()> {
+        let due = self
+            .pre_start_due
+            .lock()
+            .is_ok_and(|mut d| d.remove(service));
+        if due {
+            self.hooks.pre_start(self.docker, service, id).await?;
+        }
+        self.start_container(service, id, name).await?;
+        self.hooks.post_start(self.docker, service, id, name).await
+    }
+
+    async fn start_container(&self, service: &str, id: &str, name: &str) -> Result<()> {
         containers::start(self.docker, id, name).await.map_err(|e| {
             let port_taken = e.kind == crate::error::ErrorKind::PortConflict;
             let e = e.context(format!("service \"{service}\""));
