@@ -188,7 +188,6 @@ fn start_already_running() {
 
 // Go: start_stop_test.go TestStopAlreadyStopped
 #[test]
-#[ignore = "rcompose: `stop` of an already stopped container prints nothing (compose prints \"Container X Stopped\")"]
 fn stop_already_stopped() {
     let mut s = Scenario::new("e2e-ss-already-stopped", &[("compose.yaml", START_STOP)]);
     let name = s.project().to_string();
