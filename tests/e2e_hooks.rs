@@ -468,3 +468,65 @@ volumes:
     s.step(&["up", "-d", "--wait"]).service_scale("sample", 2);
     probe(&mut s, &["wc", "-l", "/mnt/log"]).output_contains("1 /mnt/log");
 }
+
+// Not from the Go suite: a hook's command runs with its `user`, `working_dir` and
+// `environment` (post_start and pre_stop alike). post_start runs as nobody, so it writes to
+// /tmp; pre_stop (root) copies that into the volume.
+#[test]
+fn hooks_run_as_their_user_in_their_directory_with_their_environment() {
+    let mut s = Scenario::new(
+        "e2e-hooks-exec-settings",
+        &[(
+            "compose.yaml",
+            r#"services:
+  sample:
+    image: @IMAGE@
+    init: true
+    command: sleep infinity
+    volumes:
+      - data:/data
+    post_start:
+      - command: sh -c 'echo "start $(id -u) $(pwd) $$FOO" > /tmp/start.txt'
+        user: nobody
+        working_dir: /tmp
+        environment:
+          FOO: bar
+    pre_stop:
+      - command: sh -c 'cat /tmp/start.txt > /data/log.txt; echo "stop $(id -u) $(pwd) $$FOO" >> /data/log.txt'
+        working_dir: /etc
+        environment:
+          - FOO=baz
+volumes:
+  data:
+"#,
+        )],
+    );
+    s.step(&["up", "-d"]).service_state("sample", "running");
+    s.step(&["stop"]).service_state("sample", "exited");
+    probe(&mut s, &["cat", "/mnt/log.txt"])
+        .output_contains("start 65534 /tmp bar")
+        .output_contains("stop 0 /etc baz");
+}
+
+// Not from the Go suite: the error names the service, the status and the hook's last words.
+#[test]
+fn a_failing_post_start_hook_quotes_its_standard_error() {
+    let mut s = Scenario::new(
+        "e2e-hooks-error-tail",
+        &[(
+            "compose.yaml",
+            r#"services:
+  web:
+    image: @IMAGE@
+    init: true
+    command: sleep infinity
+    post_start:
+      - command: sh -c 'echo progress; echo "no database" >&2; exit 3'
+"#,
+        )],
+    );
+    s.step_may_fail(&["up", "-d"])
+        .exit_code(1)
+        .output_contains("web hook exited with status 3: no database")
+        .output_not_contains("progress");
+}
