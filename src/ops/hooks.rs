@@ -16,8 +16,9 @@
 //! inspection)`). The output of `post_start` and `pre_stop` commands is shown only when `up`
 //! is attached, as log lines of `<container> ->`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
+use std::sync::Mutex;
 
 use bollard::Docker;
 use bollard::models::{ContainerCreateBody, HostConfig};
@@ -33,6 +34,7 @@ use crate::engine::labels;
 use crate::engine::logs::Line;
 use crate::error::{Error, Result};
 use crate::ops::logs::{Style, render};
+use crate::ops::plan::{ServicePlan, Step};
 use crate::project::model::{Project, Service, ServiceHook};
 
 /// How many lines (and bytes) of a failed hook's output its error quotes.
@@ -186,6 +188,32 @@ impl<'a> Hooks<'a> {
             run_pre_start(docker, project, service, config, id, index, hook).await?;
         }
         Ok(())
+    }
+}
+
+/// Which services of an `up` run their `pre_start` hooks before their first container starts:
+/// those whose every container starts anew (none keeps running, as when scaling up).
+#[derive(Debug, Default)]
+pub struct PreStartGate(Mutex<HashSet<String>>);
+
+impl PreStartGate {
+    /// Decide for `plan`'s service, before its steps run.
+    pub fn arm(&self, hooks: &Hooks<'_>, plan: &ServicePlan) {
+        let restarts_all = plan
+            .steps
+            .iter()
+            .all(|s| !matches!(s, Step::Keep { .. } | Step::Restart { .. }));
+        if restarts_all
+            && hooks.has_pre_start(&plan.service)
+            && let Ok(mut due) = self.0.lock()
+        {
+            due.insert(plan.service.clone());
+        }
+    }
+
+    /// Whether the hooks of `service` are due now (true once: for its first start).
+    pub fn take(&self, service: &str) -> bool {
+        self.0.lock().is_ok_and(|mut due| due.remove(service))
     }
 }
 

@@ -4,7 +4,7 @@
 //! converges as soon as its own dependencies' conditions hold as the engine's events report
 //! them.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -143,7 +143,7 @@ pub async fn up(
         created: Mutex::new(HashMap::new()),
         images: Mutex::new(image_ids.into_iter().collect()),
         hooks: Hooks::of(Some(project), options.hook_output),
-        pre_start_due: Mutex::new(HashSet::new()),
+        pre_start: hooks::PreStartGate::default(),
     };
     let services: HashMap<&str, &ServicePlan> =
         plan.services().map(|s| (s.service.as_str(), s)).collect();
@@ -345,8 +345,7 @@ struct Run<'a> {
     created: Mutex<HashMap<String, Replicas>>,
     images: Mutex<HashMap<String, String>>,
     hooks: Hooks<'a>,
-    /// Services whose `pre_start` hooks run before their first container starts.
-    pre_start_due: Mutex<HashSet<String>>,
+    pre_start: hooks::PreStartGate,
 }
 
 impl Run<'_> {
@@ -386,17 +385,8 @@ impl Run<'_> {
             .ok()
             .and_then(|mut all| all.remove(name))
             .unwrap_or_default();
-        // pre_start: when every container of the service starts anew (none keeps running).
-        let restarts_all = service
-            .steps
-            .iter()
-            .all(|s| !matches!(s, Step::Keep { .. } | Step::Restart { .. }));
-        if !self.no_start
-            && restarts_all
-            && self.hooks.has_pre_start(name)
-            && let Ok(mut due) = self.pre_start_due.lock()
-        {
-            due.insert(name.to_string());
+        if !self.no_start {
+            self.pre_start.arm(&self.hooks, service);
         }
         let mut kept = Vec::new();
         for step in &service.steps {
@@ -701,11 +691,7 @@ impl Run<'_> {
     /// Start a container of `service`, with its `pre_start` hooks before (when due) and its
     /// `post_start` hooks after.
     async fn start(&self, service: &str, id: &str, name: &str) -> Result<()> {
-        let due = self
-            .pre_start_due
-            .lock()
-            .is_ok_and(|mut d| d.remove(service));
-        if due {
+        if self.pre_start.take(service) {
             self.hooks.pre_start(self.docker, service, id).await?;
         }
         self.start_container(service, id, name).await?;
