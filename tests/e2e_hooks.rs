@@ -17,7 +17,6 @@ fn probe<'a>(s: &'a mut Scenario, args: &[&str]) -> &'a mut Scenario {
 
 // Go: hooks_test.go TestPostStartHookInError
 #[test]
-#[ignore = "rcompose: post_start hooks are not run (a failing hook does not fail up)"]
 fn post_start_hook_in_error() {
     let mut s = Scenario::new(
         "e2e-post-start-hook-in-error",
@@ -60,7 +59,6 @@ fn post_start_hook_success() {
 
 // Go: hooks_test.go TestPreStopHookSuccess
 #[test]
-#[ignore = "rcompose: pre_stop hooks are not run before stop"]
 fn pre_stop_hook_success() {
     let mut s = Scenario::new(
         "e2e-pre-stop-hook-success",
@@ -87,7 +85,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStopHookInError
 #[test]
-#[ignore = "rcompose: pre_stop hooks are not run before down (a failing hook does not fail down)"]
 fn pre_stop_hook_in_error() {
     let mut s = Scenario::new(
         "e2e-pre-stop-hook-in-error",
@@ -178,7 +175,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookSuccess
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_success() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-success",
@@ -205,7 +201,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookInError
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_in_error() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-in-error",
@@ -230,7 +225,6 @@ fn pre_start_hook_in_error() {
 
 // Go: hooks_test.go TestPreStartHookBuildInheritance
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_build_inheritance() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-build-inh",
@@ -270,7 +264,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookIdempotentReUp
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_idempotent_re_up() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-idempoten",
@@ -299,7 +292,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookReRunOnSpecChange
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_re_run_on_spec_change() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-re-run-on",
@@ -333,7 +325,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookForceRecreate
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_force_recreate() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-force-rec",
@@ -363,7 +354,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookMidSequenceFailure
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_mid_sequence_failure() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-mid-seque",
@@ -395,7 +385,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookSequentialOrder
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_sequential_order() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-sequentia",
@@ -425,7 +414,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookNotReRunOnScaleUp
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_not_re_run_on_scale_up() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-not-re-ru",
@@ -455,7 +443,6 @@ volumes:
 
 // Go: hooks_test.go TestPreStartHookRunsOnceForScaledService
 #[test]
-#[ignore = "rcompose: pre_start hooks are not run (rejected by the schema or ignored)"]
 fn pre_start_hook_runs_once_for_scaled_service() {
     let mut s = Scenario::new(
         "e2e-pre-start-hook-runs-once",
@@ -480,4 +467,66 @@ volumes:
     s.timeout = 60;
     s.step(&["up", "-d", "--wait"]).service_scale("sample", 2);
     probe(&mut s, &["wc", "-l", "/mnt/log"]).output_contains("1 /mnt/log");
+}
+
+// Not from the Go suite: a hook's command runs with its `user`, `working_dir` and
+// `environment` (post_start and pre_stop alike). post_start runs as nobody, so it writes to
+// /tmp; pre_stop (root) copies that into the volume.
+#[test]
+fn hooks_run_as_their_user_in_their_directory_with_their_environment() {
+    let mut s = Scenario::new(
+        "e2e-hooks-exec-settings",
+        &[(
+            "compose.yaml",
+            r#"services:
+  sample:
+    image: @IMAGE@
+    init: true
+    command: sleep infinity
+    volumes:
+      - data:/data
+    post_start:
+      - command: sh -c 'echo "start $(id -u) $(pwd) $$FOO" > /tmp/start.txt'
+        user: nobody
+        working_dir: /tmp
+        environment:
+          FOO: bar
+    pre_stop:
+      - command: sh -c 'cat /tmp/start.txt > /data/log.txt; echo "stop $(id -u) $(pwd) $$FOO" >> /data/log.txt'
+        working_dir: /etc
+        environment:
+          - FOO=baz
+volumes:
+  data:
+"#,
+        )],
+    );
+    s.step(&["up", "-d"]).service_state("sample", "running");
+    s.step(&["stop"]).service_state("sample", "exited");
+    probe(&mut s, &["cat", "/mnt/log.txt"])
+        .output_contains("start 65534 /tmp bar")
+        .output_contains("stop 0 /etc baz");
+}
+
+// Not from the Go suite: the error names the service, the status and the hook's last words.
+#[test]
+fn a_failing_post_start_hook_quotes_its_standard_error() {
+    let mut s = Scenario::new(
+        "e2e-hooks-error-tail",
+        &[(
+            "compose.yaml",
+            r#"services:
+  web:
+    image: @IMAGE@
+    init: true
+    command: sleep infinity
+    post_start:
+      - command: sh -c 'echo progress; echo "no database" >&2; exit 3'
+"#,
+        )],
+    );
+    s.step_may_fail(&["up", "-d"])
+        .exit_code(1)
+        .output_contains("web hook exited with status 3: no database")
+        .output_not_contains("progress");
 }

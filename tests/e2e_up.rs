@@ -392,7 +392,6 @@ fn up_image_id() {
 
 // Go: up_test.go TestUpStopWithLogsMixed
 #[test]
-#[ignore = "rcompose: on `--abort-on-container-exit` the pre_stop hook of service2 is not run (no \"stop hook running...\") and no \"Container service1-1 Stopped\" line"]
 fn up_stop_with_logs_mixed() {
     let mut s = Scenario::new(
         "e2e-up-logs-mixed",

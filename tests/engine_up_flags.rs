@@ -600,45 +600,47 @@ fn healthcheck_start_interval_is_passed_or_warned_about_by_engine_version() {
     }
 }
 
+/// The engine here speaks API 1.41: `annotations` need 1.43.
+const ANNOTATIONS_WARNING: &str =
+    "annotations: needs Engine API 1.43 or later (this engine speaks 1.41); ignored";
+
 #[test]
-fn lifecycle_hooks_not_run_yet_are_named_through_progress() {
+fn unhandled_keys_are_named_through_progress_and_hooks_no_longer_are() {
     let p = TestProject::new("hooks-named");
     let name = &p.name;
     p.write(
         "compose.yml",
         &compose(&[looping_service(
             "web",
-            "    post_start:\n      - command: [\"true\"]\n    pre_stop:\n      - command: [\"true\"]\n",
+            "    annotations:\n      a: b\n    post_start:\n      - command: [\"true\"]\n    pre_stop:\n      - command: [\"true\"]\n",
         )]),
     );
     let out = p.rcompose(&["-p", name, "--progress", "plain", "up", "-d"]);
     ok(&out, "up");
     let err = stderr(&out);
-    for key in ["post_start", "pre_stop"] {
-        assert!(
-            err.contains(&format!(
-                "Service web  {key}: hooks are not run by rcompose yet"
-            )),
-            "{err}"
-        );
-    }
+    assert!(
+        err.contains(&format!("Service web  {ANNOTATIONS_WARNING}")),
+        "{err}"
+    );
+    // Hooks run now: nothing warns about them.
+    assert!(
+        !err.contains("post_start") && !err.contains("pre_stop"),
+        "{err}"
+    );
     // A warning is a progress event: JSON mode carries it as JSON, quiet mode prints nothing.
     let out = p.rcompose(&["-p", name, "--progress", "json", "up", "-d"]);
     ok(&out, "up --progress json");
     let warning = stderr(&out)
         .lines()
-        .find(|l| l.contains("post_start"))
+        .find(|l| l.contains("annotations"))
         .map(str::to_string)
         .unwrap_or_default();
     let event: serde_json::Value = serde_json::from_str(&warning)
         .unwrap_or_else(|e| panic!("not a JSON event ({e}): {}", stderr(&out)));
     assert_eq!(event["id"], "Service web", "{event}");
     assert_eq!(event["status"], "warning", "{event}");
-    assert_eq!(
-        event["text"], "post_start: hooks are not run by rcompose yet",
-        "{event}"
-    );
+    assert_eq!(event["text"], ANNOTATIONS_WARNING, "{event}");
     let out = p.rcompose(&["-p", name, "--progress", "quiet", "up", "-d"]);
     ok(&out, "up --progress quiet");
-    assert!(!stderr(&out).contains("post_start"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("annotations"), "{}", stderr(&out));
 }

@@ -8,6 +8,7 @@ use super::target::{block_on, engine, resolve};
 use crate::error::{Error, Result};
 use crate::graph::ServiceGraph;
 use crate::ops::down::{self, RemoveImages, remove_containers};
+use crate::ops::hooks::{self, Hooks};
 use crate::ops::lifecycle;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -100,5 +101,15 @@ async fn down_services(
         .into_iter()
         .filter(|c| chosen.contains(&c.service) || orphan(&c.service))
         .collect();
-    remove_containers(docker, &doomed, args.timeout, args.volumes, limit, progress).await
+    let hooks = Hooks::of(target.project(), hooks::Output::Quiet);
+    remove_containers(
+        docker,
+        &doomed,
+        args.timeout,
+        args.volumes,
+        limit,
+        progress,
+        &hooks,
+    )
+    .await
 }

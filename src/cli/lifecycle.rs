@@ -11,6 +11,7 @@ use crate::engine::connection::Engine;
 use crate::engine::events::Subscription;
 use crate::engine::observe;
 use crate::error::Result;
+use crate::ops::hooks::{self, Hooks};
 use crate::ops::lifecycle::{self, Reach, Selection, Verb};
 use crate::ops::wait::Waits;
 
@@ -104,14 +105,16 @@ async fn selection(
 
 async fn apply(global: &GlobalArgs, services: &[String], reach: Reach, verb: Verb) -> Result<i32> {
     let engine = engine().await?;
-    let (_, selection) = selection(global, &engine, services, reach).await?;
+    let (target, selection) = selection(global, &engine, services, reach).await?;
     let limit = global.parallel_limit();
+    let hooks = Hooks::of(target.project(), hooks::Output::Quiet);
     lifecycle::run(
         &engine.docker,
         &selection,
         &verb,
         limit,
         &global.progress("Running"),
+        &hooks,
     )
     .await?;
     Ok(0)
@@ -129,7 +132,16 @@ pub fn start(global: GlobalArgs, args: StartArgs) -> Result<i32> {
         let events = Subscription::start(&engine.docker, &target.name);
         let progress = global.progress("Running");
         let limit = global.parallel_limit();
-        lifecycle::run(&engine.docker, &selection, &Verb::Start, limit, &progress).await?;
+        let hooks = Hooks::of(target.project(), hooks::Output::Quiet);
+        lifecycle::run(
+            &engine.docker,
+            &selection,
+            &Verb::Start,
+            limit,
+            &progress,
+            &hooks,
+        )
+        .await?;
         let list =
             lifecycle::containers_of(&engine.docker, &target.name, &selection.services()).await?;
         let deadline = args

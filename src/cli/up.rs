@@ -13,6 +13,7 @@ use super::target::{block_on, context_of, engine};
 use crate::engine::events::Subscription;
 use crate::error::{Error, Result};
 use crate::ops::attach::{self, End};
+use crate::ops::hooks::{self, Hooks};
 use crate::ops::lifecycle::{self, Reach, Verb};
 use crate::ops::plan::{self, RecreatePolicy};
 use crate::ops::pull::PullPolicy;
@@ -338,6 +339,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         images: args.images.options(&loaded),
         renew_anon_volumes: args.renew_anon_volumes,
         recreate_volumes: args.yes,
+        hook_output: hooks::Output::Quiet,
     };
     let detach = args.detach || args.wait || args.no_start || global.dry_run;
     let abort = if args.abort_on_container_exit || args.exit_code_from.is_some() {
@@ -352,6 +354,17 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         prefix: !args.no_log_prefix,
         timestamps: args.timestamps,
     };
+    // Attached, hooks' output shows among the logs, as with docker compose.
+    let hook_output = if detach {
+        hooks::Output::Quiet
+    } else {
+        hooks::Output::Attached(style)
+    };
+    let options = up::Options {
+        hook_output,
+        ..options
+    };
+    let hooks = Hooks::of(Some(&loaded.project), hook_output);
     let context = context_of(&loaded);
     let progress = global.progress("Running");
     let result = block_on(async {
@@ -384,7 +397,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
                     let chosen = lifecycle::select(&engine.docker, &loaded.project.name, Some(&loaded.project), &services, Reach::Named).await?;
                     let stop_verb = Verb::Stop { timeout: args.timeout };
                     tokio::select! {
-                        result = lifecycle::run(&engine.docker, &chosen, &stop_verb, global.parallel_limit(), &progress) => result?,
+                        result = lifecycle::run(&engine.docker, &chosen, &stop_verb, global.parallel_limit(), &progress, &hooks) => result?,
                         _ = interrupts.recv() => {}
                     }
                 }
@@ -408,9 +421,11 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             &loaded.project.name,
             &attached,
             exits,
-            abort,
+            attach::Until {
+                abort,
+                watched: &services,
+            },
             style,
-            &services,
             &progress,
         );
         // `--watch`: the watch rules are followed while attached (see ops::watch).
@@ -472,11 +487,12 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
             &stop_verb,
             global.parallel_limit(),
             &progress,
+            &hooks,
         );
         tokio::select! {
             result = stop => result?,
             _ = tokio::signal::ctrl_c() => {
-                lifecycle::run(&engine.docker, &chosen, &Verb::Kill { signal: "SIGKILL".to_string() }, global.parallel_limit(), &progress).await?;
+                lifecycle::run(&engine.docker, &chosen, &Verb::Kill { signal: "SIGKILL".to_string() }, global.parallel_limit(), &progress, &Hooks::none()).await?;
             }
         }
         // exit-code-from a service that was not the first to exit: ask the engine.

@@ -36,6 +36,12 @@ pub const NETWORK: &str = "com.docker.compose.network";
 pub const VOLUME: &str = "com.docker.compose.volume";
 /// Set on a container created to replace another one: the replaced container's ID.
 pub const REPLACE: &str = "com.docker.compose.replace";
+/// Set on the container of a `pre_start` hook: the kind of hook (`pre_start`).
+pub const HOOK: &str = "com.docker.compose.hook";
+/// On the container of a `pre_start` hook: its position in the service's list (from 0).
+pub const HOOK_INDEX: &str = "com.docker.compose.hook-index";
+/// The value of [`HOOK`] on `pre_start` hook containers.
+pub const HOOK_PRE_START: &str = "pre_start";
 /// Full random identifier of a one-off (`run`) container; its name holds the first 12 chars.
 pub const SLUG: &str = "com.docker.compose.slug";
 

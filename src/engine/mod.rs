@@ -16,6 +16,7 @@ pub mod dockerignore;
 pub mod endpoint;
 pub mod errors;
 pub mod events;
+pub mod exec;
 pub mod images;
 pub mod labels;
 pub mod logs;

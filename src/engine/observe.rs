@@ -151,6 +151,10 @@ impl ObservedContainer {
     /// service labels (they are not compose containers).
     pub fn from_summary(summary: ContainerSummary) -> Option<ObservedContainer> {
         let labels = summary.labels.unwrap_or_default();
+        // A `pre_start` hook's container belongs to no service's set of containers.
+        if labels.contains_key(labels::HOOK) {
+            return None;
+        }
         let project = labels.get(labels::PROJECT)?.clone();
         let service = labels.get(labels::SERVICE)?.clone();
         let number = labels

@@ -51,21 +51,29 @@ impl Abort {
     }
 }
 
+/// When an attachment ends, besides Ctrl-C.
+#[derive(Clone, Copy, Debug)]
+pub struct Until<'a> {
+    pub abort: Abort,
+    /// The services whose containers, once all stopped, end the attachment (`up foo
+    /// --attach-dependencies` returns when foo is done, its dependencies still running, as
+    /// with docker compose); every attached one when none of them is attached.
+    pub watched: &'a [String],
+}
+
 /// Follow the output of `containers` (service → (id, name)) of `project` until the end
 /// condition. `exits`: the project's container events, received from before the rollout
-/// started its containers. `watched`: the services whose containers, once all stopped, end
-/// the attachment (`up foo --attach-dependencies` returns when foo is done, its dependencies
-/// still running, as with docker compose); every attached one when none of them is attached.
+/// started its containers.
 pub async fn attach(
     docker: &Docker,
     project: &str,
     containers: &BTreeMap<String, Vec<(String, String)>>,
     mut exits: broadcast::Receiver<ContainerEvent>,
-    abort: Abort,
+    until: Until<'_>,
     style: Style,
-    watched: &[String],
     progress: &Progress,
 ) -> Result<End> {
+    let Until { abort, watched } = until;
     let request = Request {
         follow: true,
         ..Request::default()

@@ -11,6 +11,7 @@ use crate::engine::observe::{self, ObservedContainer};
 use crate::engine::{containers, images, resources};
 use crate::error::Result;
 use crate::graph::ServiceGraph;
+use crate::ops::hooks::{self, Hooks};
 use crate::ops::walk::{self, Direction};
 use crate::progress::{Action, Kind, Progress};
 use crate::project::model::Project;
@@ -44,12 +45,13 @@ pub async fn remove_containers(
     volumes: bool,
     limit: Option<usize>,
     progress: &Progress,
+    hooks: &Hooks<'_>,
 ) -> Result<()> {
     let graph = ServiceGraph::of_containers(list);
     walk::walk(&graph, Direction::Reverse, limit, |service| async move {
         let mine = list.iter().filter(|c| c.service == service);
         let removed =
-            join_all(mine.map(|c| remove_one(docker, c, timeout, volumes, progress))).await;
+            join_all(mine.map(|c| remove_one(docker, c, timeout, volumes, progress, hooks))).await;
         removed.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
     })
     .await?
@@ -63,9 +65,11 @@ async fn remove_one(
     timeout: Option<i64>,
     volumes: bool,
     progress: &Progress,
+    hooks: &Hooks<'_>,
 ) -> Result<()> {
     if c.state.is_up() {
         progress.container(&c.name, Action::Stopping);
+        hooks.pre_stop(docker, &c.service, &c.id, &c.name).await?;
         containers::stop(docker, &c.id, &c.name, timeout).await?;
         progress.container(&c.name, Action::Stopped);
     }
@@ -114,6 +118,8 @@ pub async fn down(
     let used_images: BTreeSet<String> = doomed.iter().map(|c| c.image.clone()).collect();
     // Anonymous volumes go with `-v` only, like named ones: without it they stay (dangling),
     // as with docker compose.
+    // The containers of failed `pre_start` hooks, kept for inspection, go first (silently).
+    hooks::remove_pre_start_containers(docker, name, None).await?;
     remove_containers(
         docker,
         &doomed,
@@ -121,6 +127,7 @@ pub async fn down(
         options.volumes,
         options.parallel,
         progress,
+        &Hooks::of(project, hooks::Output::Quiet),
     )
     .await?;
 

@@ -14,6 +14,7 @@ use crate::engine::observe::{self, ObservedContainer, State};
 use crate::error::Result;
 use crate::graph::ServiceGraph;
 use crate::ops::down::remove_containers;
+use crate::ops::hooks::Hooks;
 use crate::ops::wait::Waits;
 use crate::ops::walk::{self, Direction};
 use crate::progress::{Action, Progress};
@@ -120,7 +121,8 @@ pub async fn select(
     Ok(Selection { graph, containers })
 }
 
-/// Apply `verb` to `list` (in the graph of their labels), at most `limit` services at a time.
+/// Apply `verb` to `list` (in the graph of their labels), at most `limit` services at a time
+/// (no hooks run).
 pub async fn apply(
     docker: &Docker,
     list: &[ObservedContainer],
@@ -128,21 +130,35 @@ pub async fn apply(
     limit: Option<usize>,
     progress: &Progress,
 ) -> Result<()> {
-    let selection = Selection::of_containers(list.to_vec());
-    run(docker, &selection, verb, limit, progress).await
+    apply_with(docker, list, verb, limit, progress, &Hooks::none()).await
 }
 
-/// Apply `verb` to the selection, walking its graph, at most `limit` services at a time.
+/// [`apply`], running the services' lifecycle `hooks` around starts and stops.
+pub async fn apply_with(
+    docker: &Docker,
+    list: &[ObservedContainer],
+    verb: &Verb,
+    limit: Option<usize>,
+    progress: &Progress,
+    hooks: &Hooks<'_>,
+) -> Result<()> {
+    let selection = Selection::of_containers(list.to_vec());
+    run(docker, &selection, verb, limit, progress, hooks).await
+}
+
+/// Apply `verb` to the selection, walking its graph, at most `limit` services at a time,
+/// running the services' lifecycle `hooks` around starts and stops.
 pub async fn run(
     docker: &Docker,
     selection: &Selection,
     verb: &Verb,
     limit: Option<usize>,
     progress: &Progress,
+    hooks: &Hooks<'_>,
 ) -> Result<()> {
     let direction = match verb {
         Verb::Start | Verb::Restart { .. } => {
-            return bring_up(docker, selection, verb, limit, progress).await;
+            return bring_up(docker, selection, verb, limit, progress, hooks).await;
         }
         Verb::Unpause => Direction::Forward,
         Verb::Stop { .. } | Verb::Kill { .. } | Verb::Pause => Direction::Reverse,
@@ -150,7 +166,7 @@ pub async fn run(
     let list = &selection.containers;
     walk::walk(&selection.graph, direction, limit, |service| async move {
         let mine = list.iter().filter(|c| c.service == service);
-        let results = join_all(mine.map(|c| one(docker, c, verb, progress))).await;
+        let results = join_all(mine.map(|c| one(docker, c, verb, progress, hooks))).await;
         results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
     })
     .await?
@@ -166,6 +182,7 @@ async fn bring_up(
     verb: &Verb,
     limit: Option<usize>,
     progress: &Progress,
+    hooks: &Hooks<'_>,
 ) -> Result<()> {
     let list = &selection.containers;
     let Some(project) = list.first().map(|c| c.project.clone()) else {
@@ -190,8 +207,18 @@ async fn bring_up(
                 .collect();
             waits.dependency(&theirs, &service, dep, how).await?;
         }
-        let mine = list.iter().filter(|c| c.service == service);
-        let results = join_all(mine.map(|c| one(docker, c, verb, progress))).await;
+        // pre_start (`start` only): once, when none of the service's containers runs (the
+        // lowest number).
+        let mine: Vec<&ObservedContainer> = list.iter().filter(|c| c.service == service).collect();
+        if matches!(verb, Verb::Start)
+            && hooks.has_pre_start(&service)
+            && mine.iter().all(|c| c.state != State::Running)
+            && let Some(first) = mine.iter().min_by_key(|c| c.number)
+        {
+            hooks.pre_start(docker, &service, &first.id).await?;
+        }
+        let mine = mine.into_iter();
+        let results = join_all(mine.map(|c| one(docker, c, verb, progress, hooks))).await;
         results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
     })
     .await?
@@ -203,6 +230,7 @@ async fn one(
     c: &ObservedContainer,
     verb: &Verb,
     progress: &Progress,
+    hooks: &Hooks<'_>,
 ) -> Result<()> {
     let name = c.name.as_str();
     match verb {
@@ -212,17 +240,25 @@ async fn one(
             }
             progress.container(name, Action::Starting);
             containers::start(docker, &c.id, name).await?;
+            hooks.post_start(docker, &c.service, &c.id, name).await?;
             progress.container(name, Action::Started);
         }
         Verb::Stop { timeout } => {
             // A stopped container is "Stopped" again, as docker compose reports it.
             progress.container(name, Action::Stopping);
-            containers::stop(docker, &c.id, name, *timeout).await?;
+            if c.state.is_up() {
+                hooks.pre_stop(docker, &c.service, &c.id, name).await?;
+                containers::stop(docker, &c.id, name, *timeout).await?;
+            }
             progress.container(name, Action::Stopped);
         }
         Verb::Restart { timeout } => {
+            if c.state.is_up() {
+                hooks.pre_stop(docker, &c.service, &c.id, name).await?;
+            }
             progress.container(name, Action::Restarting);
             containers::restart(docker, &c.id, name, *timeout).await?;
+            hooks.post_start(docker, &c.service, &c.id, name).await?;
             // docker compose's word after a restart.
             progress.container(name, Action::Started);
         }
@@ -272,7 +308,16 @@ pub async fn rm(
         .filter(|c| stop || !c.state.is_up())
         .cloned()
         .collect();
-    remove_containers(docker, &doomed, None, volumes, limit, progress).await?;
+    remove_containers(
+        docker,
+        &doomed,
+        None,
+        volumes,
+        limit,
+        progress,
+        &Hooks::none(),
+    )
+    .await?;
     Ok(doomed.len())
 }
 

@@ -10,6 +10,7 @@ pub mod down;
 pub mod events;
 pub mod exec;
 pub mod graph;
+pub mod hooks;
 pub mod images;
 pub mod lifecycle;
 pub mod logs;

@@ -16,6 +16,7 @@ use crate::engine::events::Subscription;
 use crate::engine::{ApiVersion, config_hash, containers, errors, labels, observe};
 use crate::error::{Error, Result};
 use crate::graph::ServiceGraph;
+use crate::ops::hooks::{self, Hooks};
 use crate::ops::plan::{self, Existing, Plan, ServicePlan, Step};
 use crate::ops::wait::Waits;
 use crate::ops::walk::{self, Prerequisite};
@@ -49,6 +50,8 @@ pub struct Options {
     pub renew_anon_volumes: bool,
     /// `-y`: recreate the volumes whose definition changed (their data is lost).
     pub recreate_volumes: bool,
+    /// Where the output of `post_start`/`pre_stop` hooks goes (attached: on stdout).
+    pub hook_output: hooks::Output,
 }
 
 /// The containers `up` left in place, per service: (id, name).
@@ -142,6 +145,8 @@ pub async fn up(
         images: Mutex::new(image_ids.into_iter().collect()),
         restart_dependents: Mutex::new(plan.restart_dependents()),
         stopped_for_restart: Mutex::new(Vec::new()),
+        hooks: Hooks::of(Some(project), options.hook_output),
+        pre_start: hooks::PreStartGate::default(),
     };
     let services: HashMap<&str, &ServicePlan> =
         plan.services().map(|s| (s.service.as_str(), s)).collect();
@@ -263,6 +268,8 @@ struct Run<'a> {
     /// those stopped so: their restart is then a start.
     restart_dependents: Mutex<HashMap<String, Vec<Existing>>>,
     stopped_for_restart: Mutex<Vec<String>>,
+    hooks: Hooks<'a>,
+    pre_start: hooks::PreStartGate,
 }
 
 impl Run<'_> {
@@ -302,6 +309,9 @@ impl Run<'_> {
             .ok()
             .and_then(|mut all| all.remove(name))
             .unwrap_or_default();
+        if !self.no_start {
+            self.pre_start.arm(&self.hooks, service);
+        }
         let mut kept = Vec::new();
         for step in &service.steps {
             if let Some(container) = self.step(name, step, &created).await? {
@@ -360,6 +370,8 @@ impl Run<'_> {
             }
             Step::Remove { existing, .. } => {
                 progress.container(&existing.name, Action::Stopping);
+                let (id, name) = (&existing.id, &existing.name);
+                self.hooks.pre_stop(docker, service, id, name).await?;
                 containers::stop(docker, &existing.id, &existing.name, None).await?;
                 progress.container(&existing.name, Action::Removing);
                 containers::remove(docker, &existing.id, &existing.name, false, false).await?;
@@ -460,6 +472,9 @@ impl Run<'_> {
         };
         let context = || format!("service \"{service}\": cannot recreate {}", old.name);
         let retired = async {
+            self.hooks
+                .pre_stop(docker, service, &old.id, &old.name)
+                .await?;
             containers::stop(docker, &old.id, &old.name, None).await?;
             containers::remove(docker, &old.id, &old.name, false, false).await
         };
@@ -629,7 +644,17 @@ impl Run<'_> {
         containers::create_named(self.docker, service, spec, name, &self.network_ids).await
     }
 
+    /// Start a container of `service`, with its `pre_start` hooks before (when due) and its
+    /// `post_start` hooks after.
     async fn start(&self, service: &str, id: &str, name: &str) -> Result<()> {
+        if self.pre_start.take(service) {
+            self.hooks.pre_start(self.docker, service, id).await?;
+        }
+        self.start_container(service, id, name).await?;
+        self.hooks.post_start(self.docker, service, id, name).await
+    }
+
+    async fn start_container(&self, service: &str, id: &str, name: &str) -> Result<()> {
         containers::start(self.docker, id, name).await.map_err(|e| {
             let port_taken = e.kind == crate::error::ErrorKind::PortConflict;
             let e = e.context(format!("service \"{service}\""));

@@ -87,10 +87,10 @@ pub fn warnings(service: &Service, api: ApiVersion) -> Vec<Warning> {
         pid: _,           // security
         pids_limit: _,    // resources
         platform,
-        ports: _, // ports
-        post_start,
-        pre_start,
-        pre_stop,
+        ports: _,      // ports
+        post_start: _, // ops/hooks.rs
+        pre_start: _,  // ops/hooks.rs
+        pre_stop: _,   // ops/hooks.rs
         privileged: _, // security
         profiles: _,   // applied by the loader
         provider,
@@ -130,13 +130,6 @@ pub fn warnings(service: &Service, api: ApiVersion) -> Vec<Warning> {
             });
         }
     };
-    for (key, hooks) in [
-        ("pre_start", pre_start),
-        ("post_start", post_start),
-        ("pre_stop", pre_stop),
-    ] {
-        warn(key, !hooks.is_empty(), "hooks are not run by rcompose yet");
-    }
     let too_old = |min: ApiVersion| (!api.knows(min)).then(|| api.too_old_for(min));
     if let Some(message) = too_old(ApiVersion::ANNOTATIONS) {
         warn("annotations", !annotations.is_empty(), &message);
@@ -200,7 +193,7 @@ mod tests {
     }
 
     #[test]
-    fn hooks_are_named_until_they_are_run() {
+    fn hooks_are_run_so_not_warned_about() {
         let hook = ServiceHook {
             command: Some(vec!["true".to_string()]),
             ..Default::default()
@@ -211,16 +204,7 @@ mod tests {
             pre_start: vec![hook],
             ..Default::default()
         };
-        let found = warnings(&service, ApiVersion(1, 41));
-        let text: Vec<String> = found.iter().map(ToString::to_string).collect();
-        assert_eq!(
-            text,
-            [
-                "pre_start: hooks are not run by rcompose yet",
-                "post_start: hooks are not run by rcompose yet",
-                "pre_stop: hooks are not run by rcompose yet",
-            ]
-        );
+        assert!(warnings(&service, ApiVersion(1, 41)).is_empty());
     }
 
     #[test]

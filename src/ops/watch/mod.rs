@@ -381,7 +381,7 @@ impl Watcher<'_> {
             return Ok(());
         };
         let containers = self.running(service).await?;
-        let how = sync::Hook::of(hook);
+        let how = crate::ops::hooks::exec_as(hook);
         let runs = containers.iter().map(|(id, name)| {
             let how = &how;
             async move {

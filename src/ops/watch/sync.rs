@@ -8,15 +8,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bollard::Docker;
-use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use bollard::query_parameters::UploadToContainerOptionsBuilder;
-use futures_util::StreamExt;
 use futures_util::future::join_all;
 
 use super::rules::{Mapping, Rule};
+use crate::engine::exec::{self, ExecAs, Stream};
 use crate::engine::{archive, errors};
 use crate::error::{Error, Result};
-use crate::project::model::ServiceHook;
 
 /// What one batch writes and deletes in a service's containers.
 #[derive(Debug, Default)]
@@ -112,7 +110,7 @@ pub async fn apply(docker: &Docker, id: &str, name: &str, changes: &Changes) -> 
     if !changes.deleted.is_empty() {
         let mut command = vec!["rm".to_string(), "-rf".to_string()];
         command.extend(changes.deleted.iter().cloned());
-        let (code, stderr) = run(docker, id, name, &command, &Hook::default(), false).await?;
+        let (code, stderr) = run(docker, id, name, &command, &ExecAs::default(), false).await?;
         if code != 0 {
             return Err(Error::new(format!(
                 "cannot delete {} in container {name}: rm exited with {code}: {}",
@@ -141,101 +139,45 @@ pub async fn apply(docker: &Docker, id: &str, name: &str, changes: &Changes) -> 
     Ok(())
 }
 
-/// How a command runs in a container (a rule's `exec`, or the defaults).
-#[derive(Debug, Default)]
-pub struct Hook {
-    pub user: Option<String>,
-    pub privileged: bool,
-    pub working_dir: Option<String>,
-    /// `KEY=VALUE`.
-    pub env: Vec<String>,
-}
-
-impl Hook {
-    pub fn of(hook: &ServiceHook) -> Hook {
-        Hook {
-            user: hook.user.clone().filter(|u| !u.is_empty()),
-            privileged: hook.privileged,
-            working_dir: hook.working_dir.clone().filter(|w| !w.is_empty()),
-            env: hook
-                .environment
-                .iter()
-                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
-                .collect(),
-        }
-    }
-}
-
 /// Run `command` in the container and wait for it; its exit code and, unless `show`, its
 /// standard error. With `show`, its output goes to this process's standard output and error.
+/// A container that is not running (any more) is an error here.
 pub async fn run(
     docker: &Docker,
     id: &str,
     name: &str,
     command: &[String],
-    hook: &Hook,
+    how: &ExecAs,
     show: bool,
 ) -> Result<(i64, String)> {
-    let failed = |e: &bollard::errors::Error| {
-        errors::engine_error(
-            format!("cannot run `{}` in container {name}", command.join(" ")),
-            e,
-        )
-    };
-    let config = CreateExecOptions::<String> {
-        attach_stdout: Some(show),
-        attach_stderr: Some(true),
-        cmd: Some(command.to_vec()),
-        user: hook.user.clone(),
-        privileged: Some(hook.privileged),
-        working_dir: hook.working_dir.clone(),
-        env: (!hook.env.is_empty()).then(|| hook.env.clone()),
-        ..Default::default()
-    };
-    let created = docker
-        .create_exec(id, config)
-        .await
-        .map_err(|e| failed(&e))?;
-    let started = docker
-        .start_exec(
-            &created.id,
-            Some(StartExecOptions {
-                detach: false,
-                tty: false,
-                output_capacity: None,
-            }),
-        )
-        .await
-        .map_err(|e| failed(&e))?;
     let mut errors_seen = Vec::new();
-    if let StartExecResults::Attached { mut output, .. } = started {
-        while let Some(chunk) = output.next().await {
-            match chunk {
-                Ok(bollard::container::LogOutput::StdOut { message }) if show => {
-                    let mut out = std::io::stdout().lock();
-                    let _ = out.write_all(&message);
-                    let _ = out.flush();
-                }
-                Ok(bollard::container::LogOutput::StdErr { message }) => {
-                    if show {
-                        let _ = std::io::stderr().write_all(&message);
-                    } else {
-                        errors_seen.extend_from_slice(&message);
-                    }
-                }
-                Ok(_) => {}
-                Err(_) => break,
+    let code = exec::run(
+        docker,
+        id,
+        name,
+        command,
+        how,
+        show,
+        |stream, bytes| match (stream, show) {
+            (Stream::Stdout, _) => {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(bytes);
+                let _ = out.flush();
             }
-        }
-    }
-    let inspect = docker
-        .inspect_exec(&created.id)
-        .await
-        .map_err(|e| failed(&e))?;
-    Ok((
-        inspect.exit_code.unwrap_or(0),
-        String::from_utf8_lossy(&errors_seen).into_owned(),
-    ))
+            (Stream::Stderr, true) => {
+                let _ = std::io::stderr().write_all(bytes);
+            }
+            (Stream::Stderr, false) => errors_seen.extend_from_slice(bytes),
+        },
+    )
+    .await?;
+    let Some(code) = code else {
+        return Err(Error::new(format!(
+            "cannot run `{}` in container {name}: it is not running",
+            command.join(" ")
+        )));
+    };
+    Ok((code, String::from_utf8_lossy(&errors_seen).into_owned()))
 }
 
 /// Apply `changes` to every container of a service at once; the errors, per container.
