@@ -98,7 +98,6 @@ networks:
 
 // Go: networks_test.go TestNetworkAliases (nginx -> busybox httpd, curl -> wget)
 #[test]
-#[ignore = "rcompose: the `links: [container2:container]` alias does not resolve (links aliases never reach the engine)"]
 fn network_aliases() {
     let fixture = format!(
         r#"services:
@@ -134,7 +133,6 @@ fn network_aliases() {
 
 // Go: networks_test.go TestNetworkLinks
 #[test]
-#[ignore = "rcompose: legacy `links` under `network_mode: bridge` are not passed to the engine (name does not resolve)"]
 fn network_links() {
     let fixture = format!(
         r#"services:
@@ -171,7 +169,6 @@ fn network_links() {
 
 // Go: networks_test.go TestIPAMConfig
 #[test]
-#[ignore = "rcompose: `ipv4_address` never reaches the engine (the endpoint has no IPAMConfig)"]
 fn ipam_config() {
     let mut s = Scenario::new(
         "e2e-ipam",
