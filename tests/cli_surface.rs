@@ -51,7 +51,6 @@ fn refused_flags_say_why_and_change_nothing() {
         (&["build", "--ssh", "default"], "needs BuildKit"),
         (&["up", "--menu"], "--menu"),
         (&["config", "--no-normalize"], "not available yet"),
-        (&["--compatibility", "ps"], "--compatibility"),
     ];
     for (args, says) in cases {
         let out = p.rcompose(args);

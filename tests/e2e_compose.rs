@@ -259,7 +259,6 @@ fn rm() {
 
 // Go: compose_test.go TestCompatibility
 #[test]
-#[ignore = "rcompose: `--compatibility` is rejected (v1 container names project_service_1 not supported)"]
 fn compatibility() {
     let mut s = Scenario::new(
         "e2e-compatibility",

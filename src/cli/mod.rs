@@ -409,10 +409,7 @@ fn run(cli: Cli) -> Result<i32> {
         )));
     }
     if global.compatibility {
-        return Err(Error::new(
-            "--compatibility (docker-compose v1 container names, project_service_1) is not supported: rcompose names containers as docker compose v2 does (project-service-1)",
-        )
-        .with_hint("leave out --compatibility (and unset COMPOSE_COMPATIBILITY)"));
+        crate::engine::labels::use_v1_container_names();
     }
     match command {
         Command::Config(args) => config::run(global, args),

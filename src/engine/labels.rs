@@ -99,15 +99,38 @@ pub fn parse_depends_on(value: &str) -> BTreeMap<String, ServiceDependency> {
         .collect()
 }
 
-/// Name of replica `number` of a service: `<project>-<service>-<number>`.
-pub fn container_name(project: &str, service: &str, number: u32) -> String {
-    format!("{project}-{service}-{number}")
+/// Whether container names use docker-compose v1's `_` (`--compatibility`,
+/// `COMPOSE_COMPATIBILITY`): set once by the command line, before any name is made, as docker
+/// compose sets its name separator.
+static V1_NAMES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Name containers as docker-compose v1 did: `project_service_1` (`--compatibility`).
+pub fn use_v1_container_names() {
+    V1_NAMES.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Name of a one-off (`run`) container: `<project>-<service>-run-<first 12 chars of id>`.
+/// The separator in container names: `-`, or `_` with `--compatibility`.
+fn separator() -> char {
+    if V1_NAMES.load(std::sync::atomic::Ordering::Relaxed) {
+        '_'
+    } else {
+        '-'
+    }
+}
+
+/// Name of replica `number` of a service: `<project>-<service>-<number>` (`_` with
+/// `--compatibility`).
+pub fn container_name(project: &str, service: &str, number: u32) -> String {
+    let s = separator();
+    format!("{project}{s}{service}{s}{number}")
+}
+
+/// Name of a one-off (`run`) container: `<project>-<service>-run-<first 12 chars of id>` (`_`
+/// with `--compatibility`).
 pub fn oneoff_container_name(project: &str, service: &str, id: &str) -> String {
     let short: String = id.chars().take(12).collect();
-    format!("{project}-{service}-run-{short}")
+    let s = separator();
+    format!("{project}{s}{service}{s}run{s}{short}")
 }
 
 /// Temporary name of the container that replaces container `old_id` named `name` during a
