@@ -339,7 +339,6 @@ fn up_with_dependency_not_required() {
 
 // Go: up_test.go TestUpWithAllResources
 #[test]
-#[ignore = "rcompose: `--all-resources up` on a file with only volumes and networks creates nothing and prints nothing"]
 fn up_with_all_resources() {
     let mut s = Scenario::new(
         "e2e-up-all-resources",

@@ -285,6 +285,13 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
     let opts = global.load_options(&services)?;
     let loaded = super::load_project(&global, &opts)?;
     loaded.require_environment(&services, args.no_deps)?;
+    // As docker compose: `up` of a project without an active service is a mistake (`create`
+    // and `--all-resources` make its networks and volumes).
+    if !args.no_start && !global.all_resources && loaded.project.services.is_empty() {
+        return Err(Error::new("no service selected").with_hint(
+            "add a service, enable its profile (--profile), or pass --all-resources to create only the networks and volumes",
+        ));
+    }
     if args.watch && crate::ops::watch::watched_services(&loaded.project, &services).is_empty() {
         return Err(Error::new(crate::ops::watch::NOTHING_TO_WATCH)
             .with_hint("add `develop: {watch: [...]}` rules to the services to watch"));
@@ -340,6 +347,7 @@ pub fn run(mut global: GlobalArgs, args: UpArgs) -> Result<i32> {
         renew_anon_volumes: args.renew_anon_volumes,
         recreate_volumes: args.yes,
         hook_output: hooks::Output::Quiet,
+        all_resources: global.all_resources,
     };
     let detach = args.detach || args.wait || args.no_start || global.dry_run;
     let abort = if args.abort_on_container_exit || args.exit_code_from.is_some() {

@@ -175,23 +175,27 @@ pub async fn network(
     Ok(Ensured::Created)
 }
 
-/// Create the networks `services` join and the project's volumes, when missing; the IDs of
-/// the networks.
+/// Create the networks `services` join (with `all_networks`, every network the project
+/// declares: `--all-resources`) and the project's volumes, when missing; the IDs of the
+/// networks.
 pub async fn ensure_resources(
     docker: &Docker,
     project: &Project,
     services: &[&str],
+    all_networks: bool,
     progress: &Progress,
 ) -> Result<NetworkIds> {
     let mut network_ids = NetworkIds::new();
     let mut keys: Vec<String> = Vec::new();
-    for service in services {
-        if let Some(s) = project.services.get(*service) {
-            for key in convert::service_network_keys(s) {
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
+    let declared = project.networks.keys().filter(|_| all_networks).cloned();
+    for key in services
+        .iter()
+        .filter_map(|service| project.services.get(*service))
+        .flat_map(convert::service_network_keys)
+        .chain(declared)
+    {
+        if !keys.contains(&key) {
+            keys.push(key);
         }
     }
     for key in keys {

@@ -173,7 +173,7 @@ pub async fn run(
     let mut changed = project.clone();
     changed.services.insert(name.clone(), one_off.clone());
     let network_ids =
-        reconcile::ensure_resources(docker, &changed, &[name.as_str()], progress).await?;
+        reconcile::ensure_resources(docker, &changed, &[name.as_str()], false, progress).await?;
     let image = one_off.image_name(&project.name, name);
     // Pulled or built as `up` would (pull_policy, a `build:` section for a missing image).
     let ids = up_images::ensure(

@@ -52,6 +52,8 @@ pub struct Options {
     pub recreate_volumes: bool,
     /// Where the output of `post_start`/`pre_stop` hooks goes (attached: on stdout).
     pub hook_output: hooks::Output,
+    /// `--all-resources`: also the networks no service joins.
+    pub all_resources: bool,
 }
 
 /// The containers `up` left in place, per service: (id, name).
@@ -123,7 +125,9 @@ pub async fn up(
             }
         }
     }
-    let network_ids = ensure_networks_and_volumes(docker, project, &plan, progress).await?;
+    let network_ids =
+        ensure_networks_and_volumes(docker, project, &plan, options.all_resources, progress)
+            .await?;
     handle_orphans(docker, &plan, progress).await?;
 
     let run = Run {
@@ -176,10 +180,11 @@ async fn ensure_networks_and_volumes(
     docker: &Docker,
     project: &Project,
     plan: &Plan,
+    all_networks: bool,
     progress: &Progress,
 ) -> Result<NetworkIds> {
     let services: Vec<&str> = plan.services().map(|s| s.service.as_str()).collect();
-    reconcile::ensure_resources(docker, project, &services, progress).await
+    reconcile::ensure_resources(docker, project, &services, all_networks, progress).await
 }
 
 async fn handle_orphans(docker: &Docker, plan: &Plan, progress: &Progress) -> Result<()> {

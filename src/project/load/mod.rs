@@ -53,7 +53,7 @@ pub struct Options {
     /// What `-f -` reads; `None` reads the real standard input.
     pub stdin: Option<String>,
     /// `--all-resources`: keep the top-level networks, volumes, secrets and configs no service
-    /// uses (the loader keeps every one of them today).
+    /// uses (dropped otherwise, as docker compose drops them).
     pub all_resources: bool,
 }
 
@@ -559,7 +559,9 @@ impl<'a> Loader<'a> {
         checks::check(&json, &positions, &disabled)?;
         normalize::services(&mut json, &environment);
         normalize::resources(&mut json, &name);
-        normalize::drop_unused_resources(&mut json);
+        if !opts.all_resources {
+            normalize::drop_unused_resources(&mut json);
+        }
         let unresolved_environment = resolve_environment(&mut json, &positions, &environment)?
             .into_iter()
             .map(|(name, e)| (name, self.decorate(e)))
