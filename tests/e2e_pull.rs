@@ -10,7 +10,6 @@ use scenario::Scenario;
 // Go: pull_test.go TestPullNoImageNameGiven (FROM alpine:3.15 -> the test image; nothing is
 // built or pulled)
 #[test]
-#[ignore = "rcompose: `pull` of a build-only service prints \"Image <project>-no-image-service Skipped: no image to pull\"; compose prints \"no-image-service Skipped No image to be pulled\""]
 fn pull_no_image_name_given() {
     let mut s = Scenario::new(
         "e2e-pull-no-image",

@@ -83,7 +83,7 @@ fn pulling_from_an_unreachable_registry_is_one_clear_line() {
         )),
         "{err}"
     );
-    assert!(err.contains("Skipped: no image to pull"), "{err}");
+    assert!(err.contains("Skipped No image to be pulled"), "{err}");
 
     // `up` pulls the missing image and fails the same way.
     let out = p.rcompose(&["up", "-d", "web"]);

@@ -510,11 +510,11 @@ fn pull_policy_missing_and_build() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
-        err.contains(&format!("Image {present}  Skipped: already present")),
+        err.contains(&format!("Image {present}  Skipped already present")),
         "{err}"
     );
     assert!(
-        err.contains(&format!("Image {built}  Skipped: pull_policy is build")),
+        err.contains(&format!("Image {built}  Skipped pull_policy is build")),
         "{err}"
     );
 }

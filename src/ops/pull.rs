@@ -87,7 +87,7 @@ pub async fn pull(
         };
         let Some(image) = service.image.as_deref().filter(|i| !i.is_empty()) else {
             let built = service.image_name(&project.name, name);
-            progress.image(&built, Action::Skipped("no image to pull".into()));
+            progress.image(&built, Action::Skipped("No image to be pulled".into()));
             continue;
         };
         let policy = match options.policy {

@@ -252,7 +252,8 @@ impl fmt::Display for Action {
             Exporting => "Exporting",
             Exported => "Exported",
             Skipped(reason) if reason.is_empty() => "Skipped",
-            Skipped(reason) => return write!(f, "Skipped: {reason}"),
+            // As docker compose prints a skip: the status, then its text.
+            Skipped(reason) => return write!(f, "Skipped {reason}"),
             Layer(layer) => return write!(f, "{} {}", layer.id, layer.status),
             Output(line) => return f.write_str(line),
             Warning(text) => return f.write_str(text),
