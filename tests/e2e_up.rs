@@ -264,7 +264,6 @@ fn up_with_build_dependencies() {
 
 // Go: up_test.go TestUpWithDependencyExit
 #[test]
-#[ignore = "rcompose: races (seen in CI): a service_healthy dependency without healthcheck that exits at once is judged the moment it starts (\"has no healthcheck configured\"); the reference first looks 500 ms later and says \"exited (1)\""]
 fn up_with_dependency_exit() {
     let mut s = Scenario::new(
         "e2e-up-dep-exit",

@@ -22,6 +22,10 @@ use crate::error::{Error, Result};
 /// How many events a slow listener may fall behind before it re-inspects.
 const CHANNEL_CAPACITY: usize = 1024;
 
+/// How long after it starts waiting docker compose first looks at a dependency (its poll
+/// interval): see [`Subscription::no_healthcheck`].
+const FIRST_LOOK: Duration = Duration::from_millis(500);
+
 /// What a container event says happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -245,6 +249,9 @@ impl Subscription {
         // Subscribe before looking, so that nothing happening after the look is missed.
         let mut events = self.receiver();
         if let Some(outcome) = self.check(id, condition).await? {
+            if outcome == Outcome::NoHealthcheck {
+                return self.no_healthcheck(id, condition, &mut events).await;
+            }
             return Ok(outcome);
         }
         loop {
@@ -272,6 +279,38 @@ impl Subscription {
     }
 
     /// One inspect: the outcome if `condition` is decided, `None` to keep waiting.
+    /// A running container without a healthcheck, waited on for health: docker compose first
+    /// looks [`FIRST_LOOK`] after it starts waiting, so a container that exits at once is
+    /// reported as exited, not as lacking a healthcheck. Told the same: an exit within that
+    /// time is the outcome.
+    async fn no_healthcheck(
+        &self,
+        id: &str,
+        condition: Condition,
+        events: &mut broadcast::Receiver<ContainerEvent>,
+    ) -> Result<Outcome> {
+        let exit = async {
+            loop {
+                match events.recv().await {
+                    Ok(event)
+                        if id_matches(&event.id, id)
+                            && matches!(event.action, Action::Die(_) | Action::Destroy) =>
+                    {
+                        return;
+                    }
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+                }
+            }
+        };
+        if tokio::time::timeout(FIRST_LOOK, exit).await.is_ok()
+            && let Some(outcome) = self.check(id, condition).await?
+        {
+            return Ok(outcome);
+        }
+        Ok(Outcome::NoHealthcheck)
+    }
+
     async fn check(&self, id: &str, condition: Condition) -> Result<Option<Outcome>> {
         let status = containers::status(&self.docker, id).await?;
         Ok(decide(condition, status.as_ref()))
