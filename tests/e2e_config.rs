@@ -270,7 +270,6 @@ fn secret_from_env() {
 
 // Go: secrets_test.go TestSecretFromInclude
 #[test]
-#[ignore = "rcompose: the env_file of an `include:` entry does not resolve `secrets: environment:` of the included project (MY_SECRET not set)"]
 fn secret_from_include() {
     let mut s = Scenario::new("e2e-secret-include", SECRETS);
     s.step(&["run", "included"])

@@ -83,6 +83,7 @@ pub fn context_of(loaded: &Loaded) -> ProjectContext {
             .map(|p| p.display().to_string())
             .collect(),
         environment: loaded.environment.clone(),
+        included_values: loaded.included_values.clone(),
     }
 }
 

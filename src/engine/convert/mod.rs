@@ -41,6 +41,9 @@ pub struct ProjectContext {
     pub env_files: Vec<String>,
     /// The project's variables (env files and the process environment).
     pub environment: BTreeMap<String, String>,
+    /// Contents of included projects' `environment:` secrets and configs, read in the
+    /// include's environment: "secrets.NAME" → content (see the loader's `included_values`).
+    pub included_values: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for ProjectContext {

@@ -200,7 +200,10 @@ fn secret_and_config_files(
                 )
                 .with_hint("use `file:` or `environment:` to run without Swarm"));
             } else if let Some(variable) = &object.environment {
-                let value = context.environment.get(variable).ok_or_else(|| {
+                let included = context
+                    .included_values
+                    .get(&format!("{kind}s.{}", r.source));
+                let value = included.or_else(|| context.environment.get(variable)).ok_or_else(|| {
                     fail(format!(
                         "takes its content from the environment variable {variable}, which is not set"
                     ))

@@ -107,6 +107,20 @@ impl Loader<'_> {
             chain.push(paths_abs[0].clone());
             let sub = self.load_tree(&paths_abs, &sub_dir, &sub_env, chain)?;
             chain.pop();
+            // An `environment:` secret or config of the included project takes its content
+            // from the include's environment (the parent's variables win, as in compose).
+            for kind in ["configs", "secrets"] {
+                for (key, object) in sub.get(kind).and_then(Node::as_map).into_iter().flatten() {
+                    if let Some(value) = object
+                        .get("environment")
+                        .and_then(Node::as_str)
+                        .and_then(|variable| sub_env.get(variable))
+                    {
+                        self.included_values
+                            .insert(format!("{kind}.{}", key.name), value.clone());
+                    }
+                }
+            }
             for kind in ["services", "networks", "volumes", "configs", "secrets"] {
                 let Some(Value::Map(imported)) = sub.get(kind).map(|n| n.value.clone()) else {
                     continue;

@@ -90,6 +90,9 @@ pub struct Loaded {
     pub warnings: Vec<String>,
     /// The fully resolved project as JSON (the typed model's input), for `config`.
     pub json: Json,
+    /// Contents of `environment:` secrets and configs of included projects, read from the
+    /// include's own environment as docker compose reads them: "secrets.NAME" → content.
+    pub included_values: BTreeMap<String, String>,
 }
 
 impl Loaded {
@@ -186,6 +189,9 @@ struct Loader<'a> {
     sources: HashMap<Arc<str>, String>,
     unset: BTreeSet<String>,
     warnings: Vec<String>,
+    /// `environment:` secrets and configs of included projects, resolved in the include's own
+    /// environment (its `env_file`s): "secrets.NAME" / "configs.NAME" → content.
+    included_values: BTreeMap<String, String>,
     /// Other files read for `extends`, already interpolated and with absolute paths.
     extends_cache: HashMap<PathBuf, Node>,
     /// Compose files parsed before interpolation (to read the project name first), so that
@@ -200,6 +206,7 @@ impl<'a> Loader<'a> {
             sources: HashMap::new(),
             unset: BTreeSet::new(),
             warnings: Vec::new(),
+            included_values: BTreeMap::new(),
             extends_cache: HashMap::new(),
             parsed: HashMap::new(),
         }
@@ -596,6 +603,7 @@ impl<'a> Loader<'a> {
             unresolved_environment,
             warnings: std::mem::take(&mut self.warnings),
             json,
+            included_values: std::mem::take(&mut self.included_values),
         })
     }
 
