@@ -200,7 +200,6 @@ fn images_after_image_removed() {
 
 // Go: cancel_test.go TestComposeCancel (FROM busybox -> the test image)
 #[test]
-#[ignore = "rcompose: SIGINT during `build` kills rcompose by the signal (no exit status); compose cancels the build and exits 130"]
 fn compose_cancel() {
     let s = Scenario::new(
         "e2e-cancel",

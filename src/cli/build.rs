@@ -122,15 +122,24 @@ pub fn run(mut global: GlobalArgs, args: BuildArgs) -> Result<i32> {
     };
     let result = block_on(async {
         let engine = engine().await?;
-        build::build(
+        let building = build::build(
             &engine.docker,
             &loaded.project,
             &loaded.environment,
             &options,
             &progress,
-        )
-        .await
+        );
+        // Ctrl-C cancels the build: dropping the request closes the connection, and the
+        // engine stops the build; exit status 130 as with docker compose.
+        tokio::select! {
+            built = building => built.map(|_| 0),
+            _ = tokio::signal::ctrl_c() => Ok(130),
+        }
     });
     progress.finish();
-    result.map(|_| 0)
+    if let Ok(130) = result {
+        // The answer to the user's Ctrl+C, shown in every --progress mode (as `up` does).
+        eprintln!("interrupted: the build was cancelled");
+    }
+    result
 }
