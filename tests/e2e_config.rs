@@ -58,7 +58,6 @@ fn local_compose_config() {
 
 // Go: config_test.go TestLocalComposeConfigNoConsistency
 #[test]
-#[ignore = "rcompose: `config --no-consistency` is rejected as not available yet"]
 fn local_compose_config_no_consistency() {
     let mut s = Scenario::new(
         "e2e-config-noconsist",

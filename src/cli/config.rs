@@ -82,7 +82,6 @@ pub struct ConfigArgs {
 /// The flags whose output rcompose's loader cannot give yet, when given.
 fn not_yet(args: &ConfigArgs) -> Option<&'static str> {
     [
-        (args.no_consistency, "--no-consistency"),
         (args.no_env_resolution, "--no-env-resolution"),
         (args.no_normalize, "--no-normalize"),
         (args.no_path_resolution, "--no-path-resolution"),
@@ -104,6 +103,7 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
     let mut opts = global.load_options(&services)?;
     // --variables lists what interpolation would need: it does not interpolate.
     opts.no_interpolate = args.no_interpolate || args.variables;
+    opts.no_consistency = args.no_consistency;
     let loaded = load_project(&global, &opts)?;
     let project = &loaded.project;
     // Printing or checking services needs their environment; listing names does not.

@@ -102,8 +102,15 @@ const SERVICE_CHECKS: &[ServiceCheck] = &[
 ];
 
 /// Run every check on the validated, profile-filtered project; `disabled` names the services
-/// a profile took out.
-pub fn check(value: &Value, positions: &SourceMap, disabled: &[String]) -> Result<()> {
+/// a profile took out. Without `consistency` (`config --no-consistency`) the per-service
+/// rules are skipped, as docker compose skips its consistency checks; a dependency cycle is
+/// still an error.
+pub fn check(
+    value: &Value,
+    positions: &SourceMap,
+    disabled: &[String],
+    consistency: bool,
+) -> Result<()> {
     let empty = Map::new();
     let services = value
         .get("services")
@@ -115,7 +122,7 @@ pub fn check(value: &Value, positions: &SourceMap, disabled: &[String]) -> Resul
         positions,
         disabled,
     };
-    for (name, service) in services {
+    for (name, service) in services.iter().filter(|_| consistency) {
         let service = Service {
             name,
             value: service,
@@ -531,11 +538,15 @@ mod tests {
 
     /// The checks' verdict on compose text, with `disabled` services taken out by profiles.
     fn verdict(source: &str, disabled: &[&str]) -> Result<()> {
+        verdict_with(source, disabled, true)
+    }
+
+    fn verdict_with(source: &str, disabled: &[&str], consistency: bool) -> Result<()> {
         let tree = yaml::parse(source, &Arc::from("compose.yml")).expect("valid YAML");
         let json = tree.to_json_plain();
         let positions = SourceMap::new(tree);
         let disabled: Vec<String> = disabled.iter().map(|s| s.to_string()).collect();
-        check(&json, &positions, &disabled)
+        check(&json, &positions, &disabled, consistency)
     }
 
     /// The error of a check, its message and hint, and the line it points at.
@@ -737,6 +748,16 @@ mod tests {
         let source =
             "services:\n  a: {image: a, container_name: x}\n  b: {image: b, container_name: x}\n";
         assert_eq!(verdict(source, &[]), Ok(()));
+    }
+
+    #[test]
+    fn without_consistency_only_a_cycle_fails() {
+        let incomplete = "services:\n  a:\n    networks: [undeclared]\n";
+        assert!(verdict(incomplete, &[]).is_err());
+        assert_eq!(verdict_with(incomplete, &[], false), Ok(()));
+        let cycle =
+            "services:\n  a: {image: a, depends_on: [b]}\n  b: {image: b, depends_on: [a]}\n";
+        assert!(verdict_with(cycle, &[], false).is_err());
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub struct Options {
     pub environment: BTreeMap<String, String>,
     /// What `-f -` reads; `None` reads the real standard input.
     pub stdin: Option<String>,
+    /// `config --no-consistency`: skip the checks that the project is complete and coherent
+    /// (an image or build per service, declared networks, volumes, secrets...).
+    pub no_consistency: bool,
     /// `--all-resources`: keep the top-level networks, volumes, secrets and configs no service
     /// uses (dropped otherwise, as docker compose drops them).
     pub all_resources: bool,
@@ -563,7 +566,7 @@ impl<'a> Loader<'a> {
             ));
         }
 
-        checks::check(&json, &positions, &disabled)?;
+        checks::check(&json, &positions, &disabled, !opts.no_consistency)?;
         normalize::services(&mut json, &environment);
         normalize::resources(&mut json, &name);
         if !opts.all_resources {
