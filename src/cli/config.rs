@@ -106,6 +106,9 @@ pub fn run(mut global: GlobalArgs, args: ConfigArgs) -> Result<i32> {
     opts.no_consistency = args.no_consistency;
     let loaded = load_project(&global, &opts)?;
     let project = &loaded.project;
+    if !args.no_consistency {
+        project.check_container_names(&services)?;
+    }
     // Printing or checking services needs their environment; listing names does not.
     let listing = args.services || args.volumes || args.networks || args.profiles || args.images;
     if !listing {

@@ -94,6 +94,7 @@ pub async fn up(
     // containers out of date, so the plan is made again with the image IDs.
     let selection = plan::plan(&project.name, &intents, &graph, &observed, &options.plan)?;
     let services: Vec<String> = selection.services().map(|s| s.service.clone()).collect();
+    project.check_container_names(&services)?;
     let image_ids = if options.dry_run {
         up_images::local(docker, project, &services).await?
     } else {

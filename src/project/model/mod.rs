@@ -131,6 +131,28 @@ impl From<ModelError> for crate::Error {
 }
 
 impl Project {
+    /// No two of `services` (all when empty) share a `container_name`, as docker compose checks
+    /// before creating containers and in `config`: each of them may run alone, not together.
+    pub fn check_container_names(&self, services: &[String]) -> crate::error::Result<()> {
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        let chosen = self
+            .services
+            .iter()
+            .filter(|(name, _)| services.is_empty() || services.contains(name));
+        for (name, service) in chosen {
+            let Some(fixed) = service.container_name.as_deref() else {
+                continue;
+            };
+            if let Some(first) = seen.insert(fixed, name) {
+                return Err(crate::error::Error::new(format!(
+                    "services.{name}: container name \"{fixed}\" is already in use by service {first}"
+                ))
+                .with_hint("give each service its own container_name, or run them one at a time"));
+            }
+        }
+        Ok(())
+    }
+
     /// Build the model from the loader's value of the whole project.
     pub fn from_value(mut value: Value) -> Result<Project, ModelError> {
         lift_external_names(&mut value)?;
