@@ -5,6 +5,9 @@
 //!
 //! Dependencies naming services that are not in the graph are ignored for ordering; the loader
 //! reports those separately.
+//!
+//! Over 700 lines with its tests (about 380 lines of code): the tests build graphs from both
+//! sources and compare them.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;

@@ -4,6 +4,10 @@
 //! converges as soon as its own dependencies' conditions hold as the engine's events report
 //! them.
 
+mod tasks;
+
+use tasks::{Task, tasks};
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -19,7 +23,7 @@ use crate::graph::ServiceGraph;
 use crate::ops::hooks::{self, Hooks};
 use crate::ops::plan::{self, Existing, Plan, ServicePlan, Step};
 use crate::ops::wait::Waits;
-use crate::ops::walk::{self, Prerequisite};
+use crate::ops::walk;
 use crate::ops::{reconcile, up_images};
 use crate::progress::{Action, Progress};
 use crate::project::model::{DependencyCondition, Project, ServiceDependency};
@@ -195,59 +199,6 @@ async fn handle_orphans(docker: &Docker, plan: &Plan, progress: &Progress) -> Re
         .map(|o| (o.id.as_str(), o.name.as_str()))
         .collect();
     super::settle_orphans(docker, &orphans, plan.remove_orphans, progress).await
-}
-
-/// What `up` does for a service, in two steps the walk orders: create its new containers
-/// (ahead: as soon as the services they refer to at creation have converged), then converge
-/// it (once created and once its own dependencies have converged, wait for their conditions,
-/// then start, recreate, restart or remove).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Task {
-    Create(String),
-    Converge(String),
-}
-
-impl Task {
-    fn service(&self) -> &str {
-        match self {
-            Task::Create(s) | Task::Converge(s) => s,
-        }
-    }
-}
-
-impl std::fmt::Display for Task {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.service())
-    }
-}
-
-/// The tasks of `plan` and what each waits for. A creation needs the services it refers to
-/// (`service:X` modes, volumes_from, links) converged; converging needs the creation and the
-/// service's dependencies converged (an optional one's failure does not stop it).
-fn tasks(project: &Project, plan: &Plan) -> BTreeMap<Task, Vec<Prerequisite<Task>>> {
-    let mut tasks = BTreeMap::new();
-    for service in plan.services() {
-        let name = &service.service;
-        let at_creation: Vec<Prerequisite<Task>> = project
-            .services
-            .get(name)
-            .map(|s| s.creation_dependency_names())
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|dep| plan.graph.contains(dep))
-            .map(|dep| (Task::Converge(dep), true))
-            .collect();
-        tasks.insert(Task::Create(name.clone()), at_creation);
-        let mut before_start = vec![(Task::Create(name.clone()), true)];
-        before_start.extend(
-            service
-                .wait_for
-                .iter()
-                .map(|(dep, how)| (Task::Converge(dep.clone()), how.required)),
-        );
-        tasks.insert(Task::Converge(name.clone()), before_start);
-    }
-    tasks
 }
 
 /// Containers of one service by replica number: (id, name).
