@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::ops::lifecycle::{self, Verb};
 use crate::ops::plan::{self, RecreatePolicy};
 use crate::ops::up_images::{self, BuildMode};
-use crate::ops::{build, up};
+use crate::ops::{build, hooks, up};
 use crate::progress::{Action, Progress};
 use crate::project::model::Project;
 
@@ -343,7 +343,9 @@ impl Watcher<'_> {
         if !restart.is_empty() {
             let list = lifecycle::containers_of(self.docker, &self.project.name, &restart).await?;
             let verb = Verb::Restart { timeout: None };
-            lifecycle::apply(self.docker, &list, &verb, None, self.progress).await?;
+            // The same restart as `rcompose restart`: the services' hooks run around it.
+            let hooks = hooks::Hooks::of(Some(self.project), hooks::Output::Quiet);
+            lifecycle::apply_with(self.docker, &list, &verb, None, self.progress, &hooks).await?;
             self.log(&format!(
                 "service(s) {} restarted",
                 rules::quoted_list(&restart)
